@@ -1,0 +1,58 @@
+# Two commands a newcomer needs: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+export APP_ENV ?= dev
+
+.PHONY: run test install install-test migrate web worker lint typecheck demo bench clean emulator
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e .
+	touch $@
+
+$(VENV)/.installed-test: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $@ $(VENV)/.installed
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+migrate: install
+	mkdir -p instance
+	$(BIN)/alembic upgrade head
+
+# Web (gunicorn) and worker (Huey consumer) together on the embedded defaults; Ctrl-C stops both.
+run: migrate
+	@echo "Serving on http://localhost:$(PORT) (health: /healthz)"
+	@trap 'kill 0' INT TERM EXIT; \
+	PORT=$(PORT) $(BIN)/python -m b24app.worker & \
+	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --threads 4 --worker-class gthread b24app.wsgi:app
+
+lint: install-test
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check b24app handlers registry install
+
+typecheck: install-test
+	$(BIN)/mypy
+
+test: install-test
+	$(BIN)/ruff check .
+	$(BIN)/mypy
+	$(BIN)/pytest -q
+
+emulator: install-test
+	$(BIN)/python -m tests.emulator --port 8765
+
+demo: install-test
+	$(BIN)/python -m bench.demo
+
+bench: install-test
+	$(BIN)/python -m bench.run_all
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

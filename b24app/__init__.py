@@ -1,0 +1,1 @@
+"""Application shell: configuration, database, jobs and the portal gateway."""

@@ -1,0 +1,58 @@
+"""The composition root: builds the object graph and the Flask app; nothing else wires things."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+
+from b24app.clock import Clock, SystemClock
+from b24app.config import Settings, load_settings
+from b24app.container import Container
+from b24app.db import Database
+from b24app.jobs import JobQueue, make_huey
+from b24app.lanes import LaneContext, Lanes, LaneStep
+from b24app.logs import configure_logging
+
+DEV_SECRET = "dev-only-secret-key"  # noqa: S105 - used only when APP_ENV is dev or test
+
+
+def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
+    from install.service import provision_step
+
+    def provision(ctx: LaneContext) -> bool:
+        return provision_step(ctx, settings.app_base_url.rstrip("/"))
+
+    return [("provision", provision)]
+
+
+def build_container(overrides: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Container:
+    """Everything a web or worker process needs, from the environment plus ``overrides``."""
+    settings = load_settings(overrides)
+    db = Database(settings.database_url)
+    clock = clock or SystemClock()
+    lanes = Lanes(db, settings, clock, _steps(settings))
+    huey = make_huey(settings)
+    jobs = JobQueue(huey, lanes, periodic=[])
+    return Container(settings, db, clock, lanes, jobs)
+
+
+def create_app(overrides: Mapping[str, Any] | None = None, *, container: Container | None = None) -> Flask:
+    """The WSGI application with every handler registered."""
+    from handlers import events, health, install, main
+    from handlers.common import EXTENSION, register_error_handlers
+
+    c = container or build_container(overrides)
+    configure_logging(c.settings)
+    app = Flask("handlers", root_path=str(__import__("handlers").__path__[0]))
+    app.config["SECRET_KEY"] = c.settings.secret_key or DEV_SECRET
+    app.extensions[EXTENSION] = c
+    for module in (health, install, events, main):
+        app.register_blueprint(module.bp)
+    register_error_handlers(app)
+    return app
+
+
+logging.getLogger(__name__).addHandler(logging.NullHandler())

@@ -1,0 +1,177 @@
+"""PortalClient: paced, authenticated calls and explicit batches to one portal."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from b24app.config import Settings
+from b24app.db import Database
+from b24app.gateway import transport
+from b24app.gateway.errors import (
+    TOKEN_EXPIRED_CODES,
+    PortalCallError,
+    PortalUnavailable,
+    error_from_response,
+)
+from b24app.gateway.pacing import LeakyBucket
+from b24app.gateway.phpquery import build_query
+from b24app.gateway.tokens import PortalAuth, TokenKeeper
+from b24app.models import Portal
+
+log = logging.getLogger(__name__)
+BATCH_LIMIT = 50
+LIMIT_RETRIES = 3  # a 503 QUERY_LIMIT_EXCEEDED request was not executed, so resending is safe
+
+
+@dataclass(frozen=True)
+class Command:
+    method: str
+    params: Mapping[str, Any] = field(default_factory=dict)
+
+    def encoded(self) -> str:
+        query = build_query(self.params)
+        return f"{self.method}?{query}" if query else self.method
+
+
+@dataclass
+class BatchResult:
+    """Per-command results and errors of one or more batches, keyed by our own labels."""
+
+    results: dict[str, Any] = field(default_factory=dict)
+    errors: dict[str, PortalCallError] = field(default_factory=dict)
+    totals: dict[str, int] = field(default_factory=dict)
+
+    def get(self, label: str) -> Any:
+        if label in self.errors:
+            raise self.errors[label]
+        return self.results.get(label)
+
+    def merge(self, other: BatchResult) -> None:
+        self.results.update(other.results)
+        self.errors.update(other.errors)
+        self.totals.update(other.totals)
+
+
+def _as_dict(value: Any) -> dict[str, Any]:
+    # The portal serialises empty groups as [] instead of {}.
+    return value if isinstance(value, dict) else {}
+
+
+class PortalClient:
+    """Talks to one portal for one job; not shared between threads."""
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        portal_id: int,
+        *,
+        sleep: Callable[[float], None] = time.sleep,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.db = db
+        self.settings = settings
+        self.portal_id = portal_id
+        self.tokens = TokenKeeper(db, settings)
+        self._sleep = sleep
+        self._clock = clock
+        self._auth: PortalAuth | None = None
+        self.bucket = self._load_bucket()
+        self.requests_sent = 0
+
+    def _load_bucket(self) -> LeakyBucket:
+        with self.db.transaction() as session:
+            portal = session.get_one(Portal, self.portal_id)
+            at = portal.bucket_at.timestamp() if portal.bucket_at else self._clock()
+            return LeakyBucket(self.settings.portal_rate, self.settings.portal_burst, portal.bucket_level, at)
+
+    def save_bucket(self) -> None:
+        """Persist our estimate so the next job on this portal starts from it."""
+        with self.db.transaction() as session:
+            portal = session.get_one(Portal, self.portal_id)
+            portal.bucket_level = self.bucket.level
+            portal.bucket_at = datetime.fromtimestamp(self.bucket.at, UTC)
+
+    def call(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
+        """One REST call; returns ``result`` or raises a PortalError."""
+        return self._request(method, dict(params or {}))["result"]
+
+    def call_page(self, method: str, params: Mapping[str, Any]) -> tuple[Any, int | None]:
+        """One page of a list method: (result, next start or None)."""
+        body = self._request(method, dict(params))
+        return body["result"], body.get("next")
+
+    def batch(self, commands: Mapping[str, Command], *, halt: bool = False) -> BatchResult:
+        """Send up to 50 commands as one request; each keeps its own result or error."""
+        if len(commands) > BATCH_LIMIT:
+            raise ValueError(f"a batch holds at most {BATCH_LIMIT} commands, got {len(commands)}")
+        cmd = {label: command.encoded() for label, command in commands.items()}
+        body = self._request("batch", {"halt": 1 if halt else 0, "cmd": cmd})["result"]
+        errors = {
+            label: PortalCallError(
+                str(err.get("error", "")),
+                str(err.get("error_description", "")),
+                method=commands[label].method,
+            )
+            for label, err in _as_dict(body.get("result_error")).items()
+        }
+        totals = {k: int(v) for k, v in _as_dict(body.get("result_total")).items()}
+        return BatchResult(_as_dict(body.get("result")), errors, totals)
+
+    def batch_all(self, commands: Mapping[str, Command]) -> BatchResult:
+        """Any number of independent commands, sent 50 to a request."""
+        merged = BatchResult()
+        labels = list(commands)
+        for start in range(0, len(labels), BATCH_LIMIT):
+            chunk = {label: commands[label] for label in labels[start : start + BATCH_LIMIT]}
+            merged.merge(self.batch(chunk))
+        return merged
+
+    def list_all(self, method: str, params: Mapping[str, Any], items_key: str | None = None) -> Iterator[Any]:
+        """Every row of a list method, paging by ``>id`` with ``start=-1`` (no COUNT on the portal)."""
+        id_field = "id" if items_key else "ID"
+        last_id = 0
+        while True:
+            filter_ = {**dict(params.get("filter", {})), f">{id_field}": last_id}
+            page_params = {**params, "filter": filter_, "order": {id_field: "ASC"}, "start": -1}
+            result = self.call(method, page_params)
+            rows = result.get(items_key, []) if items_key else result
+            yield from rows
+            if len(rows) < BATCH_LIMIT:
+                return
+            last_id = int(rows[-1][id_field])
+
+    def _request(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
+        auth = self._auth or self.tokens.current(self.portal_id)
+        self._auth = auth
+        refreshed = False
+        for _ in range(LIMIT_RETRIES + 2):
+            answer = self._send(auth, method, body)
+            code = str(answer.body.get("error", "")) if "error" in answer.body else ""
+            if not code:
+                return answer.body
+            if code in TOKEN_EXPIRED_CODES and not refreshed:
+                auth = self._auth = self.tokens.refresh(self.portal_id, auth.generation)
+                refreshed = True
+                continue
+            if code == "QUERY_LIMIT_EXCEEDED":
+                self.bucket.saturate(self._clock())
+                log.warning("portal.limit_exceeded", extra={"portal_id": self.portal_id, "method": method})
+                continue
+            raise error_from_response(answer.status, answer.body, method)
+        raise PortalUnavailable(
+            f"{method}: still limited after {LIMIT_RETRIES} waits", code="QUERY_LIMIT_EXCEEDED"
+        )
+
+    def _send(self, auth: PortalAuth, method: str, body: dict[str, Any]) -> transport.RawResponse:
+        wait = self.bucket.delay(self._clock())
+        if wait > 0:
+            self._sleep(wait)
+        self.bucket.record(self._clock())
+        self.requests_sent += 1
+        return transport.post(auth.endpoint, method, body, auth.access_token, self.settings.portal_timeout)

@@ -1,0 +1,109 @@
+"""OAuth tokens per portal: stored, refreshed single-flight, rotated refresh tokens persisted."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import timedelta
+
+import requests
+from sqlalchemy import select
+
+from b24app.config import Settings
+from b24app.db import Database, utcnow
+from b24app.gateway.errors import AuthRevoked, PortalUnavailable
+from b24app.models import Portal
+
+log = logging.getLogger(__name__)
+DEAD_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_client", "invalid_request", "PAYMENT_REQUIRED"})
+
+
+@dataclass(frozen=True)
+class PortalAuth:
+    """What one request needs: where to send it and with which token."""
+
+    portal_id: int
+    member_id: str
+    endpoint: str
+    access_token: str | None  # None in inbound-webhook mode
+    generation: int
+
+
+def _auth_of(portal: Portal) -> PortalAuth:
+    if portal.webhook_url:
+        return PortalAuth(portal.id, portal.member_id, portal.webhook_url, None, portal.token_generation)
+    if portal.auth_failed_at is not None or not portal.access_token:
+        raise AuthRevoked(f"portal {portal.member_id}: no valid tokens, reinstall the application")
+    return PortalAuth(
+        portal.id, portal.member_id, portal.client_endpoint, portal.access_token, portal.token_generation
+    )
+
+
+class TokenKeeper:
+    """Reads tokens and refreshes them; one refresh per portal at a time, across processes."""
+
+    def __init__(self, db: Database, settings: Settings) -> None:
+        self.db = db
+        self.settings = settings
+
+    def current(self, portal_id: int) -> PortalAuth:
+        with self.db.transaction() as session:
+            return _auth_of(session.get_one(Portal, portal_id))
+
+    def refresh(self, portal_id: int, seen_generation: int) -> PortalAuth:
+        """Get a new access token unless another worker already did (generation moved on)."""
+        dead = False
+        with self.db.transaction() as session:
+            query = select(Portal).where(Portal.id == portal_id).with_for_update()
+            portal = session.execute(query).scalar_one()
+            if portal.token_generation != seen_generation or portal.webhook_url:
+                return _auth_of(portal)
+            if not portal.refresh_token:
+                raise AuthRevoked(f"portal {portal.member_id}: no refresh token")
+            answer = self._exchange(portal.refresh_token)
+            if "error" in answer:
+                portal.auth_failed_at = utcnow()
+                dead = True
+            else:
+                self._store(portal, answer)
+                log.info(
+                    "oauth.refreshed",
+                    extra={"member_id": portal.member_id, "generation": portal.token_generation},
+                )
+                return _auth_of(portal)
+        assert dead
+        log.warning("oauth.refresh_dead", extra={"portal_id": portal_id, "error": answer.get("error")})
+        raise AuthRevoked(f"refresh token rejected: {answer.get('error')}")
+
+    def _exchange(self, refresh_token: str) -> dict[str, object]:
+        params = {
+            "grant_type": "refresh_token",
+            "client_id": self.settings.b24_client_id or "",
+            "client_secret": self.settings.b24_client_secret or "",
+            "refresh_token": refresh_token,
+        }
+        try:
+            response = requests.get(
+                self.settings.b24_oauth_url, params=params, timeout=self.settings.portal_timeout
+            )
+            body = response.json()
+        except (requests.RequestException, ValueError) as exc:
+            raise PortalUnavailable(f"oauth server: {type(exc).__name__}") from exc
+        if response.status_code >= 500:
+            raise PortalUnavailable(f"oauth server: HTTP {response.status_code}", status=response.status_code)
+        if not isinstance(body, dict):
+            raise PortalUnavailable("oauth server: unexpected answer")
+        if "error" in body and body["error"] not in DEAD_GRANT_ERRORS:
+            raise PortalUnavailable(f"oauth server: {body['error']}")
+        return body
+
+    @staticmethod
+    def _store(portal: Portal, answer: dict[str, object]) -> None:
+        portal.access_token = str(answer["access_token"])
+        portal.refresh_token = str(answer["refresh_token"])
+        portal.token_expires_at = utcnow() + timedelta(seconds=int(str(answer.get("expires_in", 3600))))
+        portal.token_generation += 1
+        portal.auth_failed_at = None
+        endpoint = answer.get("client_endpoint")
+        if isinstance(endpoint, str) and endpoint:
+            portal.client_endpoint = endpoint

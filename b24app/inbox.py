@@ -1,0 +1,48 @@
+"""The inbox: every verified inbound call is stored (tokens redacted) before we acknowledge it."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from b24app.models import InboxEvent
+
+SECRET_KEYS = frozenset({"access_token", "refresh_token", "application_token", "auth_id", "refresh_id"})
+
+
+def redact(payload: Any) -> Any:
+    """A copy of ``payload`` with every token replaced by a marker, at any depth."""
+    if isinstance(payload, Mapping):
+        return {k: "***" if str(k).lower() in SECRET_KEYS else redact(v) for k, v in payload.items()}
+    if isinstance(payload, list):
+        return [redact(v) for v in payload]
+    return payload
+
+
+def record(
+    session: Session,
+    *,
+    portal_id: int,
+    kind: str,
+    event: str,
+    payload: Mapping[str, Any],
+    received_at: datetime,
+    subject_id: int | None = None,
+    dedup_key: str | None = None,
+) -> InboxEvent:
+    """Store one inbound call; the caller's transaction commits it before the 200 goes out."""
+    row = InboxEvent(
+        portal_id=portal_id,
+        kind=kind,
+        event=event,
+        subject_id=subject_id,
+        dedup_key=dedup_key,
+        payload=redact(payload),
+        status="pending",
+        received_at=received_at,
+    )
+    session.add(row)
+    return row

@@ -1,0 +1,58 @@
+"""The job queue: Huey on SQLite by default, Redis when configured, in-process for tests."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
+from huey.exceptions import RetryTask
+
+from b24app.config import Settings
+from b24app.lanes import Lanes
+
+log = logging.getLogger(__name__)
+LOCKED_RETRY_SECONDS = 2
+
+
+def make_huey(settings: Settings, name: str = "bonus") -> Huey:
+    """Pick the queue storage from the settings."""
+    if settings.queue_memory:
+        return MemoryHuey(name)
+    if settings.redis_url:
+        return RedisHuey(name, url=settings.redis_url)
+    return SqliteHuey(name, filename=settings.queue_path)
+
+
+class JobQueue:
+    """The enqueue side used by the web process, plus the task bodies the worker runs."""
+
+    def __init__(self, huey: Huey, lanes: Lanes, periodic: list[tuple[str, Callable[[], Any], int]]) -> None:
+        self.huey = huey
+        self.lanes = lanes
+        self._lane_task = huey.task(name="lane")(self._run_lane)
+        for name, fn, minutes in periodic:
+            huey.periodic_task(crontab(minute=f"*/{minutes}"), name=name)(fn)
+
+    def enqueue_lane(self, portal_id: int, *, force: bool = False, delay: float | None = None) -> bool:
+        """Ask for a lane run; coalesced so a burst of events queues one job, not a thousand."""
+        if not self.lanes.mark_queued(portal_id) and not force:
+            return False
+        if delay:
+            self._lane_task.schedule((portal_id,), delay=delay)
+        else:
+            self._lane_task(portal_id)
+        return True
+
+    def _run_lane(self, portal_id: int) -> dict[str, Any]:
+        report = self.lanes.run(portal_id)
+        if not report.acquired:
+            raise RetryTask(delay=LOCKED_RETRY_SECONDS)  # another job holds the lane; try after it
+        if report.retry_in is not None:
+            log.info("lane.retry_scheduled", extra={"portal_id": portal_id, "delay": report.retry_in})
+            self.enqueue_lane(portal_id, force=True, delay=report.retry_in)
+        return {"rounds": report.rounds, "requests": report.requests, "error": report.error}
+
+    def pending_count(self) -> int:
+        return int(self.huey.pending_count())

@@ -1,0 +1,37 @@
+"""Structured JSON logs on stderr: event name plus safe fields, never tokens or personal data."""
+
+from __future__ import annotations
+
+import json
+import logging
+import sys
+from typing import Any
+
+from b24app.config import Settings
+
+_STANDARD = set(logging.LogRecord("", 0, "", 0, "", (), None).__dict__) | {"message", "asctime"}
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        payload: dict[str, Any] = {
+            "level": record.levelname,
+            "logger": record.name,
+            "event": record.getMessage(),
+        }
+        payload.update({k: v for k, v in record.__dict__.items() if k not in _STANDARD})
+        if record.exc_info:
+            payload["exc"] = self.formatException(record.exc_info)
+        return json.dumps(payload, default=str, ensure_ascii=False)
+
+
+def configure_logging(settings: Settings) -> None:
+    root = logging.getLogger()
+    if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
+        return
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JsonFormatter())
+    root.addHandler(handler)
+    root.setLevel(logging.INFO if not settings.is_dev else logging.DEBUG)
+    logging.getLogger("fast_bitrix24").setLevel(logging.WARNING)
+    logging.getLogger("huey").setLevel(logging.WARNING)

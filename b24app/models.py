@@ -1,0 +1,118 @@
+"""Shell tables: portals and their tokens, provisioned objects, lane leases, inbox and outbox."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from b24app.db import Base
+
+
+class Portal(Base):
+    """One Bitrix24 portal the app is installed on, keyed by ``member_id``."""
+
+    __tablename__ = "portals"
+    __table_args__ = (
+        CheckConstraint("status IN ('installing','installed','failed','uninstalled')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[str] = mapped_column(String(64), unique=True)
+    domain: Mapped[str] = mapped_column(String(255))
+    client_endpoint: Mapped[str] = mapped_column(String(512))
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    status: Mapped[str] = mapped_column(String(16), default="installing")
+    scenario: Mapped[str] = mapped_column(String(8), default="ui")  # ui | api | webhook
+    application_token_hash: Mapped[str | None] = mapped_column(String(64))
+    access_token: Mapped[str | None] = mapped_column(String(255))
+    refresh_token: Mapped[str | None] = mapped_column(String(255))
+    token_expires_at: Mapped[datetime | None]
+    token_generation: Mapped[int] = mapped_column(default=0)  # bumped by every refresh
+    auth_failed_at: Mapped[datetime | None]  # set when the refresh token is dead
+    webhook_url: Mapped[str | None] = mapped_column(String(512))  # inbound-webhook mode
+    user_id: Mapped[int | None]
+    scope: Mapped[str | None] = mapped_column(String(512))
+    installed_at: Mapped[datetime | None]
+    uninstalled_at: Mapped[datetime | None]
+    install_error: Mapped[str | None] = mapped_column(Text)
+    bucket_level: Mapped[float] = mapped_column(default=0.0)  # our estimate of the portal's bucket
+    bucket_at: Mapped[datetime | None]
+
+
+class ProvisionedObject(Base):
+    """Something the installer created on a portal, with the portal's id for it."""
+
+    __tablename__ = "provisioned_objects"
+    __table_args__ = (UniqueConstraint("portal_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # smart_process, stage, field, event, robot, ...
+    key: Mapped[str] = mapped_column(String(255))
+    remote_id: Mapped[str] = mapped_column(String(255))
+    details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class LaneLease(Base):
+    """At most one job talks to a portal at a time: a lease with an expiry survives crashes."""
+
+    __tablename__ = "lane_leases"
+
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"), primary_key=True)
+    holder: Mapped[str | None] = mapped_column(String(64))
+    expires_at: Mapped[datetime | None]
+    queued: Mapped[bool] = mapped_column(default=False)  # a lane job waits in the queue
+    failures: Mapped[int] = mapped_column(default=0)  # consecutive failed runs, for backoff
+    last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class InboxEvent(Base):
+    """Every verified inbound call, recorded before it is acknowledged (tokens redacted)."""
+
+    __tablename__ = "inbox_events"
+    __table_args__ = (
+        Index("ix_inbox_pending", "portal_id", "processed_at"),
+        CheckConstraint("status IN ('pending','done','skipped','failed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # deal | robot | uninstall | ...
+    event: Mapped[str] = mapped_column(String(64))
+    subject_id: Mapped[int | None]  # the deal id for deal events
+    dedup_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    received_at: Mapped[datetime]
+    processed_at: Mapped[datetime | None]
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[str | None] = mapped_column(Text)
+
+
+class OutboxMessage(Base):
+    """A portal write owed, delivered at least once; ``key`` makes it idempotent."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("portal_id", "key"),
+        Index("ix_outbox_due", "portal_id", "status", "next_attempt_at"),
+        CheckConstraint("status IN ('pending','done','failed')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # registry_item | balance | comment | answer | ...
+    key: Mapped[str] = mapped_column(String(255))
+    payload: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    created_at: Mapped[datetime]
+    next_attempt_at: Mapped[datetime]
+    first_failure_at: Mapped[datetime | None]
+    done_at: Mapped[datetime | None]
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    last_error: Mapped[str | None] = mapped_column(Text)

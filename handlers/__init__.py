@@ -1,0 +1,1 @@
+"""HTTP entry points: parse, verify, record, enqueue — nothing else."""

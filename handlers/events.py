@@ -1,0 +1,54 @@
+"""POST /events: deal events and ONAPPUNINSTALL — verify, record, enqueue, answer 200."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+from flask.typing import ResponseReturnValue
+
+from b24app import inbox
+from handlers.common import container, form_body
+from handlers.forms import BadRequest, require
+from handlers.security import verify_portal
+from install import service as install_service
+from install.spec import DEAL_EVENTS
+
+bp = Blueprint("events", __name__)
+
+
+def _deal_id(body: dict[str, object]) -> int:
+    raw = require(body, "data.FIELDS.ID")
+    if not raw.isdigit():
+        raise BadRequest("data[FIELDS][ID]", "must be a positive integer")
+    return int(raw)
+
+
+@bp.post("/events")
+def receive() -> ResponseReturnValue:
+    body = form_body()
+    event = require(body, "event").upper()
+    member_id = require(body, "auth.member_id")
+    app_token = require(body, "auth.application_token")
+    deal_id = _deal_id(body) if event in DEAL_EVENTS else None
+    c = container()
+    with c.db.transaction() as session:
+        portal = verify_portal(session, member_id, app_token)
+        now = c.clock.now()
+        if event == "ONAPPUNINSTALL":
+            data = body.get("data")
+            clean = isinstance(data, dict) and str(data.get("CLEAN", "0")) == "1"
+            install_service.uninstall(session, portal, clean, now)
+            return jsonify(status="uninstalled")
+        if deal_id is None:
+            return jsonify(status="ignored")
+        inbox.record(
+            session,
+            portal_id=portal.id,
+            kind="deal",
+            event=event,
+            subject_id=deal_id,
+            payload=body,
+            received_at=now,
+        )
+        portal_id = portal.id
+    c.jobs.enqueue_lane(portal_id)
+    return jsonify(status="accepted")

@@ -1,0 +1,30 @@
+"""Inbound verification: the application_token stored per member_id, compared in constant time."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from b24app.models import Portal
+
+
+class Unauthorized(Exception):
+    """Unknown portal or wrong application_token: answer 401, write nothing."""
+
+
+def token_hash(application_token: str) -> str:
+    return hashlib.sha256(application_token.encode()).hexdigest()
+
+
+def verify_portal(session: Session, member_id: str, application_token: str) -> Portal:
+    """The installed portal whose stored token matches, else Unauthorized."""
+    portal = session.execute(select(Portal).where(Portal.member_id == member_id)).scalar_one_or_none()
+    # Compare even for unknown portals so timing does not reveal which member_ids exist.
+    stored = portal.application_token_hash if portal and portal.application_token_hash else "0" * 64
+    matches = hmac.compare_digest(stored, token_hash(application_token))
+    if portal is None or not matches or portal.status == "uninstalled":
+        raise Unauthorized("unknown portal or application token mismatch")
+    return portal

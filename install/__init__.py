@@ -1,0 +1,1 @@
+"""Provisioning a portal: accepting the install, creating our objects there, uninstalling."""

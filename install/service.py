@@ -1,0 +1,208 @@
+"""Install and uninstall commands: record the portal and its tokens, provision in the lane."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
+
+from b24app.db import Base, utcnow
+from b24app.gateway import PortalCallError
+from b24app.lanes import LaneContext
+from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, ProvisionedObject
+from install import spec
+from install.provision import Provisioned, Provisioner
+from registry.target import TARGET_KEY, TARGET_KIND
+
+log = logging.getLogger(__name__)
+
+
+class InstallError(ValueError):
+    """An install request that cannot be accepted; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    member_id: str
+    domain: str
+    client_endpoint: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    application_token: str
+    language: str
+    scenario: str  # ui | api
+    user_id: int | None = None
+    scope: str | None = None
+
+
+def _need(source: dict[str, Any], key: str, label: str) -> str:
+    value = source.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise InstallError(label, "is required")
+    return value.strip()
+
+
+def _int(value: Any, label: str, default: int) -> int:
+    if value in (None, ""):
+        return default
+    try:
+        return int(str(value))
+    except ValueError as exc:
+        raise InstallError(label, "must be a number") from exc
+
+
+def parse_ui_install(form: dict[str, Any], query: dict[str, Any]) -> InstallRequest:
+    """The UI scenario: form AUTH_ID/REFRESH_ID/member_id/APPLICATION_TOKEN, query DOMAIN/PROTOCOL/LANG."""
+    domain = _need(query, "DOMAIN", "DOMAIN")
+    scheme = "http" if str(query.get("PROTOCOL", "1")) == "0" else "https"
+    return InstallRequest(
+        member_id=_need(form, "member_id", "member_id"),
+        domain=domain,
+        client_endpoint=f"{scheme}://{domain}/rest/",
+        access_token=_need(form, "AUTH_ID", "AUTH_ID"),
+        refresh_token=_need(form, "REFRESH_ID", "REFRESH_ID"),
+        expires_in=_int(form.get("AUTH_EXPIRES"), "AUTH_EXPIRES", 3600),
+        application_token=_need(form, "APPLICATION_TOKEN", "APPLICATION_TOKEN"),
+        language=str(query.get("LANG") or "en")[:8],
+        scenario="ui",
+        scope=form.get("APPLICATION_SCOPE"),
+    )
+
+
+def parse_api_install(body: dict[str, Any]) -> InstallRequest:
+    """The API-only scenario: an ONAPPINSTALL body with ``auth[...]`` and ``data[LANGUAGE_ID]``."""
+    auth = body.get("auth")
+    if not isinstance(auth, dict):
+        raise InstallError("auth", "is required")
+    data = body.get("data") if isinstance(body.get("data"), dict) else {}
+    return InstallRequest(
+        member_id=_need(auth, "member_id", "auth[member_id]"),
+        domain=_need(auth, "domain", "auth[domain]"),
+        client_endpoint=_need(auth, "client_endpoint", "auth[client_endpoint]"),
+        access_token=_need(auth, "access_token", "auth[access_token]"),
+        refresh_token=_need(auth, "refresh_token", "auth[refresh_token]"),
+        expires_in=_int(auth.get("expires_in"), "auth[expires_in]", 3600),
+        application_token=_need(auth, "application_token", "auth[application_token]"),
+        language=str((data or {}).get("LANGUAGE_ID") or "en")[:8],
+        scenario="api",
+        user_id=_int(auth.get("user_id"), "auth[user_id]", 1),
+        scope=auth.get("scope"),
+    )
+
+
+def register_install(session: Session, req: InstallRequest, token_hash: str, now: datetime) -> Portal:
+    """Create or refresh the portal row; provisioning then runs in the portal's lane."""
+    portal = session.execute(select(Portal).where(Portal.member_id == req.member_id)).scalar_one_or_none()
+    if portal is None:
+        portal = Portal(member_id=req.member_id, token_generation=0, bucket_level=0.0)
+        session.add(portal)
+    portal.domain, portal.client_endpoint = req.domain, req.client_endpoint
+    portal.language, portal.scenario = req.language, req.scenario
+    portal.access_token, portal.refresh_token = req.access_token, req.refresh_token
+    portal.token_expires_at = now + timedelta(seconds=req.expires_in)
+    portal.token_generation = (portal.token_generation or 0) + 1
+    portal.application_token_hash = token_hash
+    portal.auth_failed_at, portal.install_error, portal.uninstalled_at = None, None, None
+    portal.user_id = req.user_id or portal.user_id or 1
+    portal.scope = req.scope
+    portal.status = "installing"
+    session.flush()
+    log.info("install.accepted", extra={"portal_id": portal.id, "scenario": req.scenario})
+    return portal
+
+
+def request_provisioning(session: Session, portal: Portal) -> None:
+    """Retry after a failure: back to ``installing`` so the lane provisions again."""
+    portal.status, portal.install_error = "installing", None
+
+
+def uninstall(session: Session, portal: Portal, clean: bool, now: datetime) -> None:
+    """Tokens go at once; the ledger stays unless the admin asked to delete the app's data."""
+    portal.access_token = portal.refresh_token = None
+    portal.status, portal.uninstalled_at = "uninstalled", now
+    session.execute(delete(OutboxMessage).where(OutboxMessage.portal_id == portal.id))
+    session.execute(delete(ProvisionedObject).where(ProvisionedObject.portal_id == portal.id))
+    if clean:
+        for table in reversed(Base.metadata.sorted_tables):
+            if "portal_id" in table.c and table.name not in {"portals"}:
+                session.execute(delete(table).where(table.c.portal_id == portal.id))
+    log.info("install.uninstalled", extra={"portal_id": portal.id, "clean": clean})
+
+
+def provision_step(ctx: LaneContext, base_url: str) -> bool:
+    """Lane step: provision a portal whose status is ``installing``."""
+    with ctx.db.transaction() as session:
+        portal = session.get_one(Portal, ctx.portal_id)
+        if portal.status != "installing":
+            return False
+        language, user_id = portal.language, portal.user_id or 1
+    try:
+        result = Provisioner(ctx.client, spec.Urls(base_url), language, user_id).run()
+    except PortalCallError as exc:
+        with ctx.db.transaction() as session:
+            portal = session.get_one(Portal, ctx.portal_id)
+            portal.status, portal.install_error = "failed", str(exc)
+        log.warning("install.failed", extra={"portal_id": ctx.portal_id, "code": exc.code})
+        return False
+    with ctx.db.transaction() as session:
+        _record(session, ctx.portal_id, result, utcnow())
+        portal = session.get_one(Portal, ctx.portal_id)
+        portal.status, portal.installed_at = "installed", utcnow()
+    log.info("install.provisioned", extra={"portal_id": ctx.portal_id, "created": len(result.created)})
+    return True
+
+
+def _record(session: Session, portal_id: int, result: Provisioned, now: datetime) -> None:
+    existing = {
+        (o.kind, o.key): o
+        for o in session.execute(
+            select(ProvisionedObject).where(ProvisionedObject.portal_id == portal_id)
+        ).scalars()
+    }
+    rows = dict(result.objects)
+    details: dict[tuple[str, str], dict[str, Any]] = {}
+    if result.target:
+        rows[(TARGET_KIND, TARGET_KEY)] = str(result.target.entity_type_id)
+        details[(TARGET_KIND, TARGET_KEY)] = result.target.to_details()
+    for (kind, key), remote in rows.items():
+        row = existing.get((kind, key))
+        if row is None:
+            row = ProvisionedObject(portal_id=portal_id, kind=kind, key=key, created_at=now)
+            session.add(row)
+        row.remote_id, row.details = remote, details.get((kind, key), {})
+
+
+def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[str, Any]:
+    """What the console's status command prints (no tokens)."""
+    objects = session.execute(
+        select(ProvisionedObject)
+        .where(ProvisionedObject.portal_id == portal.id)
+        .order_by(ProvisionedObject.kind)
+    ).scalars()
+    pending_inbox = session.query(InboxEvent).filter_by(portal_id=portal.id, status="pending").count()
+    failed_outbox = session.query(OutboxMessage).filter_by(portal_id=portal.id, status="failed").count()
+    lease = session.get(LaneLease, portal.id)
+    return {
+        "member_id": portal.member_id,
+        "domain": portal.domain,
+        "status": portal.status,
+        "install_error": portal.install_error,
+        "token_expires_at": portal.token_expires_at.isoformat() if portal.token_expires_at else None,
+        "auth_failed": portal.auth_failed_at is not None,
+        "objects": [f"{o.kind}:{o.key}={o.remote_id}" for o in objects],
+        "queue_depth": queue_depth,
+        "inbox_pending": pending_inbox,
+        "outbox_failed": failed_outbox,
+        "lane_failures": lease.failures if lease else 0,
+        "lane_error": lease.last_error if lease else None,
+    }

@@ -1,0 +1,57 @@
+"""Where the registry lives on a portal: the smart process, its stages and field names."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from b24app.models import ProvisionedObject
+
+TARGET_KIND, TARGET_KEY = "smart_process", "registry"
+
+
+@dataclass(frozen=True)
+class RegistryTarget:
+    """The provisioned smart process: ids, stage ids per registry state and UF names."""
+
+    entity_type_id: int
+    type_id: int
+    category_id: int
+    stages: dict[str, str]  # pending|active|written_off|cancelled|expired -> DT{etid}_{cat}:CODE
+    fields: dict[str, str]  # OPERATION|AMOUNT|BALANCE_AFTER|EXPIRES_AT|REASON -> UF_CRM_{id}_...
+
+    def to_details(self) -> dict[str, Any]:
+        return {
+            "entity_type_id": self.entity_type_id,
+            "type_id": self.type_id,
+            "category_id": self.category_id,
+            "stages": self.stages,
+            "fields": self.fields,
+        }
+
+    @classmethod
+    def from_details(cls, details: dict[str, Any]) -> RegistryTarget:
+        return cls(
+            int(details["entity_type_id"]),
+            int(details["type_id"]),
+            int(details["category_id"]),
+            dict(details["stages"]),
+            dict(details["fields"]),
+        )
+
+
+def load_target(session: Session, portal_id: int) -> RegistryTarget | None:
+    """The portal's registry smart process, or None before provisioning finished."""
+    row = session.execute(
+        select(ProvisionedObject).where(
+            ProvisionedObject.portal_id == portal_id,
+            ProvisionedObject.kind == TARGET_KIND,
+            ProvisionedObject.key == TARGET_KEY,
+        )
+    ).scalar_one_or_none()
+    if row is None or "stages" not in row.details:
+        return None
+    return RegistryTarget.from_details(row.details)

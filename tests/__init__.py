@@ -1,0 +1,1 @@
+"""Test suite: unit, integration, end-to-end tests and the portal emulator."""

@@ -1,0 +1,3 @@
+"""Shared fixtures: databases on both backends and the portal emulator."""
+
+from tests.dbsupport import database, database_url, postgres_schema, postgres_url  # noqa: F401

@@ -1,0 +1,79 @@
+"""Database fixtures shared by every test tier: each test runs on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import create_engine, text
+
+from b24app.db import Base, Database
+
+PG_ADMIN_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgres").split(",") if b]
+
+
+def import_all_models() -> None:
+    """Import every module that declares tables so ``Base.metadata`` is complete."""
+    import b24app.models  # noqa: F401
+
+    try:
+        import registry.models  # noqa: F401
+    except ModuleNotFoundError:  # the registry package may not define tables yet
+        pass
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    """A throw-away PostgreSQL database for this test session."""
+    name = f"bonus_test_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{name}"'))
+    base, _, _ = PG_ADMIN_URL.rpartition("/")
+    yield f"{base}/{name}"
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session")
+def postgres_schema(postgres_url: str) -> str:
+    import_all_models()
+    engine = create_engine(postgres_url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return postgres_url
+
+
+def _truncate_all(db: Database) -> None:
+    names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with db.engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The URL of an empty, fully created schema on the parametrised backend."""
+    import_all_models()
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_schema"))
+    path = tmp_path_factory.mktemp("db") / "test.sqlite3"
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    Base.metadata.create_all(engine)
+    engine.dispose()
+    return url
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    try:
+        yield db
+    finally:
+        if db.is_postgres:
+            _truncate_all(db)
+        db.dispose()
