@@ -1,0 +1,121 @@
+"""One emulated portal: CRM data, the installed applications' registrations, and what apps answered."""
+
+from __future__ import annotations
+
+import itertools
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from tests.emulator.protocol import B24Error, Services
+
+DEAL_STAGES = [  # (STATUS_ID, NAME, SEMANTICS, SORT) for the general pipeline (category 0)
+    ("NEW", "New", None, 10), ("PREPARATION", "Preparation", None, 20), ("EXECUTING", "In progress", None, 30),
+    ("WON", "Deal won", "S", 60), ("LOSE", "Deal lost", "F", 70),
+]
+SPA_STAGES = [("NEW", "New", None, 10), ("PREPARATION", "Preparation", None, 20), ("CLIENT", "Client", None, 30),
+              ("SUCCESS", "Success", "S", 40), ("FAIL", "Fail", "F", 50)]
+
+
+@dataclass
+class AppInstall:
+    """A local application on this portal: its token, bindings and registrations."""
+
+    client_id: str
+    application_token: str = field(default_factory=lambda: secrets.token_hex(16))
+    installed: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)  # {event, handler, auth_type, offline}
+    robots: dict[str, dict[str, Any]] = field(default_factory=dict)
+    activities: dict[str, dict[str, Any]] = field(default_factory=dict)
+    placements: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class RobotRun:
+    event_token: str
+    code: str
+    document_id: list[str]
+    properties: dict[str, Any]
+    answered: bool = False
+    return_values: dict[str, Any] | None = None
+    log: list[str] = field(default_factory=list)
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).replace(microsecond=0).isoformat()
+
+
+class Portal:
+    """State of one portal; REST handlers in methods_*.py read and change it."""
+
+    def __init__(self, services: Services, *, member_id: str, domain: str, lang: str = "en", plan: str = "basic"):
+        self.services = services
+        self.member_id = member_id
+        self.domain = domain
+        self.lang = lang
+        self.plan = plan
+        self.users = {1: {"ID": "1", "NAME": "Admin", "ADMIN": True}, 2: {"ID": "2", "NAME": "Manager", "ADMIN": False}}
+        self._ids = itertools.count(1)
+        self.deals: dict[int, dict[str, Any]] = {}
+        self.contacts: dict[int, dict[str, Any]] = {}
+        self.companies: dict[int, dict[str, Any]] = {}
+        self.types: dict[int, dict[str, Any]] = {}  # by type id
+        self.items: dict[int, dict[int, dict[str, Any]]] = {}  # entityTypeId -> id -> item
+        self.categories: dict[int, list[dict[str, Any]]] = {2: [{"id": 0, "name": "General", "isDefault": "Y",
+                                                                  "entityTypeId": 2, "sort": 300}]}
+        self.statuses: list[dict[str, Any]] = []
+        self.userfields: dict[str, list[dict[str, Any]]] = {"CRM_CONTACT": [], "CRM_COMPANY": [], "CRM_DEAL": []}
+        self.comments: list[dict[str, Any]] = []
+        self.apps: dict[str, AppInstall] = {}
+        self.robot_runs: dict[str, RobotRun] = {}
+        for code, name, semantics, sort in DEAL_STAGES:
+            self.add_status("DEAL_STAGE", code, name, semantics, sort)
+
+    def next_id(self) -> int:
+        return next(self._ids)
+
+    def app(self, client_id: str | None) -> AppInstall:
+        if client_id is None or client_id not in self.apps:
+            raise B24Error("ACCESS_DENIED", "Application context required", 403)
+        return self.apps[client_id]
+
+    def add_status(self, entity_id: str, status_id: str, name: str, semantics: str | None, sort: int,
+                   category_id: int | None = None) -> dict[str, Any]:
+        if any(s["ENTITY_ID"] == entity_id and s["STATUS_ID"] == status_id for s in self.statuses):
+            raise B24Error("", "Duplicate STATUS_ID.")
+        row = {"ID": str(self.next_id()), "ENTITY_ID": entity_id, "STATUS_ID": status_id, "NAME": name,
+               "SORT": str(sort), "SYSTEM": "N", "CATEGORY_ID": category_id, "SEMANTICS": semantics,
+               "EXTRA": {"SEMANTICS": {"S": "success", "F": "failure"}.get(semantics or "", "process")}}
+        self.statuses.append(row)
+        return row
+
+    def stage_semantic(self, entity_id: str, status_id: str) -> str:
+        for s in self.statuses:
+            if s["ENTITY_ID"] == entity_id and s["STATUS_ID"] == status_id:
+                return str(s["SEMANTICS"] or "P")
+        return "P"
+
+    def auth_block(self, app: AppInstall, user_id: int | None) -> list[tuple[str, str]]:
+        """The ``auth[...]`` pairs of a delivery; automation (user None) carries no tokens."""
+        pairs: list[tuple[str, str]] = []
+        if user_id is not None:
+            tokens = self.services.issue_tokens(self, app.client_id, user_id)
+            pairs += [("auth[access_token]", tokens.access_token), ("auth[expires]", str(tokens.expires)),
+                      ("auth[expires_in]", str(tokens.expires_in)), ("auth[scope]", "crm,bizproc,placement"),
+                      ("auth[user_id]", str(user_id))]
+        pairs += [("auth[domain]", self.domain), ("auth[server_endpoint]", self.services.oauth_rest_url()),
+                  ("auth[client_endpoint]", self.services.client_endpoint(self)), ("auth[member_id]", self.member_id),
+                  ("auth[status]", "L"), ("auth[application_token]", app.application_token)]
+        return pairs
+
+    def emit(self, event: str, entity_id: int, user_id: int | None) -> None:
+        """Deliver an event to every installed app's online handler for it."""
+        for app in self.apps.values():
+            if not app.installed:
+                continue  # nothing is delivered before installFinish
+            for binding in app.events:
+                if binding["event"] == event and not binding["offline"]:
+                    form = [("event", event), ("event_handler_id", str(binding["id"])),
+                            ("data[FIELDS][ID]", str(entity_id)), ("ts", str(int(self.services.now())))]
+                    self.services.deliver(binding["handler"], form + self.auth_block(app, user_id))

@@ -1,0 +1,1 @@
+"""The emulator checked against the documented protocol."""
