@@ -18,3 +18,11 @@ class Container:
     clock: Clock
     lanes: Lanes
     jobs: JobQueue
+
+    def close(self) -> None:
+        """Release connections (tests and console commands build many containers)."""
+        self.db.dispose()
+        storage = self.jobs.huey.storage
+        closer = getattr(storage, "close", None)
+        if callable(closer):
+            closer()

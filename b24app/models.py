@@ -90,6 +90,7 @@ class InboxEvent(Base):
     received_at: Mapped[datetime]
     processed_at: Mapped[datetime | None]
     attempts: Mapped[int] = mapped_column(default=0)
+    retry_at: Mapped[datetime | None]  # after a failed attempt, not before this time
     error: Mapped[str | None] = mapped_column(Text)
 
 
@@ -116,3 +117,17 @@ class OutboxMessage(Base):
     done_at: Mapped[datetime | None]
     remote_id: Mapped[str | None] = mapped_column(String(64))
     last_error: Mapped[str | None] = mapped_column(Text)
+
+
+class PortalCursor(Base):
+    """A named watermark or schedule per portal (e.g. the deal reconciliation's last seen change)."""
+
+    __tablename__ = "portal_cursors"
+    __table_args__ = (UniqueConstraint("portal_id", "name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    name: Mapped[str] = mapped_column(String(64))
+    value: Mapped[str | None] = mapped_column(String(64))
+    next_run_at: Mapped[datetime | None]
+    updated_at: Mapped[datetime]

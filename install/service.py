@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from b24app.db import Base, utcnow
@@ -158,7 +158,9 @@ def provision_step(ctx: LaneContext, base_url: str) -> bool:
         _record(session, ctx.portal_id, result, utcnow())
         portal = session.get_one(Portal, ctx.portal_id)
         portal.status, portal.installed_at = "installed", utcnow()
-    log.info("install.provisioned", extra={"portal_id": ctx.portal_id, "created": len(result.created)})
+    log.info(
+        "install.provisioned", extra={"portal_id": ctx.portal_id, "objects_created": len(result.created)}
+    )
     return True
 
 
@@ -182,6 +184,15 @@ def _record(session: Session, portal_id: int, result: Provisioned, now: datetime
         row.remote_id, row.details = remote, details.get((kind, key), {})
 
 
+def _count(
+    session: Session, model: type[InboxEvent] | type[OutboxMessage], portal_id: int, status: str
+) -> int:
+    query = (
+        select(func.count()).select_from(model).where(model.portal_id == portal_id, model.status == status)
+    )
+    return int(session.execute(query).scalar_one())
+
+
 def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[str, Any]:
     """What the console's status command prints (no tokens)."""
     objects = session.execute(
@@ -189,8 +200,8 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
         .where(ProvisionedObject.portal_id == portal.id)
         .order_by(ProvisionedObject.kind)
     ).scalars()
-    pending_inbox = session.query(InboxEvent).filter_by(portal_id=portal.id, status="pending").count()
-    failed_outbox = session.query(OutboxMessage).filter_by(portal_id=portal.id, status="failed").count()
+    pending_inbox = _count(session, InboxEvent, portal.id, "pending")
+    failed_outbox = _count(session, OutboxMessage, portal.id, "failed")
     lease = session.get(LaneLease, portal.id)
     return {
         "member_id": portal.member_id,

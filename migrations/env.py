@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import registry.models  # noqa: F401  - registers the ledger tables
 from alembic import context
 
 import b24app.models  # noqa: F401  - registers the shell tables

@@ -65,8 +65,7 @@ async def _post(endpoint: str, method: str, body: dict[str, Any], token: str | N
             endpoint,
             token_func=token_func if token else None,
             verbose=False,
-            respect_velocity_policy=False,
-            client=session,
+            client=session,  # a fresh instance per call: its own throttles never hold us back
         )
         result = await bitrix.call(method, body, raw=True)
     answer = result if isinstance(result, dict) else {"result": result}

@@ -19,8 +19,9 @@ def main() -> None:
     args = parser.parse_args()
     emu = Emulator(limits_enabled=not args.no_limits, time_scale=args.time_scale).start(args.port)
     emu.register_app(args.client_id, args.client_secret)
-    portal = emu.add_portal(domain="demo.bitrix24.test", lang="ru",
-                            plan="enterprise" if args.enterprise else "basic")
+    portal = emu.add_portal(
+        domain="demo.bitrix24.test", lang="ru", plan="enterprise" if args.enterprise else "basic"
+    )
     print(f"emulator on {emu.base_url}")
     print(f"portal member_id={portal.member_id} domain={portal.domain} rest={emu.rest_base(portal)}")
     print(f"oauth token URL: {emu.oauth_url()}  app client_id={args.client_id} secret={args.client_secret}")

@@ -15,12 +15,23 @@ def install_ui(emu: Emulator, portal: Portal, client_id: str, install_url: str, 
     """The UI scenario: the install page opened in the portal's frame (POST form, DOMAIN in the query)."""
     app = emu.app_install(portal, client_id)
     tokens = emu.issue_tokens(portal, client_id, user_id)
-    form = [("AUTH_ID", tokens.access_token), ("AUTH_EXPIRES", str(tokens.expires_in)),
-            ("REFRESH_ID", tokens.refresh_token), ("SERVER_ENDPOINT", emu.oauth_rest_url()),
-            ("member_id", portal.member_id), ("status", "L"), ("PLACEMENT", "DEFAULT"),
-            ("APPLICATION_TOKEN", app.application_token), ("APPLICATION_SCOPE", "crm,bizproc,placement")]
-    query = {"DOMAIN": emu.ui_domain(portal), "PROTOCOL": "0", "LANG": portal.lang,
-             "APP_SID": secrets.token_hex(16)}
+    form = [
+        ("AUTH_ID", tokens.access_token),
+        ("AUTH_EXPIRES", str(tokens.expires_in)),
+        ("REFRESH_ID", tokens.refresh_token),
+        ("SERVER_ENDPOINT", emu.oauth_rest_url()),
+        ("member_id", portal.member_id),
+        ("status", "L"),
+        ("PLACEMENT", "DEFAULT"),
+        ("APPLICATION_TOKEN", app.application_token),
+        ("APPLICATION_SCOPE", "crm,bizproc,placement"),
+    ]
+    query = {
+        "DOMAIN": emu.ui_domain(portal),
+        "PROTOCOL": "0",
+        "LANG": portal.lang,
+        "APP_SID": secrets.token_hex(16),
+    }
     return emu.deliver(install_url, form, query)
 
 
@@ -29,19 +40,33 @@ def install_finish(emu: Emulator, portal: Portal, client_id: str) -> None:
     emu.app_install(portal, client_id).installed = True
 
 
-def install_api(emu: Emulator, portal: Portal, client_id: str, install_url: str, user_id: int = 1) -> Delivery:
+def install_api(
+    emu: Emulator, portal: Portal, client_id: str, install_url: str, user_id: int = 1
+) -> Delivery:
     """The API-only scenario: an ONAPPINSTALL body; the app counts as installed at once."""
     app = emu.app_install(portal, client_id)
     app.installed = True
     tokens = emu.issue_tokens(portal, client_id, user_id)
-    form = [("event", "ONAPPINSTALL"), ("data[VERSION]", "1"), ("data[ACTIVE]", "Y"), ("data[INSTALLED]", "Y"),
-            ("data[LANGUAGE_ID]", portal.lang), ("ts", str(int(emu.now()))),
-            ("auth[access_token]", tokens.access_token), ("auth[refresh_token]", tokens.refresh_token),
-            ("auth[expires]", str(tokens.expires)), ("auth[expires_in]", str(tokens.expires_in)),
-            ("auth[scope]", "crm bizproc placement"), ("auth[user_id]", str(user_id)),
-            ("auth[domain]", portal.domain), ("auth[server_endpoint]", emu.oauth_rest_url()),
-            ("auth[client_endpoint]", emu.client_endpoint(portal)), ("auth[member_id]", portal.member_id),
-            ("auth[status]", "L"), ("auth[application_token]", app.application_token)]
+    form = [
+        ("event", "ONAPPINSTALL"),
+        ("data[VERSION]", "1"),
+        ("data[ACTIVE]", "Y"),
+        ("data[INSTALLED]", "Y"),
+        ("data[LANGUAGE_ID]", portal.lang),
+        ("ts", str(int(emu.now()))),
+        ("auth[access_token]", tokens.access_token),
+        ("auth[refresh_token]", tokens.refresh_token),
+        ("auth[expires]", str(tokens.expires)),
+        ("auth[expires_in]", str(tokens.expires_in)),
+        ("auth[scope]", "crm bizproc placement"),
+        ("auth[user_id]", str(user_id)),
+        ("auth[domain]", portal.domain),
+        ("auth[server_endpoint]", emu.oauth_rest_url()),
+        ("auth[client_endpoint]", emu.client_endpoint(portal)),
+        ("auth[member_id]", portal.member_id),
+        ("auth[status]", "L"),
+        ("auth[application_token]", app.application_token),
+    ]
     return emu.deliver(install_url, form)
 
 
@@ -50,10 +75,17 @@ def uninstall(emu: Emulator, portal: Portal, client_id: str, clean: bool = False
     app = emu.app_install(portal, client_id)
     deliveries = []
     for binding in [b for b in app.events if b["event"] == "ONAPPUNINSTALL"]:
-        form = [("event", "ONAPPUNINSTALL"), ("data[LANGUAGE_ID]", portal.lang), ("data[CLEAN]", "1" if clean else "0"),
-                ("ts", str(int(emu.now()))), ("auth[domain]", portal.domain),
-                ("auth[server_endpoint]", emu.oauth_rest_url()), ("auth[client_endpoint]", emu.client_endpoint(portal)),
-                ("auth[member_id]", portal.member_id), ("auth[application_token]", app.application_token)]
+        form = [
+            ("event", "ONAPPUNINSTALL"),
+            ("data[LANGUAGE_ID]", portal.lang),
+            ("data[CLEAN]", "1" if clean else "0"),
+            ("ts", str(int(emu.now()))),
+            ("auth[domain]", portal.domain),
+            ("auth[server_endpoint]", emu.oauth_rest_url()),
+            ("auth[client_endpoint]", emu.client_endpoint(portal)),
+            ("auth[member_id]", portal.member_id),
+            ("auth[application_token]", app.application_token),
+        ]
         deliveries.append(emu.deliver(binding["handler"], form))
     app.events, app.placements, app.installed = [], [], False
     return deliveries
@@ -65,7 +97,9 @@ def create_deal(emu: Emulator, portal: Portal, *, user_id: int | None = 1, **fie
         return methods_crm.add_entity(portal, "deal", fields, user_id)
 
 
-def update_deal(emu: Emulator, portal: Portal, deal_id: int, *, user_id: int | None = 1, **fields: Any) -> None:
+def update_deal(
+    emu: Emulator, portal: Portal, deal_id: int, *, user_id: int | None = 1, **fields: Any
+) -> None:
     with emu.lock:
         methods_crm.update_entity(portal, "deal", deal_id, fields, user_id)
 
@@ -85,20 +119,35 @@ def create_company(emu: Emulator, portal: Portal, **fields: Any) -> int:
         return methods_crm.add_entity(portal, "company", fields, None)
 
 
-def start_robot(emu: Emulator, portal: Portal, client_id: str, code: str, document_id: list[str],
-                properties: dict[str, Any], user_id: int = 1) -> tuple[RobotRun, Delivery]:
+def start_robot(
+    emu: Emulator,
+    portal: Portal,
+    client_id: str,
+    code: str,
+    document_id: list[str],
+    properties: dict[str, Any],
+    user_id: int = 1,
+) -> tuple[RobotRun, Delivery]:
     """Run the app's robot on a document: POST to its HANDLER as the portal's bizproc engine does."""
     app = emu.app_install(portal, client_id)
     robot = app.robots.get(code) or app.activities.get(code)
     if robot is None:
         raise KeyError(f"robot {code} is not registered")
-    token = f"{secrets.token_hex(6)}.{secrets.token_hex(4)}|A{secrets.randbelow(10**5)}|{secrets.token_hex(12)}"
+    token = (
+        f"{secrets.token_hex(6)}.{secrets.token_hex(4)}|A{secrets.randbelow(10**5)}|{secrets.token_hex(12)}"
+    )
     run = RobotRun(token, code, document_id, properties)
     portal.robot_runs[token] = run
     entity = document_id[2].rsplit("_", 1)[0]
-    form = [("workflow_id", secrets.token_hex(8)), ("code", code),
-            *[(f"document_id[{i}]", part) for i, part in enumerate(document_id)],
-            *[(f"document_type[{i}]", part) for i, part in enumerate([*document_id[:2], entity])],
-            ("event_token", token), *[(f"properties[{k}]", str(v)) for k, v in properties.items()],
-            ("use_subscription", "Y"), ("timeout_duration", "0"), ("ts", str(int(emu.now())))]
+    form = [
+        ("workflow_id", secrets.token_hex(8)),
+        ("code", code),
+        *[(f"document_id[{i}]", part) for i, part in enumerate(document_id)],
+        *[(f"document_type[{i}]", part) for i, part in enumerate([*document_id[:2], entity])],
+        ("event_token", token),
+        *[(f"properties[{k}]", str(v)) for k, v in properties.items()],
+        ("use_subscription", "Y"),
+        ("timeout_duration", "0"),
+        ("ts", str(int(emu.now()))),
+    ]
     return run, emu.deliver(str(robot["HANDLER"]), form + portal.auth_block(app, user_id))

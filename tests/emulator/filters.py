@@ -14,7 +14,7 @@ _PREFIXES = ("!@", "!=", ">=", "<=", "=%", "%=", "!%", "@", "=", "!", ">", "<", 
 def _split(key: str) -> tuple[str, str]:
     for prefix in _PREFIXES:
         if key.startswith(prefix):
-            return prefix, key[len(prefix):]
+            return prefix, key[len(prefix) :]
     return "=", key
 
 
@@ -59,8 +59,13 @@ def matches(row: Mapping[str, Any], filter_: Mapping[str, Any], allowed: set[str
     return True
 
 
-def page(rows: list[dict[str, Any]], params: Mapping[str, Any], *, id_field: str = "ID",
-         allowed: set[str] | None = None) -> tuple[list[dict[str, Any]], int | None, int | None]:
+def page(
+    rows: list[dict[str, Any]],
+    params: Mapping[str, Any],
+    *,
+    id_field: str = "ID",
+    allowed: set[str] | None = None,
+) -> tuple[list[dict[str, Any]], int | None, int | None]:
     """Filter, order, select and cut one page of 50; total is None when start=-1."""
     filter_ = params.get("filter") or {}
     picked = [r for r in rows if matches(r, filter_ if isinstance(filter_, dict) else {}, allowed)]
@@ -74,7 +79,7 @@ def page(rows: list[dict[str, Any]], params: Mapping[str, Any], *, id_field: str
     start = int(params.get("start") or 0)
     if start == -1:
         return picked[:PAGE], None, None
-    chunk = picked[start:start + PAGE]
+    chunk = picked[start : start + PAGE]
     more = start + PAGE if start + PAGE < len(picked) else None
     return chunk, len(picked), more
 

@@ -50,7 +50,9 @@ class Limiter:
     clock: Clock
     enabled: bool = True
     _buckets: dict[str, _Bucket] = field(default_factory=lambda: defaultdict(_Bucket))
-    _spent: dict[tuple[str, str], deque[tuple[float, float]]] = field(default_factory=lambda: defaultdict(deque))
+    _spent: dict[tuple[str, str], deque[tuple[float, float]]] = field(
+        default_factory=lambda: defaultdict(deque)
+    )
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def admit(self, member_id: str, profile: Profile) -> bool:

@@ -8,9 +8,21 @@ from typing import Any
 from tests.emulator.portal import AppInstall
 from tests.emulator.protocol import B24Error, CallContext, method
 
-KNOWN_EVENTS = {"ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE", "ONCRMCONTACTADD", "ONCRMCONTACTUPDATE",
-                "ONCRMCOMPANYUPDATE", "ONAPPUNINSTALL", "ONAPPINSTALL", "ONAPPUPDATE", "ONOFFLINEEVENT"}
-PLACEMENT = re.compile(r"CRM_(LEAD|DEAL|CONTACT|COMPANY|QUOTE|SMART_INVOICE|ORDER|DYNAMIC_\d+)_DETAIL_(TAB|TOOLBAR|ACTIVITY)")
+KNOWN_EVENTS = {
+    "ONCRMDEALADD",
+    "ONCRMDEALUPDATE",
+    "ONCRMDEALDELETE",
+    "ONCRMCONTACTADD",
+    "ONCRMCONTACTUPDATE",
+    "ONCRMCOMPANYUPDATE",
+    "ONAPPUNINSTALL",
+    "ONAPPINSTALL",
+    "ONAPPUPDATE",
+    "ONOFFLINEEVENT",
+}
+PLACEMENT = re.compile(
+    r"CRM_(LEAD|DEAL|CONTACT|COMPANY|QUOTE|SMART_INVOICE|ORDER|DYNAMIC_\d+)_DETAIL_(TAB|TOOLBAR|ACTIVITY)"
+)
 PROPERTY_TYPES = {"bool", "date", "datetime", "double", "file", "int", "select", "string", "text", "user"}
 
 
@@ -22,9 +34,17 @@ def _app(ctx: CallContext) -> AppInstall:
 def app_info(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     app = _app(ctx)
     family = "ent" if ctx.portal.plan == "enterprise" else "project"
-    return {"ID": 1, "CODE": app.client_id, "VERSION": 1, "STATUS": "L", "INSTALLED": app.installed,
-            "PAYMENT_EXPIRED": "N", "LANGUAGE_ID": ctx.portal.lang, "LICENSE": f"{ctx.portal.lang}_{family}",
-            "LICENSE_FAMILY": family}
+    return {
+        "ID": 1,
+        "CODE": app.client_id,
+        "VERSION": 1,
+        "STATUS": "L",
+        "INSTALLED": app.installed,
+        "PAYMENT_EXPIRED": "N",
+        "LANGUAGE_ID": ctx.portal.lang,
+        "LICENSE": f"{ctx.portal.lang}_{family}",
+        "LICENSE_FAMILY": family,
+    }
 
 
 @method("profile")
@@ -49,8 +69,15 @@ def event_bind(ctx: CallContext, params: dict[str, Any]) -> bool:
         raise B24Error("ERROR_EVENT_NOT_FOUND", "Handler is required")
     if any(b["event"] == event and b["handler"] == handler for b in app.events):
         raise B24Error("ERROR_HANDLER_ALREADY_EXIST", "Handler already exists!")
-    app.events.append({"id": ctx.portal.next_id(), "event": event, "handler": handler,
-                       "auth_type": str(params.get("auth_type") or "0"), "offline": int(offline)})
+    app.events.append(
+        {
+            "id": ctx.portal.next_id(),
+            "event": event,
+            "handler": handler,
+            "auth_type": str(params.get("auth_type") or "0"),
+            "offline": int(offline),
+        }
+    )
     return True
 
 
@@ -65,8 +92,10 @@ def event_unbind(ctx: CallContext, params: dict[str, Any]) -> dict[str, int]:
 
 @method("event.get", app_only=True)
 def event_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return [{"event": b["event"], "handler": b["handler"], "auth_type": b["auth_type"], "offline": b["offline"]}
-            for b in _app(ctx).events]
+    return [
+        {"event": b["event"], "handler": b["handler"], "auth_type": b["auth_type"], "offline": b["offline"]}
+        for b in _app(ctx).events
+    ]
 
 
 def _validate_robot(params: dict[str, Any]) -> str:
@@ -76,7 +105,10 @@ def _validate_robot(params: dict[str, Any]) -> str:
     if not str(params.get("HANDLER") or "").startswith(("http://", "https://")):
         raise B24Error("ERROR_WRONG_HANDLER_URL", "Wrong handler URL")
     for key, prop in dict(params.get("PROPERTIES") or {}).items():
-        if not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", str(key)) or str(prop.get("Type")) not in PROPERTY_TYPES:
+        if (
+            not re.fullmatch(r"[a-zA-Z][a-zA-Z0-9_]*", str(key))
+            or str(prop.get("Type")) not in PROPERTY_TYPES
+        ):
             raise B24Error("ERROR_ACTIVITY_VALIDATION_FAILURE", "Wrong properties array!")
     return code
 
@@ -143,8 +175,14 @@ def placement_bind(ctx: CallContext, params: dict[str, Any]) -> bool:
         raise B24Error("ERROR_ARGUMENT", "Argument 'HANDLER' is null or empty", argument="HANDLER")
     if any(p["placement"] == code and p["handler"] == handler for p in app.placements):
         raise B24Error("ERROR_ARGUMENT", "Handler already binded")  # stricter: a duplicate is refused
-    app.placements.append({"placement": code, "handler": handler, "title": params.get("TITLE"),
-                           "options": params.get("OPTIONS") or []})
+    app.placements.append(
+        {
+            "placement": code,
+            "handler": handler,
+            "title": params.get("TITLE"),
+            "options": params.get("OPTIONS") or [],
+        }
+    )
     return True
 
 

@@ -47,7 +47,9 @@ def add_entity(portal: Portal, entity: str, fields: dict[str, Any], user_id: int
     return new_id
 
 
-def update_entity(portal: Portal, entity: str, entity_id: int, fields: dict[str, Any], user_id: int | None) -> None:
+def update_entity(
+    portal: Portal, entity: str, entity_id: int, fields: dict[str, Any], user_id: int | None
+) -> None:
     store = _store(portal, entity)
     if entity_id not in store:
         raise B24Error("", "Not found.")
@@ -125,8 +127,16 @@ def comment_add(ctx: CallContext, params: dict[str, Any]) -> int:
     if entity_type in ENTITIES and entity_id not in _store(ctx.portal, entity_type):
         raise B24Error("OWNER_NOT_FOUND", "Owner not found")
     new_id = ctx.portal.next_id()
-    ctx.portal.comments.append({"ID": str(new_id), "ENTITY_TYPE": entity_type, "ENTITY_ID": str(entity_id),
-                                "COMMENT": fields["COMMENT"], "CREATED": now_iso(), "AUTHOR_ID": str(ctx.user_id)})
+    ctx.portal.comments.append(
+        {
+            "ID": str(new_id),
+            "ENTITY_TYPE": entity_type,
+            "ENTITY_ID": str(entity_id),
+            "COMMENT": fields["COMMENT"],
+            "CREATED": now_iso(),
+            "AUTHOR_ID": str(ctx.user_id),
+        }
+    )
     return new_id
 
 

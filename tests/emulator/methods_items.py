@@ -9,12 +9,38 @@ from tests.emulator.filters import as_page
 from tests.emulator.portal import SPA_STAGES, Portal, now_iso
 from tests.emulator.protocol import B24Error, CallContext, method
 
-DEAL_CAMEL = {"ID": "id", "TITLE": "title", "STAGE_ID": "stageId", "STAGE_SEMANTIC_ID": "stageSemanticId",
-              "CATEGORY_ID": "categoryId", "OPPORTUNITY": "opportunity", "CURRENCY_ID": "currencyId",
-              "CONTACT_ID": "contactId", "COMPANY_ID": "companyId", "DATE_MODIFY": "updatedTime",
-              "DATE_CREATE": "createdTime", "ASSIGNED_BY_ID": "assignedById", "CLOSED": "closed"}
-SYSTEM = {"id", "title", "xmlId", "stageId", "categoryId", "contactId", "companyId", "parentId2", "assignedById",
-          "opportunity", "currencyId", "createdTime", "updatedTime", "entityTypeId", "stageSemanticId"}
+DEAL_CAMEL = {
+    "ID": "id",
+    "TITLE": "title",
+    "STAGE_ID": "stageId",
+    "STAGE_SEMANTIC_ID": "stageSemanticId",
+    "CATEGORY_ID": "categoryId",
+    "OPPORTUNITY": "opportunity",
+    "CURRENCY_ID": "currencyId",
+    "CONTACT_ID": "contactId",
+    "COMPANY_ID": "companyId",
+    "DATE_MODIFY": "updatedTime",
+    "DATE_CREATE": "createdTime",
+    "ASSIGNED_BY_ID": "assignedById",
+    "CLOSED": "closed",
+}
+SYSTEM = {
+    "id",
+    "title",
+    "xmlId",
+    "stageId",
+    "categoryId",
+    "contactId",
+    "companyId",
+    "parentId2",
+    "assignedById",
+    "opportunity",
+    "currencyId",
+    "createdTime",
+    "updatedTime",
+    "entityTypeId",
+    "stageSemanticId",
+}
 
 
 def _int(value: Any, name: str) -> int:
@@ -48,11 +74,18 @@ def type_add(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     portal.types[type_id] = info
     portal.items[etid] = {}
     category_id = portal.next_id() + 6  # a real, non-zero default category id
-    portal.categories[etid] = [{"id": category_id, "name": "Default", "isDefault": "Y", "entityTypeId": etid,
-                                "sort": 500}]
+    portal.categories[etid] = [
+        {"id": category_id, "name": "Default", "isDefault": "Y", "entityTypeId": etid, "sort": 500}
+    ]
     for code, name, semantics, sort in SPA_STAGES:
-        portal.add_status(f"DYNAMIC_{etid}_STAGE_{category_id}", f"DT{etid}_{category_id}:{code}", name,
-                          semantics, sort, category_id)
+        portal.add_status(
+            f"DYNAMIC_{etid}_STAGE_{category_id}",
+            f"DT{etid}_{category_id}:{code}",
+            name,
+            semantics,
+            sort,
+            category_id,
+        )
     return {"type": info}
 
 
@@ -77,7 +110,9 @@ def category_list(ctx: CallContext, params: dict[str, Any]) -> Any:
 
 @method("crm.status.list")
 def status_list(ctx: CallContext, params: dict[str, Any]) -> Any:
-    return as_page(None, ctx.portal.statuses, {**params, "order": params.get("order") or {"SORT": "ASC"}}).result
+    return as_page(
+        None, ctx.portal.statuses, {**params, "order": params.get("order") or {"SORT": "ASC"}}
+    ).result
 
 
 @method("crm.status.add")
@@ -85,12 +120,19 @@ def status_add(ctx: CallContext, params: dict[str, Any]) -> int:
     fields = dict(params.get("fields") or {})
     entity_id, status_id = str(fields.get("ENTITY_ID") or ""), str(fields.get("STATUS_ID") or "")
     if not entity_id or not status_id:
-        raise B24Error("", "The field ENTITY_ID is required." if not entity_id else "The field STATUS_ID is required.")
+        raise B24Error(
+            "", "The field ENTITY_ID is required." if not entity_id else "The field STATUS_ID is required."
+        )
     match = re.fullmatch(r"DYNAMIC_(\d+)_STAGE_(\d+)", entity_id)
     if match and ":" not in status_id:  # the pipeline prefix is added automatically
         status_id = f"DT{match.group(1)}_{match.group(2)}:{status_id}"
-    row = ctx.portal.add_status(entity_id, status_id, str(fields.get("NAME") or status_id),
-                                str(fields.get("SEMANTICS") or "") or None, int(fields.get("SORT") or 100))
+    row = ctx.portal.add_status(
+        entity_id,
+        status_id,
+        str(fields.get("NAME") or status_id),
+        str(fields.get("SEMANTICS") or "") or None,
+        int(fields.get("SORT") or 100),
+    )
     return int(row["ID"])
 
 
@@ -99,7 +141,9 @@ def status_update(ctx: CallContext, params: dict[str, Any]) -> bool:
     status_id = str(params.get("id"))
     for row in ctx.portal.statuses:
         if row["ID"] == status_id:
-            row.update({k: v for k, v in dict(params.get("fields") or {}).items() if k in ("NAME", "SORT", "COLOR")})
+            row.update(
+                {k: v for k, v in dict(params.get("fields") or {}).items() if k in ("NAME", "SORT", "COLOR")}
+            )
             return True
     raise B24Error("", "Not found.")
 
@@ -150,8 +194,15 @@ def item_add(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     category = ctx.portal.categories[etid][0]["id"]
     allowed = SYSTEM | {f["fieldName"] for f in ctx.portal.userfields.get(f"CRM_{info['id']}", [])}
     item = {k: v for k, v in fields.items() if k in allowed}  # unknown fields are silently ignored
-    item.update({"id": ctx.portal.next_id(), "entityTypeId": etid, "categoryId": category,
-                 "createdTime": now_iso(), "updatedTime": now_iso()})
+    item.update(
+        {
+            "id": ctx.portal.next_id(),
+            "entityTypeId": etid,
+            "categoryId": category,
+            "createdTime": now_iso(),
+            "updatedTime": now_iso(),
+        }
+    )
     item.setdefault("stageId", f"DT{etid}_{category}:NEW")
     store[item["id"]] = item
     return {"item": _out(dict(item), params.get("useOriginalUfNames") in ("Y", True))}

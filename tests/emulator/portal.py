@@ -11,11 +11,19 @@ from typing import Any
 from tests.emulator.protocol import B24Error, Services
 
 DEAL_STAGES = [  # (STATUS_ID, NAME, SEMANTICS, SORT) for the general pipeline (category 0)
-    ("NEW", "New", None, 10), ("PREPARATION", "Preparation", None, 20), ("EXECUTING", "In progress", None, 30),
-    ("WON", "Deal won", "S", 60), ("LOSE", "Deal lost", "F", 70),
+    ("NEW", "New", None, 10),
+    ("PREPARATION", "Preparation", None, 20),
+    ("EXECUTING", "In progress", None, 30),
+    ("WON", "Deal won", "S", 60),
+    ("LOSE", "Deal lost", "F", 70),
 ]
-SPA_STAGES = [("NEW", "New", None, 10), ("PREPARATION", "Preparation", None, 20), ("CLIENT", "Client", None, 30),
-              ("SUCCESS", "Success", "S", 40), ("FAIL", "Fail", "F", 50)]
+SPA_STAGES = [
+    ("NEW", "New", None, 10),
+    ("PREPARATION", "Preparation", None, 20),
+    ("CLIENT", "Client", None, 30),
+    ("SUCCESS", "Success", "S", 40),
+    ("FAIL", "Fail", "F", 50),
+]
 
 
 @dataclass
@@ -49,23 +57,33 @@ def now_iso() -> str:
 class Portal:
     """State of one portal; REST handlers in methods_*.py read and change it."""
 
-    def __init__(self, services: Services, *, member_id: str, domain: str, lang: str = "en", plan: str = "basic"):
+    def __init__(
+        self, services: Services, *, member_id: str, domain: str, lang: str = "en", plan: str = "basic"
+    ):
         self.services = services
         self.member_id = member_id
         self.domain = domain
         self.lang = lang
         self.plan = plan
-        self.users = {1: {"ID": "1", "NAME": "Admin", "ADMIN": True}, 2: {"ID": "2", "NAME": "Manager", "ADMIN": False}}
+        self.users = {
+            1: {"ID": "1", "NAME": "Admin", "ADMIN": True},
+            2: {"ID": "2", "NAME": "Manager", "ADMIN": False},
+        }
         self._ids = itertools.count(1)
         self.deals: dict[int, dict[str, Any]] = {}
         self.contacts: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
         self.types: dict[int, dict[str, Any]] = {}  # by type id
         self.items: dict[int, dict[int, dict[str, Any]]] = {}  # entityTypeId -> id -> item
-        self.categories: dict[int, list[dict[str, Any]]] = {2: [{"id": 0, "name": "General", "isDefault": "Y",
-                                                                  "entityTypeId": 2, "sort": 300}]}
+        self.categories: dict[int, list[dict[str, Any]]] = {
+            2: [{"id": 0, "name": "General", "isDefault": "Y", "entityTypeId": 2, "sort": 300}]
+        }
         self.statuses: list[dict[str, Any]] = []
-        self.userfields: dict[str, list[dict[str, Any]]] = {"CRM_CONTACT": [], "CRM_COMPANY": [], "CRM_DEAL": []}
+        self.userfields: dict[str, list[dict[str, Any]]] = {
+            "CRM_CONTACT": [],
+            "CRM_COMPANY": [],
+            "CRM_DEAL": [],
+        }
         self.comments: list[dict[str, Any]] = []
         self.apps: dict[str, AppInstall] = {}
         self.robot_runs: dict[str, RobotRun] = {}
@@ -80,13 +98,28 @@ class Portal:
             raise B24Error("ACCESS_DENIED", "Application context required", 403)
         return self.apps[client_id]
 
-    def add_status(self, entity_id: str, status_id: str, name: str, semantics: str | None, sort: int,
-                   category_id: int | None = None) -> dict[str, Any]:
+    def add_status(
+        self,
+        entity_id: str,
+        status_id: str,
+        name: str,
+        semantics: str | None,
+        sort: int,
+        category_id: int | None = None,
+    ) -> dict[str, Any]:
         if any(s["ENTITY_ID"] == entity_id and s["STATUS_ID"] == status_id for s in self.statuses):
             raise B24Error("", "Duplicate STATUS_ID.")
-        row = {"ID": str(self.next_id()), "ENTITY_ID": entity_id, "STATUS_ID": status_id, "NAME": name,
-               "SORT": str(sort), "SYSTEM": "N", "CATEGORY_ID": category_id, "SEMANTICS": semantics,
-               "EXTRA": {"SEMANTICS": {"S": "success", "F": "failure"}.get(semantics or "", "process")}}
+        row = {
+            "ID": str(self.next_id()),
+            "ENTITY_ID": entity_id,
+            "STATUS_ID": status_id,
+            "NAME": name,
+            "SORT": str(sort),
+            "SYSTEM": "N",
+            "CATEGORY_ID": category_id,
+            "SEMANTICS": semantics,
+            "EXTRA": {"SEMANTICS": {"S": "success", "F": "failure"}.get(semantics or "", "process")},
+        }
         self.statuses.append(row)
         return row
 
@@ -101,12 +134,21 @@ class Portal:
         pairs: list[tuple[str, str]] = []
         if user_id is not None:
             tokens = self.services.issue_tokens(self, app.client_id, user_id)
-            pairs += [("auth[access_token]", tokens.access_token), ("auth[expires]", str(tokens.expires)),
-                      ("auth[expires_in]", str(tokens.expires_in)), ("auth[scope]", "crm,bizproc,placement"),
-                      ("auth[user_id]", str(user_id))]
-        pairs += [("auth[domain]", self.domain), ("auth[server_endpoint]", self.services.oauth_rest_url()),
-                  ("auth[client_endpoint]", self.services.client_endpoint(self)), ("auth[member_id]", self.member_id),
-                  ("auth[status]", "L"), ("auth[application_token]", app.application_token)]
+            pairs += [
+                ("auth[access_token]", tokens.access_token),
+                ("auth[expires]", str(tokens.expires)),
+                ("auth[expires_in]", str(tokens.expires_in)),
+                ("auth[scope]", "crm,bizproc,placement"),
+                ("auth[user_id]", str(user_id)),
+            ]
+        pairs += [
+            ("auth[domain]", self.domain),
+            ("auth[server_endpoint]", self.services.oauth_rest_url()),
+            ("auth[client_endpoint]", self.services.client_endpoint(self)),
+            ("auth[member_id]", self.member_id),
+            ("auth[status]", "L"),
+            ("auth[application_token]", app.application_token),
+        ]
         return pairs
 
     def emit(self, event: str, entity_id: int, user_id: int | None) -> None:
@@ -116,6 +158,10 @@ class Portal:
                 continue  # nothing is delivered before installFinish
             for binding in app.events:
                 if binding["event"] == event and not binding["offline"]:
-                    form = [("event", event), ("event_handler_id", str(binding["id"])),
-                            ("data[FIELDS][ID]", str(entity_id)), ("ts", str(int(self.services.now())))]
+                    form = [
+                        ("event", event),
+                        ("event_handler_id", str(binding["id"])),
+                        ("data[FIELDS][ID]", str(entity_id)),
+                        ("ts", str(int(self.services.now()))),
+                    ]
                     self.services.deliver(binding["handler"], form + self.auth_block(app, user_id))

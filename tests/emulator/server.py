@@ -41,7 +41,9 @@ class Faults:
     drops: int = 0
     down_until: float = 0.0
 
-    def fail_next(self, n: int, status: int = 500, code: str = "INTERNAL_SERVER_ERROR", method: str | None = None) -> None:
+    def fail_next(
+        self, n: int, status: int = 500, code: str = "INTERNAL_SERVER_ERROR", method: str | None = None
+    ) -> None:
         self.fail += [(status, code, method)] * n
 
     def timeout_next(self, n: int, seconds: float = 30.0, method: str | None = None) -> None:
@@ -70,18 +72,28 @@ class Stats:
     limit_503: int = 0
     limit_429: int = 0
     oauth_refreshes: int = 0
+    oauth_attempts: int = 0
     deliveries: int = 0
     dropped_deliveries: int = 0
 
     def as_dict(self) -> dict[str, Any]:
-        return {**{k: v for k, v in vars(self).items() if k != "per_method"}, "per_method": dict(self.per_method)}
+        return {
+            **{k: v for k, v in vars(self).items() if k != "per_method"},
+            "per_method": dict(self.per_method),
+        }
 
 
 class Emulator:
     """A Bitrix24 cloud in a thread: start(), add portals, register apps, drive it, stop()."""
 
-    def __init__(self, *, limits_enabled: bool = True, time_scale: float = 1.0, manual_clock: bool = False,
-                 token_lifetime: int = 3600) -> None:
+    def __init__(
+        self,
+        *,
+        limits_enabled: bool = True,
+        time_scale: float = 1.0,
+        manual_clock: bool = False,
+        token_lifetime: int = 3600,
+    ) -> None:
         self.clock = Clock(time_scale, manual_clock)
         self.limiter = Limiter(self.clock, limits_enabled)
         self.faults = Faults()
@@ -101,8 +113,9 @@ class Emulator:
     def start(self, port: int = 0) -> Emulator:
         from tests.emulator.wsgi import EmulatorApp
 
-        self._server = make_server("127.0.0.1", port, EmulatorApp(self), threaded=True,
-                                   request_handler=QuietHandler)
+        self._server = make_server(
+            "127.0.0.1", port, EmulatorApp(self), threaded=True, request_handler=QuietHandler
+        )
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
         threading.Thread(target=self._server.serve_forever, daemon=True).start()
         return self
@@ -113,11 +126,17 @@ class Emulator:
             self._server.server_close()
 
     # -- set-up ------------------------------------------------------------------------------
-    def add_portal(self, member_id: str | None = None, domain: str | None = None, lang: str = "en",
-                   plan: str = "basic") -> Portal:
+    def add_portal(
+        self, member_id: str | None = None, domain: str | None = None, lang: str = "en", plan: str = "basic"
+    ) -> Portal:
         member_id = member_id or secrets.token_hex(16)
-        portal = Portal(self, member_id=member_id, domain=domain or f"p{len(self.portals) + 1}.bitrix24.test",
-                        lang=lang, plan=plan)
+        portal = Portal(
+            self,
+            member_id=member_id,
+            domain=domain or f"p{len(self.portals) + 1}.bitrix24.test",
+            lang=lang,
+            plan=plan,
+        )
         self.portals[member_id] = portal
         return portal
 
@@ -172,7 +191,9 @@ class Emulator:
                 if grant.member_id == portal.member_id:
                     grant.expires = 0.0
 
-    def deliver(self, url: str, form: list[tuple[str, str]], query: Mapping[str, str] | None = None) -> Delivery:
+    def deliver(
+        self, url: str, form: list[tuple[str, str]], query: Mapping[str, str] | None = None
+    ) -> Delivery:
         with self.lock:
             self.stats.deliveries += 1
             dropped = self.faults.drops > 0

@@ -22,15 +22,23 @@ _REF = re.compile(r"\$result\[([^\]]+)\]((?:\[[^\]]*\])*)")
 
 
 def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, ensure_ascii=False, default=str), status, content_type="application/json")
+    return Response(
+        json.dumps(body, ensure_ascii=False, default=str), status, content_type="application/json"
+    )
 
 
 def _time_block(started: float, operating: float) -> dict[str, Any]:
     finish = time.time()
-    return {"start": started, "finish": finish, "duration": finish - started, "processing": finish - started,
-            "date_start": datetime.fromtimestamp(started, UTC).isoformat(),
-            "date_finish": datetime.fromtimestamp(finish, UTC).isoformat(),
-            "operating_reset_at": int(finish) + 600, "operating": operating}
+    return {
+        "start": started,
+        "finish": finish,
+        "duration": finish - started,
+        "processing": finish - started,
+        "date_start": datetime.fromtimestamp(started, UTC).isoformat(),
+        "date_finish": datetime.fromtimestamp(finish, UTC).isoformat(),
+        "operating_reset_at": int(finish) + 600,
+        "operating": operating,
+    }
 
 
 class EmulatorApp:
@@ -57,6 +65,8 @@ class EmulatorApp:
     # -- OAuth --------------------------------------------------------------------------------
     def oauth(self, request: Request) -> Response:
         args, emu = request.args, self.emu
+        with emu.lock:
+            emu.stats.oauth_attempts += 1
         if args.get("grant_type") != "refresh_token" or not args.get("refresh_token"):
             return _json({"error": "invalid_request", "error_description": "Bad request"}, 400)
         if emu.apps.get(args.get("client_id", "")) != args.get("client_secret"):
@@ -69,11 +79,21 @@ class EmulatorApp:
             emu.stats.oauth_refreshes += 1
         portal = emu.portals[grant.member_id]
         tokens = emu.issue_tokens(portal, grant.client_id, grant.user_id)
-        return _json({"access_token": tokens.access_token, "client_endpoint": emu.client_endpoint(portal),
-                      "domain": "oauth.bitrix.info", "expires": tokens.expires, "expires_in": tokens.expires_in,
-                      "member_id": portal.member_id, "refresh_token": tokens.refresh_token,
-                      "scope": "crm,bizproc,placement,userfieldconfig", "server_endpoint": emu.oauth_rest_url(),
-                      "status": "L", "user_id": grant.user_id})
+        return _json(
+            {
+                "access_token": tokens.access_token,
+                "client_endpoint": emu.client_endpoint(portal),
+                "domain": "oauth.bitrix.info",
+                "expires": tokens.expires,
+                "expires_in": tokens.expires_in,
+                "member_id": portal.member_id,
+                "refresh_token": tokens.refresh_token,
+                "scope": "crm,bizproc,placement,userfieldconfig",
+                "server_endpoint": emu.oauth_rest_url(),
+                "status": "L",
+                "user_id": grant.user_id,
+            }
+        )
 
     # -- REST ---------------------------------------------------------------------------------
     def rest(self, request: Request) -> Response:
@@ -176,7 +196,9 @@ class EmulatorApp:
                 emu.stats.limit_429 += 1
             raise B24Error("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", 429)
         with emu.lock:
-            result = spec.handler(CallContext(ctx.portal, ctx.auth_kind, ctx.user_id, ctx.client_id, method), params)
+            result = spec.handler(
+                CallContext(ctx.portal, ctx.auth_kind, ctx.user_id, ctx.client_id, method), params
+            )
         emu.limiter.charge(ctx.portal.member_id, method, spec.cost)
         return result, operating + spec.cost
 
@@ -186,15 +208,18 @@ class EmulatorApp:
         if len(commands) > BATCH_LIMIT:
             raise B24Error("ERROR_BATCH_LENGTH_EXCEEDED", "Max batch length exceeded", 400)
         halt = str(params.get("halt", "0")) in ("1", "true", "True", "Y")
-        out: dict[str, dict[str, Any]] = {k: {} for k in ("result", "result_error", "result_total", "result_next",
-                                                            "result_time")}
+        out: dict[str, dict[str, Any]] = {
+            k: {} for k in ("result", "result_error", "result_total", "result_next", "result_time")
+        }
         for name, command in commands.items():
             method, _, query = str(command).partition("?")
             method = method.lower().removesuffix(".json")
             started = time.time()
             try:
                 if method == "batch":
-                    raise B24Error("ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405)
+                    raise B24Error(
+                        "ERROR_BATCH_METHOD_NOT_ALLOWED", "Method is not allowed for batch usage", 405
+                    )
                 sub = _substitute(parse_query(query), out["result"])
                 sub.pop("auth", None)
                 result, _ = self._call(ctx, method, sub)

@@ -39,8 +39,17 @@ def test_ui_install_form_and_query(emulator: Emulator, receiver: Receiver) -> No
     portal = emulator.add_portal(lang="ru")
     driver.install_ui(emulator, portal, CLIENT_ID, receiver.url + "/install")
     path, form, query = receiver.got[0]
-    assert {"AUTH_ID", "AUTH_EXPIRES", "REFRESH_ID", "SERVER_ENDPOINT", "member_id", "status", "PLACEMENT",
-            "APPLICATION_TOKEN", "APPLICATION_SCOPE"} <= set(form)
+    assert {
+        "AUTH_ID",
+        "AUTH_EXPIRES",
+        "REFRESH_ID",
+        "SERVER_ENDPOINT",
+        "member_id",
+        "status",
+        "PLACEMENT",
+        "APPLICATION_TOKEN",
+        "APPLICATION_SCOPE",
+    } <= set(form)
     assert query["PROTOCOL"] == "0" and query["LANG"] == "ru" and "APP_SID" in query
     assert not portal.apps[CLIENT_ID].installed  # only after installFinish
 
@@ -49,10 +58,18 @@ def test_api_install_and_events_with_and_without_tokens(emulator: Emulator, rece
     portal = emulator.add_portal()
     driver.install_api(emulator, portal, CLIENT_ID, receiver.url + "/install")
     _, form, _ = receiver.got[0]
-    assert form["event"] == "ONAPPINSTALL" and form["auth[client_endpoint]"] == emulator.client_endpoint(portal)
-    assert {"auth[access_token]", "auth[refresh_token]", "auth[application_token]", "data[LANGUAGE_ID]"} <= set(form)
-    portal.apps[CLIENT_ID].events.append({"id": 7, "event": "ONCRMDEALUPDATE", "handler": receiver.url + "/ev",
-                                          "auth_type": "0", "offline": 0})
+    assert form["event"] == "ONAPPINSTALL" and form["auth[client_endpoint]"] == emulator.client_endpoint(
+        portal
+    )
+    assert {
+        "auth[access_token]",
+        "auth[refresh_token]",
+        "auth[application_token]",
+        "data[LANGUAGE_ID]",
+    } <= set(form)
+    portal.apps[CLIENT_ID].events.append(
+        {"id": 7, "event": "ONCRMDEALUPDATE", "handler": receiver.url + "/ev", "auth_type": "0", "offline": 0}
+    )
     deal = driver.create_deal(emulator, portal, TITLE="x")
     driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
     driver.update_deal(emulator, portal, deal, user_id=None, OPPORTUNITY="10")
@@ -67,8 +84,14 @@ def test_robot_delivery_shape_and_answer(emulator: Emulator, receiver: Receiver)
     portal = emulator.add_portal()
     app = emulator.app_install(portal, CLIENT_ID)
     app.robots["bonus_writeoff"] = {"HANDLER": receiver.url + "/robot"}
-    run, _ = driver.start_robot(emulator, portal, CLIENT_ID, "bonus_writeoff", ["crm", "CCrmDocumentDeal", "DEAL_5"],
-                                {"amount": "100"})
+    run, _ = driver.start_robot(
+        emulator,
+        portal,
+        CLIENT_ID,
+        "bonus_writeoff",
+        ["crm", "CCrmDocumentDeal", "DEAL_5"],
+        {"amount": "100"},
+    )
     _, form, _ = receiver.got[0]
     assert form["document_id[2]"] == "DEAL_5" and form["document_type[2]"] == "DEAL"
     assert form["properties[amount]"] == "100" and form["event_token"] == run.event_token
@@ -79,8 +102,9 @@ def test_dropped_deliveries(emulator: Emulator, receiver: Receiver) -> None:
     portal = emulator.add_portal()
     app = emulator.app_install(portal, CLIENT_ID)
     app.installed = True
-    app.events.append({"id": 1, "event": "ONCRMDEALADD", "handler": receiver.url + "/ev", "auth_type": "0",
-                       "offline": 0})
+    app.events.append(
+        {"id": 1, "event": "ONCRMDEALADD", "handler": receiver.url + "/ev", "auth_type": "0", "offline": 0}
+    )
     emulator.faults.drop_deliveries(1)
     driver.create_deal(emulator, portal, TITLE="lost")
     driver.create_deal(emulator, portal, TITLE="kept")

@@ -41,7 +41,9 @@ def test_webhook_refused_for_application_methods(emulator: Emulator) -> None:
     portal = emulator.add_portal()
     hook = emulator.add_webhook(portal)
     assert requests.post(hook + "profile", timeout=5).json()["result"]["ID"] == "1"
-    refused = requests.post(hook + "event.bind", json={"event": "ONCRMDEALADD", "handler": "http://x/"}, timeout=5)
+    refused = requests.post(
+        hook + "event.bind", json={"event": "ONCRMDEALADD", "handler": "http://x/"}, timeout=5
+    )
     assert refused.status_code == 403 and refused.json()["error"] == "ACCESS_DENIED"
     placement = requests.post(hook + "placement.bind", json={}, timeout=5)
     assert placement.status_code == 403 and placement.json()["error"] == "WRONG_AUTH_TYPE"
@@ -57,16 +59,19 @@ def test_batch_references_errors_and_empty_groups(emulator: Emulator) -> None:
         "deal": "crm.deal.add?fields[TITLE]=for%20$result[get][NAME]&fields[CONTACT_ID]=$result[c]",
         "bad": "crm.contact.get?id=999999",
     }
-    body = requests.post(emulator.rest_base(portal) + "batch", json={"auth": token, "halt": 0, "cmd": cmd},
-                         timeout=5).json()["result"]
+    body = requests.post(
+        emulator.rest_base(portal) + "batch", json={"auth": token, "halt": 0, "cmd": cmd}, timeout=5
+    ).json()["result"]
     assert body["result"]["get"]["NAME"] == "Ann"
     deal = portal.deals[int(body["result"]["deal"])]
     assert deal["TITLE"] == "for Ann" and str(deal["CONTACT_ID"]) == str(body["result"]["c"])
     assert body["result_error"]["bad"]["error_description"] == "Not found."
     assert body["result_total"] == [] and body["result_next"] == []
-    halted = requests.post(emulator.rest_base(portal) + "batch",
-                           json={"auth": token, "halt": 1, "cmd": {"a": "crm.contact.get?id=0", "b": "profile"}},
-                           timeout=5).json()["result"]
+    halted = requests.post(
+        emulator.rest_base(portal) + "batch",
+        json={"auth": token, "halt": 1, "cmd": {"a": "crm.contact.get?id=0", "b": "profile"}},
+        timeout=5,
+    ).json()["result"]
     assert "b" not in halted["result"]
 
 
@@ -100,16 +105,21 @@ def test_pagination_and_start_minus_one(emulator: Emulator) -> None:
     assert first["total"] == 70 and first["next"] == 50 and len(first["result"]) == 50
     second = requests.post(url + "crm.contact.list", json={"auth": token, "start": 50}, timeout=5).json()
     assert len(second["result"]) == 20 and "next" not in second
-    fast = requests.post(url + "crm.contact.list", json={"auth": token, "start": -1, "filter": {">ID": 60}},
-                         timeout=5).json()
+    fast = requests.post(
+        url + "crm.contact.list", json={"auth": token, "start": -1, "filter": {">ID": 60}}, timeout=5
+    ).json()
     assert "total" not in fast and all(int(r["ID"]) > 60 for r in fast["result"])
 
 
 def test_oauth_rotation(emulator: Emulator) -> None:
     portal = emulator.add_portal()
     tokens = emulator.issue_tokens(portal, CLIENT_ID, 1)
-    params = {"grant_type": "refresh_token", "client_id": CLIENT_ID, "client_secret": "test-secret",
-              "refresh_token": tokens.refresh_token}
+    params = {
+        "grant_type": "refresh_token",
+        "client_id": CLIENT_ID,
+        "client_secret": "test-secret",
+        "refresh_token": tokens.refresh_token,
+    }
     fresh = requests.get(emulator.oauth_url(), params=params, timeout=5).json()
     assert fresh["refresh_token"] != tokens.refresh_token and fresh["member_id"] == portal.member_id
     again = requests.get(emulator.oauth_url(), params=params, timeout=5)

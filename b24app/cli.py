@@ -1,0 +1,82 @@
+"""Console entry point (part of the composition root): ``python -m b24app.cli COMMAND``."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from b24app.container import Container
+from b24app.factory import build_container
+from b24app.models import Portal
+
+Command = Callable[[Container, argparse.Namespace], Any]
+
+
+def _portal_id(c: Container, member_id: str) -> int:
+    with c.db.transaction() as session:
+        portal = session.execute(select(Portal).where(Portal.member_id == member_id)).scalar_one_or_none()
+        if portal is None:
+            raise SystemExit(f"no portal with member_id {member_id!r}")
+        return portal.id
+
+
+def cmd_status(c: Container, args: argparse.Namespace) -> Any:
+    from install.service import portal_status
+
+    portal_id = _portal_id(c, args.member_id)
+    with c.db.transaction() as session:
+        return portal_status(session, session.get_one(Portal, portal_id), c.jobs.pending_count())
+
+
+def cmd_provision(c: Container, args: argparse.Namespace) -> Any:
+    """Re-provision now, in this process (it holds the portal's lane like a worker would)."""
+    from install.service import request_provisioning
+
+    portal_id = _portal_id(c, args.member_id)
+    with c.db.transaction() as session:
+        request_provisioning(session, session.get_one(Portal, portal_id))
+    run = c.lanes.run(portal_id)
+    if not run.acquired:
+        raise SystemExit("the portal's lane is busy; try again in a moment")
+    return {"run": {"requests": run.requests, "error": run.error}, **cmd_status(c, args)}
+
+
+def cmd_portals(c: Container, args: argparse.Namespace) -> Any:
+    with c.db.transaction() as session:
+        rows = session.execute(select(Portal).order_by(Portal.id)).scalars()
+        return [{"member_id": p.member_id, "domain": p.domain, "status": p.status} for p in rows]
+
+
+COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
+    "portals": (cmd_portals, "list portals", ()),
+    "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
+    "provision": (cmd_provision, "re-provision a portal and print its status", ("member_id",)),
+}
+
+
+def parser() -> argparse.ArgumentParser:
+    root = argparse.ArgumentParser(prog="python -m b24app.cli", description=__doc__)
+    sub = root.add_subparsers(dest="command", required=True)
+    for name, (_, help_text, positionals) in COMMANDS.items():
+        p = sub.add_parser(name, help=help_text)
+        for positional in positionals:
+            p.add_argument(positional)
+    return root
+
+
+def main(argv: Sequence[str] | None = None, container: Container | None = None) -> int:
+    args = parser().parse_args(argv)
+    c = container or build_container()
+    result = COMMANDS[args.command][0](c, args)
+    json.dump(result, sys.stdout, ensure_ascii=False, indent=2, default=str)
+    sys.stdout.write("\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,74 @@
+"""The job queue on each storage (memory, SQLite, Redis) and /healthz."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+
+import pytest
+import redis
+
+from b24app.factory import build_container, create_app
+from b24app.lanes import LaneContext
+from tests.factories import make_portal
+
+REDIS_URL = "redis://127.0.0.1:6379/15"
+
+
+def _settings(database_url: str, tmp_path: Path, **extra: object) -> dict[str, object]:
+    return {
+        "app_env": "test",
+        "database_url": database_url,
+        "queue_path": str(tmp_path / "q.sqlite3"),
+        **extra,
+    }
+
+
+@pytest.mark.parametrize("storage", ["sqlite", "redis", "memory"])
+def test_a_lane_job_travels_through_the_queue(database_url: str, tmp_path: Path, storage: str) -> None:
+    extra: dict[str, object] = {}
+    if storage == "redis":
+        extra["redis_url"] = REDIS_URL
+    if storage == "memory":
+        extra["queue_memory"] = True
+    container = build_container(_settings(database_url, tmp_path, **extra))
+    huey = container.jobs.huey
+    huey.flush()
+    seen: list[int] = []
+
+    def probe(ctx: LaneContext) -> bool:
+        seen.append(ctx.portal_id)
+        return False
+
+    container.lanes.steps.append(("probe", probe))
+    with container.db.transaction() as session:
+        portal_id = make_portal(session, member_id=f"m-{uuid.uuid4().hex[:6]}").id
+    assert container.jobs.enqueue_lane(portal_id)
+    assert not container.jobs.enqueue_lane(portal_id)  # coalesced: one job waits already
+    assert container.jobs.pending_count() == 1
+    task = huey.dequeue()
+    assert task is not None
+    huey.execute(task)
+    assert seen == [portal_id]
+    huey.flush()
+    container.close()
+
+
+def test_redis_is_really_used_when_configured(database_url: str, tmp_path: Path) -> None:
+    container = build_container(_settings(database_url, tmp_path, redis_url=REDIS_URL))
+    assert type(container.jobs.huey.storage).__name__.startswith("Redis")
+    client = redis.Redis.from_url(REDIS_URL)
+    assert client.ping()
+    client.close()
+    container.close()
+
+
+def test_healthz_ok_and_unhealthy(database_url: str, tmp_path: Path) -> None:
+    app = create_app(_settings(database_url, tmp_path))
+    assert app.test_client().get("/healthz").status_code == 200
+    broken = create_app(_settings("sqlite:////nonexistent-dir/x.sqlite3", tmp_path))
+    answer = broken.test_client().get("/healthz")
+    assert answer.status_code == 503
+    assert answer.get_json()["checks"]["database"] != "ok"
+    for each in (app, broken):
+        each.extensions["bonus_registry"].close()
