@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 from typing import Any
 
@@ -151,3 +152,39 @@ def start_robot(
         ("ts", str(int(emu.now()))),
     ]
     return run, emu.deliver(str(robot["HANDLER"]), form + portal.auth_block(app, user_id))
+
+
+def open_placement(
+    emu: Emulator, portal: Portal, client_id: str, placement: str, entity_id: int, user_id: int = 1
+) -> Delivery:
+    """A user opens a card tab: POST to the placement handler with the user's tokens and options."""
+    app = emu.app_install(portal, client_id)
+    bound = next(p for p in app.placements if p["placement"] == placement)
+    tokens = emu.issue_tokens(portal, client_id, user_id)
+    form = [
+        ("AUTH_ID", tokens.access_token),
+        ("AUTH_EXPIRES", str(tokens.expires_in)),
+        ("REFRESH_ID", tokens.refresh_token),
+        ("SERVER_ENDPOINT", emu.oauth_rest_url()),
+        ("member_id", portal.member_id),
+        ("status", "L"),
+        ("APPLICATION_TOKEN", app.application_token),
+        ("PLACEMENT", placement),
+        ("PLACEMENT_OPTIONS", json.dumps({"ID": str(entity_id)})),
+    ]
+    query = {
+        "DOMAIN": emu.ui_domain(portal),
+        "PROTOCOL": "0",
+        "LANG": portal.lang,
+        "APP_SID": secrets.token_hex(16),
+    }
+    return emu.deliver(str(bound["handler"]), form, query)
+
+
+def add_chat(portal: Portal, entity_type: str, entity_id: int, connector: str = "whatsapp") -> str:
+    """Link an open-line chat (e.g. WhatsApp) to a contact or company."""
+    chat_id = str(portal.next_id())
+    portal.chats.setdefault((entity_type, entity_id), []).append(
+        {"CHAT_ID": chat_id, "CONNECTOR_ID": connector, "CONNECTOR_TITLE": connector.title()}
+    )
+    return chat_id

@@ -87,6 +87,13 @@ class Portal:
         self.comments: list[dict[str, Any]] = []
         self.apps: dict[str, AppInstall] = {}
         self.robot_runs: dict[str, RobotRun] = {}
+        self.activities_log: list[dict[str, Any]] = []
+        self.sent_emails: list[dict[str, Any]] = []
+        self.chats: dict[tuple[str, int], list[dict[str, Any]]] = {}
+        self.chat_messages: list[dict[str, Any]] = []
+        self.notifications: list[dict[str, Any]] = []
+        self.senders: dict[str, dict[str, Any]] = {}
+        self.offline: list[dict[str, Any]] = []  # the offline queue: one record per (app, event, object)
         for code, name, semantics, sort in DEAL_STAGES:
             self.add_status("DEAL_STAGE", code, name, semantics, sort)
 
@@ -157,6 +164,8 @@ class Portal:
             if not app.installed:
                 continue  # nothing is delivered before installFinish
             for binding in app.events:
+                if binding["event"] == event and binding["offline"]:
+                    self._queue_offline(app.client_id, event, entity_id)
                 if binding["event"] == event and not binding["offline"]:
                     form = [
                         ("event", event),
@@ -165,3 +174,29 @@ class Portal:
                         ("ts", str(int(self.services.now()))),
                     ]
                     self.services.deliver(binding["handler"], form + self.auth_block(app, user_id))
+
+    def _queue_offline(self, client_id: str, event: str, entity_id: int) -> None:
+        # The queue keeps the latest state per object: a new change replaces an unreserved record.
+        self.offline = [
+            e
+            for e in self.offline
+            if not (
+                e["client_id"] == client_id
+                and e["EVENT_NAME"] == event
+                and e["_object"] == entity_id
+                and not e["process_id"]
+            )
+        ]
+        self.offline.append(
+            {
+                "ID": self.next_id(),
+                "TIMESTAMP_X": now_iso(),
+                "EVENT_NAME": event,
+                "EVENT_DATA": {"FIELDS": {"ID": entity_id}},
+                "EVENT_ADDITIONAL": {},
+                "MESSAGE_ID": secrets.token_hex(8),
+                "client_id": client_id,
+                "process_id": "",
+                "_object": entity_id,
+            }
+        )

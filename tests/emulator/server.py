@@ -12,7 +12,7 @@ from typing import Any
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.emulator import methods_app, methods_crm, methods_items  # noqa: F401  - registers the methods
+from tests.emulator import methods_app, methods_crm, methods_extra, methods_items  # noqa: F401  - registers
 from tests.emulator.limits import BASIC, ENTERPRISE, Clock, Limiter, Profile
 from tests.emulator.portal import AppInstall, Portal
 from tests.emulator.protocol import Delivery, TokenPair
@@ -54,6 +54,9 @@ class Faults:
 
     def drop_deliveries(self, n: int) -> None:
         self.drops += n
+
+    def down_for(self, seconds: float, now: float) -> None:
+        self.down_until = now + seconds
 
     @staticmethod
     def take(queue: list[Any], method: str, key: Any) -> Any:

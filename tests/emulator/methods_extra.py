@@ -1,0 +1,172 @@
+"""Messaging, product rows, deal contacts, the offline event queue and the SMS sender registration."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from tests.emulator.filters import as_page
+from tests.emulator.portal import now_iso
+from tests.emulator.protocol import B24Error, CallContext, method
+
+OWNER_TYPES = {"D": "deals", "C": "contacts", "CO": "companies"}
+
+
+def _deal(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    deal = ctx.portal.deals.get(int(str(params.get("id") or 0)))
+    if deal is None:
+        raise B24Error("", "Not found.")
+    return deal
+
+
+@method("crm.deal.contact.items.get")
+def deal_contacts(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    deal = _deal(ctx, params)
+    ids = deal.get("CONTACT_IDS") or ([deal["CONTACT_ID"]] if deal.get("CONTACT_ID") else [])
+    return [
+        {"CONTACT_ID": int(c), "SORT": 100 * (i + 1), "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
+        for i, c in enumerate(ids)
+    ]
+
+
+@method("crm.deal.productrows.set")
+def rows_set(ctx: CallContext, params: dict[str, Any]) -> bool:
+    deal = _deal(ctx, params)
+    rows = params.get("rows") or []
+    deal["_ROWS"] = [
+        {"ID": str(ctx.portal.next_id()), "OWNER_ID": deal["ID"], "OWNER_TYPE": "D", **dict(r)}
+        for r in (rows.values() if isinstance(rows, dict) else rows)
+    ]
+    return True
+
+
+@method("crm.deal.productrows.get")
+def rows_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(_deal(ctx, params).get("_ROWS", []))
+
+
+@method("crm.item.productrow.list")
+def item_rows(ctx: CallContext, params: dict[str, Any]) -> Any:
+    filter_ = params.get("filter") or {}
+    deal = ctx.portal.deals.get(int(str(filter_.get("=ownerId") or 0)))
+    rows = [] if deal is None or filter_.get("=ownerType") != "D" else deal.get("_ROWS", [])
+    camel = [
+        {
+            "id": int(r["ID"]),
+            "ownerId": int(r["OWNER_ID"]),
+            "ownerType": "D",
+            "productName": r.get("PRODUCT_NAME"),
+            "price": float(r.get("PRICE") or 0),
+            "quantity": float(r.get("QUANTITY") or 1),
+        }
+        for r in rows
+    ]
+    return as_page("productRows", camel, {}, id_field="id")
+
+
+@method("crm.activity.add")
+def activity_add(ctx: CallContext, params: dict[str, Any]) -> int:
+    fields = dict(params.get("fields") or {})
+    communications = fields.get("COMMUNICATIONS") or []
+    is_email = (str(fields.get("TYPE_ID")), str(fields.get("DIRECTION")), str(fields.get("COMPLETED"))) == (
+        "4",
+        "2",
+        "Y",
+    )
+    if is_email and not communications:
+        raise B24Error("", 'Email send error. "To" is not found')
+    new_id = ctx.portal.next_id()
+    row = {**fields, "ID": str(new_id), "CREATED": now_iso()}
+    ctx.portal.activities_log.append(row)
+    if is_email:  # only all three together send the mail
+        ctx.portal.sent_emails.append(row)
+    return new_id
+
+
+@method("crm.activity.list")
+def activity_list(ctx: CallContext, params: dict[str, Any]) -> Any:
+    return as_page(None, ctx.portal.activities_log, params)
+
+
+@method("imopenlines.crm.chat.get")
+def chat_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    key = (str(params.get("CRM_ENTITY_TYPE") or "").lower(), int(str(params.get("CRM_ENTITY") or 0)))
+    return [dict(c) for c in ctx.portal.chats.get(key, [])]
+
+
+@method("imopenlines.crm.message.add")
+def chat_message(ctx: CallContext, params: dict[str, Any]) -> int:
+    key = (str(params.get("CRM_ENTITY_TYPE") or "").lower(), int(str(params.get("CRM_ENTITY") or 0)))
+    chat_id = str(params.get("CHAT_ID") or "")
+    if not any(c["CHAT_ID"] == chat_id for c in ctx.portal.chats.get(key, [])):
+        raise B24Error("CHAT_NOT_IN_CRM", "Chat is not linked to this CRM entity")
+    new_id = ctx.portal.next_id()
+    ctx.portal.chat_messages.append({"ID": new_id, "CHAT_ID": chat_id, "MESSAGE": params.get("MESSAGE")})
+    return new_id
+
+
+@method("im.notify.system.add")
+def notify(ctx: CallContext, params: dict[str, Any]) -> int:
+    if not params.get("USER_ID"):
+        raise B24Error("USER_ID_EMPTY", "User ID can't be empty")
+    new_id = ctx.portal.next_id()
+    ctx.portal.notifications.append({"ID": new_id, **params})
+    return new_id
+
+
+@method("messageservice.sender.add", app_only=True)
+def sender_add(ctx: CallContext, params: dict[str, Any]) -> bool:
+    code = str(params.get("CODE") or "")
+    if not code or not params.get("HANDLER"):
+        raise B24Error("ERROR_SENDER_VALIDATION_FAILURE", "Empty CODE or HANDLER")
+    if code in ctx.portal.senders:
+        raise B24Error("ERROR_SENDER_ALREADY_INSTALLED", "Sender already installed")
+    ctx.portal.senders[code] = dict(params)
+    return True
+
+
+@method("event.offline.get", app_only=True)
+def offline_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    queue = ctx.portal.app(ctx.client_id)
+    limit = int(str(params.get("limit") or 50))
+    clear = str(params.get("clear", "1")) in ("1", "Y", "true", "True")
+    free = [e for e in ctx.portal.offline if e["client_id"] == queue.client_id and not e["process_id"]][
+        :limit
+    ]
+    if clear:
+        ctx.portal.offline = [e for e in ctx.portal.offline if e not in free]
+        return {"process_id": None, "events": [_public(e) for e in free]}
+    process_id = secrets.token_hex(8)
+    for e in free:
+        e["process_id"] = process_id
+    return {"process_id": process_id, "events": [_public(e) for e in free]}
+
+
+@method("event.offline.clear", app_only=True)
+def offline_clear(ctx: CallContext, params: dict[str, Any]) -> bool:
+    process_id = str(params.get("process_id") or "")
+    ids = {str(i) for i in (params.get("id") or params.get("message_id") or [])}
+    ctx.portal.offline = [
+        e
+        for e in ctx.portal.offline
+        if not (e["process_id"] == process_id and (not ids or str(e["ID"]) in ids or e["MESSAGE_ID"] in ids))
+    ]
+    return True
+
+
+@method("event.offline.error", app_only=True)
+def offline_error(ctx: CallContext, params: dict[str, Any]) -> bool:
+    ids = {str(i) for i in params.get("message_id") or []}
+    for e in ctx.portal.offline:
+        if e["process_id"] == str(params.get("process_id") or "") and e["MESSAGE_ID"] in ids:
+            e["process_id"], e["ERROR"] = "", 1
+    return True
+
+
+@method("event.offline.list", app_only=True)
+def offline_list(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    return [_public(e) for e in ctx.portal.offline if e["client_id"] == ctx.client_id]
+
+
+def _public(event: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in event.items() if k not in ("client_id", "process_id", "_object")}
