@@ -24,7 +24,7 @@ install-test: $(VENV)/.installed-test
 
 migrate: install
 	mkdir -p instance
-	$(BIN)/alembic upgrade head
+	$(BIN)/alembic -c migrations/alembic.ini upgrade head
 
 # Web (gunicorn) and worker (Huey consumer) together on the embedded defaults; Ctrl-C stops both.
 run: migrate

@@ -15,7 +15,7 @@ from tests.dbsupport import PG_ADMIN_URL, import_all_models
 
 
 def _upgrade_and_diff(url: str) -> list[object]:
-    cfg = Config("alembic.ini")
+    cfg = Config("migrations/alembic.ini")
     cfg.attributes["database_url"] = url
     command.upgrade(cfg, "head")
     import_all_models()
