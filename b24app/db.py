@@ -113,5 +113,7 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
     from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
     insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    result = session.execute(insert(table).values(**values).on_conflict_do_nothing())
-    return bool(getattr(result, "rowcount", 0))
+    key = next(iter(table.primary_key.columns))
+    # RETURNING tells reliably whether a row went in; SQLite's rowcount does not for DO NOTHING.
+    stmt = insert(table).values(**values).on_conflict_do_nothing().returning(key)
+    return session.execute(stmt).first() is not None

@@ -1,0 +1,196 @@
+"""The outbox: portal writes owed, delivered at least once in shared batches, never doubled.
+
+A message is claimed by bumping ``attempts`` and pushing ``next_attempt_at`` out *before* it is
+sent, so a crash mid-send means a later retry, not a loss. A message with ``attempts > 1`` may
+already have reached the portal (a lost response), so its kind first looks the object up and only
+writes when it is not there. Messages of every kind share batches of up to 50 commands.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from b24app.db import insert_ignore
+from b24app.gateway import BatchResult, Command, PortalCallError, PortalError
+from b24app.lanes import LaneContext
+from b24app.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+CLAIM_LIMIT = 500
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+class NotReady(Exception):
+    """The message cannot be written yet (e.g. the portal is still being provisioned): retry later."""
+
+
+class OutboxKind(Protocol):
+    """How one kind of message is looked up and written on the portal."""
+
+    kind: str
+
+    def lookup(self, session: Session, message: OutboxMessage) -> Command | None:
+        """A read that finds what an earlier attempt may have created (None: nothing to look up)."""
+
+    def found(self, message: OutboxMessage, result: Any) -> str | None:
+        """The remote id if the lookup result shows the write already happened."""
+
+    def write(self, session: Session, message: OutboxMessage) -> Command | None:
+        """The write to send (None: nothing to do any more, e.g. the owner is gone)."""
+
+    def written(self, message: OutboxMessage, result: Any) -> str | None:
+        """The remote id from the write's result."""
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def add(
+    session: Session, *, portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime
+) -> bool:
+    """Owe one portal write; a message with the same key is not added twice."""
+    values = {
+        "portal_id": portal_id,
+        "kind": kind,
+        "key": key,
+        "payload": dict(payload),
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    return insert_ignore(session, OutboxMessage.__table__, values)
+
+
+@dataclass
+class _Outcome:
+    remote_id: str | None = None
+    error: str | None = None
+
+
+class OutboxStep:
+    """The lane step that delivers due messages for one portal."""
+
+    def __init__(self, kinds: Sequence[OutboxKind]) -> None:
+        self.kinds = {k.kind: k for k in kinds}
+
+    def __call__(self, ctx: LaneContext) -> bool:
+        now = ctx.clock.now()
+        messages = self._claim(ctx, now)
+        if not messages:
+            return False
+        outcomes: dict[int, _Outcome] = {}
+        try:
+            self._deliver(ctx, messages, outcomes)
+        except PortalError as exc:
+            # The portal failed mid-way: every unsettled message counts a failed attempt.
+            for m in messages:
+                outcomes.setdefault(m.id, _Outcome(error=f"{type(exc).__name__}: {exc}"[:500]))
+            self._record(ctx, outcomes, now)
+            raise
+        self._record(ctx, outcomes, now)
+        return True
+
+    def _deliver(
+        self, ctx: LaneContext, messages: list[OutboxMessage], outcomes: dict[int, _Outcome]
+    ) -> None:
+        with ctx.db.transaction() as session:
+            lookups = self._commands(session, messages, outcomes, lookup=True)
+        found = ctx.client.batch_all(lookups) if lookups else BatchResult()
+        for m in messages:
+            self._settle_lookup(m, found, outcomes)
+        with ctx.db.transaction() as session:
+            pending = [m for m in messages if m.id not in outcomes]
+            writes = self._commands(session, pending, outcomes, lookup=False)
+        written = ctx.client.batch_all(writes) if writes else BatchResult()
+        for m in pending:
+            self._settle_write(m, written, outcomes)
+
+    def _claim(self, ctx: LaneContext, now: datetime) -> list[OutboxMessage]:
+        with ctx.db.transaction() as session:
+            rows = list(
+                session.execute(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.portal_id == ctx.portal_id,
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.next_attempt_at <= now,
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(CLAIM_LIMIT)
+                    .with_for_update(skip_locked=True)
+                ).scalars()
+            )
+            for row in rows:
+                row.attempts += 1
+                row.next_attempt_at = now + backoff(row.attempts)
+            return rows
+
+    def _commands(
+        self, session: Session, messages: list[OutboxMessage], outcomes: dict[int, _Outcome], *, lookup: bool
+    ) -> dict[str, Command]:
+        commands: dict[str, Command] = {}
+        for m in messages:
+            kind = self.kinds.get(m.kind)
+            if kind is None:
+                outcomes[m.id] = _Outcome(error=f"unknown outbox kind {m.kind}")
+                continue
+            if lookup and m.attempts <= 1:
+                continue  # never sent before: nothing can exist yet
+            try:
+                command = kind.lookup(session, m) if lookup else kind.write(session, m)
+            except NotReady as exc:
+                outcomes[m.id] = _Outcome(error=f"not ready: {exc}")
+                continue
+            if command is not None:
+                commands[f"m{m.id}"] = command
+            elif not lookup:
+                outcomes[m.id] = _Outcome()  # nothing left to write
+        return commands
+
+    def _settle_lookup(self, m: OutboxMessage, found: BatchResult, outcomes: dict[int, _Outcome]) -> None:
+        label = f"m{m.id}"
+        if label in found.errors:  # unknown whether it exists: writing now could make a twin
+            outcomes[m.id] = _Outcome(error=f"lookup {found.errors[label].code}"[:500])
+        elif label in found.results and m.kind in self.kinds:
+            remote = self.kinds[m.kind].found(m, found.results[label])
+            if remote is not None:
+                outcomes[m.id] = _Outcome(remote_id=remote)
+
+    def _settle_write(self, m: OutboxMessage, written: BatchResult, outcomes: dict[int, _Outcome]) -> None:
+        label = f"m{m.id}"
+        if m.id in outcomes:
+            return
+        error: PortalCallError | None = written.errors.get(label)
+        if error is not None:
+            outcomes[m.id] = _Outcome(error=f"{error.code}: {error.description}"[:500])
+        elif label in written.results:
+            outcomes[m.id] = _Outcome(remote_id=self.kinds[m.kind].written(m, written.results[label]))
+
+    def _record(self, ctx: LaneContext, outcomes: dict[int, _Outcome], now: datetime) -> None:
+        with ctx.db.transaction() as session:
+            for message_id, outcome in outcomes.items():
+                row = session.get_one(OutboxMessage, message_id)
+                if outcome.error is None:
+                    row.status, row.done_at, row.remote_id, row.last_error = (
+                        "done",
+                        now,
+                        outcome.remote_id,
+                        None,
+                    )
+                    continue
+                row.last_error = outcome.error
+                row.first_failure_at = row.first_failure_at or now
+                if now - row.first_failure_at >= GIVE_UP_AFTER:
+                    row.status = "failed"
+                    log.error(
+                        "outbox.failed", extra={"portal_id": ctx.portal_id, "kind": row.kind, "id": row.id}
+                    )
