@@ -147,35 +147,31 @@ def robot_fields(language: str, handler: str, user_id: int) -> dict[str, Any]:
     }
 
 
-def balance_field(language: str) -> dict[str, Any]:
+def _double_field(name: str, label_key: str, language: str, **extra: Any) -> dict[str, Any]:
+    """A two-decimal number field for crm.{contact,company,deal}.userfield.add."""
     t = texts(language)
-    label = _label(t, "balance")
+    label = _label(t, label_key)
     return {
-        "FIELD_NAME": "BONUS_BALANCE",
+        "FIELD_NAME": name,
         "USER_TYPE_ID": "double",
-        "LABEL": t["balance"],
+        "LABEL": t[label_key],
         "EDIT_FORM_LABEL": label,
         "LIST_COLUMN_LABEL": label,
         "MANDATORY": "N",
         "SHOW_FILTER": "Y",
-        "EDIT_IN_LIST": "N",
-        "SETTINGS": {"PRECISION": 2, "DEFAULT_VALUE": 0},
+        **extra,
     }
+
+
+def balance_field(language: str) -> dict[str, Any]:
+    # Managers must not edit the balance by hand: the ledger is the truth.
+    return _double_field(
+        "BONUS_BALANCE", "balance", language, EDIT_IN_LIST="N", SETTINGS={"PRECISION": 2, "DEFAULT_VALUE": 0}
+    )
 
 
 def percent_field(language: str) -> dict[str, Any]:
-    t = texts(language)
-    label = _label(t, "percent")
-    return {
-        "FIELD_NAME": "BONUS_PERCENT",
-        "USER_TYPE_ID": "double",
-        "LABEL": t["percent"],
-        "EDIT_FORM_LABEL": label,
-        "LIST_COLUMN_LABEL": label,
-        "MANDATORY": "N",
-        "SHOW_FILTER": "Y",
-        "SETTINGS": {"PRECISION": 2},
-    }
+    return _double_field("BONUS_PERCENT", "percent", language, SETTINGS={"PRECISION": 2})
 
 
 def smart_process_fields(language: str) -> dict[str, Any]:

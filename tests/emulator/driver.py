@@ -12,8 +12,10 @@ from tests.emulator.protocol import Delivery
 from tests.emulator.server import Emulator
 
 
-def install_ui(emu: Emulator, portal: Portal, client_id: str, install_url: str, user_id: int = 1) -> Delivery:
-    """The UI scenario: the install page opened in the portal's frame (POST form, DOMAIN in the query)."""
+def _frame_post(
+    emu: Emulator, portal: Portal, client_id: str, url: str, user_id: int, extra: list[tuple[str, str]]
+) -> Delivery:
+    """What the portal posts when it opens one of the app's pages in a frame (install, placements)."""
     app = emu.app_install(portal, client_id)
     tokens = emu.issue_tokens(portal, client_id, user_id)
     form = [
@@ -23,9 +25,9 @@ def install_ui(emu: Emulator, portal: Portal, client_id: str, install_url: str, 
         ("SERVER_ENDPOINT", emu.oauth_rest_url()),
         ("member_id", portal.member_id),
         ("status", "L"),
-        ("PLACEMENT", "DEFAULT"),
         ("APPLICATION_TOKEN", app.application_token),
         ("APPLICATION_SCOPE", "crm,bizproc,placement"),
+        *extra,
     ]
     query = {
         "DOMAIN": emu.ui_domain(portal),
@@ -33,7 +35,12 @@ def install_ui(emu: Emulator, portal: Portal, client_id: str, install_url: str, 
         "LANG": portal.lang,
         "APP_SID": secrets.token_hex(16),
     }
-    return emu.deliver(install_url, form, query)
+    return emu.deliver(url, form, query)
+
+
+def install_ui(emu: Emulator, portal: Portal, client_id: str, install_url: str, user_id: int = 1) -> Delivery:
+    """The UI scenario: the install page opened in the portal's frame (POST form, DOMAIN in the query)."""
+    return _frame_post(emu, portal, client_id, install_url, user_id, [("PLACEMENT", "DEFAULT")])
 
 
 def install_finish(emu: Emulator, portal: Portal, client_id: str) -> None:
@@ -158,27 +165,9 @@ def open_placement(
     emu: Emulator, portal: Portal, client_id: str, placement: str, entity_id: int, user_id: int = 1
 ) -> Delivery:
     """A user opens a card tab: POST to the placement handler with the user's tokens and options."""
-    app = emu.app_install(portal, client_id)
-    bound = next(p for p in app.placements if p["placement"] == placement)
-    tokens = emu.issue_tokens(portal, client_id, user_id)
-    form = [
-        ("AUTH_ID", tokens.access_token),
-        ("AUTH_EXPIRES", str(tokens.expires_in)),
-        ("REFRESH_ID", tokens.refresh_token),
-        ("SERVER_ENDPOINT", emu.oauth_rest_url()),
-        ("member_id", portal.member_id),
-        ("status", "L"),
-        ("APPLICATION_TOKEN", app.application_token),
-        ("PLACEMENT", placement),
-        ("PLACEMENT_OPTIONS", json.dumps({"ID": str(entity_id)})),
-    ]
-    query = {
-        "DOMAIN": emu.ui_domain(portal),
-        "PROTOCOL": "0",
-        "LANG": portal.lang,
-        "APP_SID": secrets.token_hex(16),
-    }
-    return emu.deliver(str(bound["handler"]), form, query)
+    bound = next(p for p in emu.app_install(portal, client_id).placements if p["placement"] == placement)
+    extra = [("PLACEMENT", placement), ("PLACEMENT_OPTIONS", json.dumps({"ID": str(entity_id)}))]
+    return _frame_post(emu, portal, client_id, str(bound["handler"]), user_id, extra)
 
 
 def add_chat(portal: Portal, entity_type: str, entity_id: int, connector: str = "whatsapp") -> str:

@@ -109,3 +109,14 @@ def test_dropped_deliveries(emulator: Emulator, receiver: Receiver) -> None:
     driver.create_deal(emulator, portal, TITLE="lost")
     driver.create_deal(emulator, portal, TITLE="kept")
     assert len(receiver.got) == 1 and emulator.stats.dropped_deliveries == 1
+
+
+def test_placement_open_shape(emulator: Emulator, receiver: Receiver) -> None:
+    portal = emulator.add_portal()
+    emulator.app_install(portal, CLIENT_ID).placements.append(
+        {"placement": "CRM_CONTACT_DETAIL_TAB", "handler": receiver.url + "/tab"}
+    )
+    driver.open_placement(emulator, portal, CLIENT_ID, "CRM_CONTACT_DETAIL_TAB", 55)
+    _, form, query = receiver.got[0]
+    assert form["PLACEMENT"] == "CRM_CONTACT_DETAIL_TAB" and form["PLACEMENT_OPTIONS"] == '{"ID": "55"}'
+    assert {"AUTH_ID", "APPLICATION_TOKEN", "member_id"} <= set(form) and query["PROTOCOL"] == "0"
