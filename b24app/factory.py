@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Flask
+from sqlalchemy import select
 
 from b24app.clock import Clock, SystemClock
 from b24app.config import Settings, load_settings
@@ -15,17 +16,40 @@ from b24app.db import Database
 from b24app.jobs import JobQueue, make_huey
 from b24app.lanes import LaneContext, Lanes, LaneStep
 from b24app.logs import configure_logging
+from b24app.models import Portal
 
 DEV_SECRET = "dev-only-secret-key"  # noqa: S105 - used only when APP_ENV is dev or test
 
 
 def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
+    """Lane steps in order: provision first, then find missed deals, read deals, deliver the mirror."""
+    from b24app.outbox import OutboxStep
     from install.service import provision_step
+    from registry.intake import deals_step
+    from registry.mirror import MIRROR_KINDS
+    from registry.reconcile import reconcile_step
 
     def provision(ctx: LaneContext) -> bool:
         return provision_step(ctx, settings.app_base_url.rstrip("/"))
 
-    return [("provision", provision)]
+    return [
+        ("provision", provision),
+        ("reconcile", reconcile_step),
+        ("deals", deals_step),
+        ("outbox", OutboxStep(MIRROR_KINDS)),
+    ]
+
+
+def _sweep(db: Database, jobs: list[JobQueue]) -> Callable[[], None]:
+    """Periodic: give every installed portal a lane run (reconciliation, retries that are due)."""
+
+    def sweep() -> None:
+        with db.transaction() as session:
+            ids = list(session.execute(select(Portal.id).where(Portal.status == "installed")).scalars())
+        for portal_id in ids:
+            jobs[0].enqueue_lane(portal_id)
+
+    return sweep
 
 
 def build_container(overrides: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> Container:
@@ -35,7 +59,9 @@ def build_container(overrides: Mapping[str, Any] | None = None, *, clock: Clock 
     clock = clock or SystemClock()
     lanes = Lanes(db, settings, clock, _steps(settings))
     huey = make_huey(settings)
-    jobs = JobQueue(huey, lanes, periodic=[])
+    holder: list[JobQueue] = []
+    jobs = JobQueue(huey, lanes, periodic=[("sweep", _sweep(db, holder), 5)])
+    holder.append(jobs)
     return Container(settings, db, clock, lanes, jobs)
 
 

@@ -79,3 +79,13 @@ class _Lazy:
     def __call__(self, environ: dict[str, Any], start_response: Any) -> Iterator[bytes]:
         start_response("503 Service Unavailable", [("Content-Type", "text/plain")])
         return iter([b"starting"])
+
+
+def portal_id_of(harness: AppHarness) -> int:
+    """The id of the only portal the harness's database knows."""
+    from sqlalchemy import select
+
+    from b24app.models import Portal
+
+    with harness.db.transaction() as session:
+        return int(session.execute(select(Portal.id)).scalar_one())

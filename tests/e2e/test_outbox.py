@@ -52,7 +52,8 @@ def clock() -> FrozenClock:
 @pytest.fixture
 def app(database: Database, emulator: Emulator, clock: FrozenClock) -> Iterator[AppHarness]:
     harness = AppHarness(database.url, oauth_url=emulator.oauth_url(), clock=clock)
-    harness.container.lanes.steps.append(("outbox", outbox.OutboxStep([CommentKind()])))
+    steps = harness.container.lanes.steps
+    steps[:] = [s for s in steps if s[0] == "provision"] + [("outbox", outbox.OutboxStep([CommentKind()]))]
     yield harness
     harness.close()
 

@@ -24,6 +24,7 @@ DEAL_CAMEL = {
     "ASSIGNED_BY_ID": "assignedById",
     "CLOSED": "closed",
 }
+INT_FIELDS = {"contactId", "companyId", "parentId2", "assignedById"}  # typed like the portal answers
 SYSTEM = {
     "id",
     "title",
@@ -194,6 +195,8 @@ def item_add(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     category = ctx.portal.categories[etid][0]["id"]
     allowed = SYSTEM | {f["fieldName"] for f in ctx.portal.userfields.get(f"CRM_{info['id']}", [])}
     item = {k: v for k, v in fields.items() if k in allowed}  # unknown fields are silently ignored
+    for key in INT_FIELDS & set(item):
+        item[key] = _int(item[key], key) if item[key] not in (None, "") else None
     item.update(
         {
             "id": ctx.portal.next_id(),

@@ -40,7 +40,7 @@ def test_a_lane_job_travels_through_the_queue(database_url: str, tmp_path: Path,
         seen.append(ctx.portal_id)
         return False
 
-    container.lanes.steps.append(("probe", probe))
+    container.lanes.steps[:] = [("probe", probe)]  # only the probe: no portal behind this test
     with container.db.transaction() as session:
         portal_id = make_portal(session, member_id=f"m-{uuid.uuid4().hex[:6]}").id
     assert container.jobs.enqueue_lane(portal_id)

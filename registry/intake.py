@@ -1,0 +1,145 @@
+"""The deal lane step: read the current state of every pending deal in batches, sync the ledger.
+
+Events only say "deal N changed", so we never trust their order: each pending deal is re-read and
+the ledger is made to match what the portal says now. Fifty events about one deal cost one read.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from b24app import outbox
+from b24app.gateway import Command, PortalCallError
+from b24app.lanes import LaneContext
+from b24app.models import InboxEvent
+from registry import mirror
+from registry.deals import DealSnapshot, sync_deal
+from registry.ledger_view import entry_views
+from registry.texts import portal_language
+
+log = logging.getLogger(__name__)
+DEALS_PER_ROUND = 200
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+def _decimal(value: Any) -> Decimal | None:
+    if value in (None, ""):
+        return None
+    try:
+        return Decimal(str(value))
+    except InvalidOperation:
+        return None
+
+
+def _int(value: Any) -> int | None:
+    try:
+        number = int(str(value))
+    except (TypeError, ValueError):
+        return None
+    return number or None
+
+
+def is_not_found(error: PortalCallError) -> bool:
+    return error.code == "NOT_FOUND" or "not found" in error.description.lower()
+
+
+def snapshot_from_deal(deal_id: int, deal: Mapping[str, Any] | None, now: datetime) -> DealSnapshot:
+    """Our view of a deal from ``crm.deal.get`` (None: the deal is gone)."""
+    if deal is None:
+        return DealSnapshot(deal_id=deal_id, exists=False, observed_at=now)
+    uf = {k: v for k, v in deal.items() if str(k).startswith("UF_")}
+    return DealSnapshot(
+        deal_id=deal_id,
+        exists=True,
+        stage_semantic=str(deal.get("STAGE_SEMANTIC_ID") or "P"),
+        amount=_decimal(deal.get("OPPORTUNITY")) or Decimal("0"),
+        currency=str(deal.get("CURRENCY_ID") or ""),
+        category_id=_int(deal.get("CATEGORY_ID")) or 0,
+        company_id=_int(deal.get("COMPANY_ID")),
+        contact_id=_int(deal.get("CONTACT_ID")),
+        manager_percent=_decimal(deal.get("UF_CRM_BONUS_PERCENT")),
+        uf=uf,
+        assigned_by_id=_int(deal.get("ASSIGNED_BY_ID")),
+        observed_at=now,
+    )
+
+
+def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
+    """Deal id -> the newest inbox row id seen for it, oldest deals first."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(InboxEvent.subject_id, func.max(InboxEvent.id))
+            .where(
+                InboxEvent.portal_id == ctx.portal_id,
+                InboxEvent.kind == "deal",
+                InboxEvent.status == "pending",
+                (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= ctx.clock.now()),
+            )
+            .group_by(InboxEvent.subject_id)
+            .order_by(func.min(InboxEvent.id))
+            .limit(limit)
+        ).all()
+    return {int(deal_id): int(last_id) for deal_id, last_id in rows if deal_id is not None}
+
+
+def deals_step(ctx: LaneContext) -> bool:
+    """Lane step: process up to ``DEALS_PER_ROUND`` pending deals."""
+    pending = pending_deals(ctx, DEALS_PER_ROUND)
+    if not pending:
+        return False
+    reads = {f"d{deal_id}": Command("crm.deal.get", {"id": deal_id}) for deal_id in pending}
+    result = ctx.client.batch_all(reads)
+    now = ctx.clock.now()
+    for deal_id, last_inbox_id in pending.items():
+        label = f"d{deal_id}"
+        error = result.errors.get(label)
+        if error is not None and not is_not_found(error):
+            _note_failure(ctx, deal_id, last_inbox_id, f"{error.code}: {error.description}", now)
+            continue
+        snapshot = snapshot_from_deal(deal_id, None if error else result.results.get(label), now)
+        _apply(ctx, snapshot, last_inbox_id, now)
+    return True
+
+
+def _apply(ctx: LaneContext, snapshot: DealSnapshot, last_inbox_id: int, now: datetime) -> None:
+    """One deal, one transaction: ledger entries, their mirror, and the inbox rows they answer."""
+    with ctx.db.transaction() as session:
+        outcome = sync_deal(session, ctx.portal_id, snapshot, now)
+        views = entry_views(session, [e.id for e in outcome.entries])
+        mirror.enqueue_entries(session, ctx.portal_id, views, portal_language(session, ctx.portal_id), now)
+        session.execute(
+            update(InboxEvent)
+            .where(
+                InboxEvent.portal_id == ctx.portal_id,
+                InboxEvent.kind == "deal",
+                InboxEvent.subject_id == snapshot.deal_id,
+                InboxEvent.status == "pending",
+                InboxEvent.id <= last_inbox_id,  # events that arrived after our read stay pending
+            )
+            .values(status="done", processed_at=now)
+        )
+
+
+def _note_failure(ctx: LaneContext, deal_id: int, last_inbox_id: int, error: str, now: datetime) -> None:
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(InboxEvent).where(
+                InboxEvent.portal_id == ctx.portal_id,
+                InboxEvent.subject_id == deal_id,
+                InboxEvent.status == "pending",
+                InboxEvent.id <= last_inbox_id,
+            )
+        ).scalars()
+        for row in rows:
+            row.attempts += 1
+            row.error = error[:500]
+            row.retry_at = now + outbox.backoff(row.attempts)
+            if now - row.received_at >= GIVE_UP_AFTER:
+                row.status = "failed"
+    log.warning("deal.read_failed", extra={"portal_id": ctx.portal_id, "deal_id": deal_id})
