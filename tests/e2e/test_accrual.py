@@ -163,3 +163,28 @@ def test_lost_responses_leave_each_item_once(app: AppHarness, emulator: Emulator
         app.drain()
     assert len(_registry_items(portal)) == 1
     assert len([c for c in portal.comments if c["ENTITY_TYPE"] == "contact"]) == 1
+
+
+def test_portal_failures_then_recovery_leave_each_item_once(database: Database, emulator: Emulator) -> None:
+    app = AppHarness(database.url, oauth_url=emulator.oauth_url(), overrides={"portal_timeout": 1.0})
+    try:
+        portal = emulator.add_portal()
+        driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
+        app.drain()
+        contacts = [driver.create_contact(emulator, portal, NAME=f"c{i}") for i in range(3)]
+        emulator.faults.fail_next(2, status=503, code="INTERNAL_SERVER_ERROR", method="batch")
+        emulator.faults.timeout_next(1, seconds=2.0, method="batch")
+        emulator.faults.lose_response_next(1, method="batch")
+        for i, contact in enumerate(contacts):
+            driver.create_deal(
+                emulator, portal, TITLE=f"d{i}", OPPORTUNITY="100", CONTACT_ID=contact, STAGE_ID="WON"
+            )
+        for minutes in range(1, 12):
+            app.skew = app.skew.__class__(minutes=10 * minutes)
+            app.container.jobs.enqueue_lane(1, force=True)
+            app.drain()
+        assert len(_entries(app)) == 3
+        assert len(_registry_items(portal)) == 3  # nothing lost, nothing doubled
+        assert sorted(float(portal.contacts[c]["UF_CRM_BONUS_BALANCE"]) for c in contacts) == [5.0] * 3
+    finally:
+        app.close()
