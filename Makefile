@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export APP_ENV ?= dev
 
-.PHONY: run test install install-test migrate web worker lint typecheck demo bench clean emulator
+.PHONY: run test install install-test migrate lint typecheck demo clean emulator
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -51,8 +51,6 @@ emulator: install-test
 demo: install-test
 	$(BIN)/python -m bench.demo
 
-bench: install-test
-	$(BIN)/python -m bench.run_all
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,1 @@
+"""Demo and benchmark scripts run against the portal emulator."""
