@@ -103,7 +103,6 @@ def test_failed_provisioning_is_shown_and_can_be_retried(app: AppHarness, emulat
     page = driver.install_ui(emulator, portal, CLIENT_ID, app.base_url + "/install")
     status_path = page.body.split('var statusUrl = "')[1].split('"')[0]
     retry_path = page.body.split('retryUrl = "')[1].split('"')[0]
-    emulator.faults.fail_next(1, status=400, code="ACCESS_DENIED", method="crm.type.list")
     emulator.faults.fail_next(1, status=400, code="ACCESS_DENIED", method="batch")
     app.drain()
     state = requests.get(app.base_url + status_path, timeout=5).json()

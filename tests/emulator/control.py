@@ -1,51 +1,124 @@
-"""Standalone control endpoints under /_emulator/: stats, faults and driving a portal."""
+"""HTTP control API under ``/_emulator/`` (JSON in and out) for the standalone emulator."""
 
 from __future__ import annotations
 
-import json
+import importlib
+from collections.abc import Callable
+from dataclasses import asdict
 from typing import TYPE_CHECKING, Any
 
 from werkzeug.wrappers import Request, Response
 
+from tests.emulator.answers import json_response
+from tests.emulator.protocol import B24Error
+
 if TYPE_CHECKING:
     from tests.emulator.server import Emulator
 
-
-def _json(body: Any, status: int = 200) -> Response:
-    return Response(json.dumps(body, default=str), status, content_type="application/json")
+Action = Callable[["Emulator", dict[str, Any], Request], Any]
 
 
-def handle(emu: Emulator, request: Request) -> Response:
-    from tests.emulator import driver
+def _faults(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    if request.method == "GET":
+        return emu.faults.pending()
+    kind = str(payload.pop("kind", ""))
+    actions: dict[str, Callable[..., None]] = {
+        "fail": emu.faults.fail_next,
+        "timeout": emu.faults.timeout_next,
+        "lose_response": emu.faults.lose_response_next,
+        "drop_deliveries": emu.faults.drop_deliveries,
+        "down": emu.faults.down_for,
+        "clear": emu.faults.clear,
+    }
+    if kind not in actions:
+        raise B24Error("INVALID_ARG_VALUE", f"unknown fault kind {kind!r}; one of {sorted(actions)}", 400)
+    actions[kind](**payload)
+    return {"ok": True, "pending": emu.faults.pending()}
 
-    parts = request.path.strip("/").split("/")[1:]
-    payload = request.get_json(silent=True) or {}
-    if parts == ["stats"]:
-        return _json(emu.stats.as_dict())
-    if parts == ["faults"] and request.method == "POST":
-        kind = payload.pop("kind", "")
-        actions = {
-            "fail": emu.faults.fail_next,
-            "timeout": emu.faults.timeout_next,
-            "lose_response": emu.faults.lose_response_next,
-            "drop_deliveries": emu.faults.drop_deliveries,
-        }
-        if kind not in actions:
-            return _json({"error": f"unknown fault kind {kind!r}"}, 400)
-        actions[kind](**payload)
-        return _json({"ok": True})
-    if len(parts) == 3 and parts[0] == "portal" and parts[1] in emu.portals:
-        portal, action = emu.portals[parts[1]], parts[2]
-        drive = {
-            "create_deal": lambda: driver.create_deal(emu, portal, **payload),
-            "update_deal": lambda: driver.update_deal(emu, portal, **payload),
-            "delete_deal": lambda: driver.delete_deal(emu, portal, **payload),
-            "create_contact": lambda: driver.create_contact(emu, portal, **payload),
-            "create_company": lambda: driver.create_company(emu, portal, **payload),
-            "install_api": lambda: driver.install_api(emu, portal, **payload).status,
-            "install_ui": lambda: driver.install_ui(emu, portal, **payload).status,
-            "install_finish": lambda: driver.install_finish(emu, portal, **payload),
-        }
-        if action in drive:
-            return _json({"result": drive[action]()})
-    return _json({"error": "unknown control endpoint"}, 404)
+
+def _requests(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    limit = int(request.args.get("limit", "200"))
+    return [asdict(r) for r in emu.requests.calls()[-limit:]]
+
+
+def _portals(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    return [
+        {"member_id": p.member_id, "domain": p.domain, "plan": p.plan, "rest": emu.rest_base(p)}
+        for p in list(emu.portals.values())
+    ]
+
+
+def _stats(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    return emu.stats().as_dict()
+
+
+def _reset(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    emu.reset_stats()
+    return {"ok": True}
+
+
+def _advance(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    emu.clock.advance(float(payload.get("seconds", 0)))
+    return {"now": emu.now()}
+
+
+def _webhook(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    portal = _portal(emu, str(payload.get("member_id", "")))
+    return {"url": emu.add_webhook(portal, int(payload.get("user_id", 1)))}
+
+
+def _tokens(emu: Emulator, payload: dict[str, Any], request: Request) -> Any:
+    portal = _portal(emu, str(payload.get("member_id", "")))
+    pair = emu.issue_tokens(portal, str(payload["client_id"]), int(payload.get("user_id", 1)))
+    return {**asdict(pair), "client_endpoint": emu.client_endpoint(portal)}
+
+
+ROUTES: dict[tuple[str, str], Action] = {
+    ("GET", "stats"): _stats,
+    ("POST", "reset-stats"): _reset,
+    ("GET", "faults"): _faults,
+    ("POST", "faults"): _faults,
+    ("GET", "requests"): _requests,
+    ("GET", "portals"): _portals,
+    ("POST", "clock/advance"): _advance,
+    ("POST", "webhook"): _webhook,
+    ("POST", "tokens"): _tokens,
+}
+
+
+def _portal(emu: Emulator, member_id: str) -> Any:
+    portal = emu.portals.get(member_id) or (next(iter(emu.portals.values())) if not member_id else None)
+    if portal is None:
+        raise B24Error("NOT_FOUND", f"no portal with member_id {member_id!r}", 404)
+    return portal
+
+
+def _drive(emu: Emulator, member_id: str, action: str, payload: dict[str, Any]) -> Response:
+    """Hand the action to the portal model's ``driver.control(portal, action, payload) -> dict``."""
+    portal = _portal(emu, member_id)
+    control = getattr(importlib.import_module("tests.emulator.driver"), "control", None)
+    if control is None:
+        body = {"error": "NOT_IMPLEMENTED", "error_description": "tests.emulator.driver has no control()"}
+        return json_response(body, 404)
+    with emu.lock:
+        return json_response(control(portal, action, payload))
+
+
+def handle_control(emu: Emulator, request: Request) -> Response:
+    name = request.path.removeprefix("/_emulator/").strip("/")
+    payload = request.get_json(silent=True) if request.get_data() else {}
+    if not isinstance(payload, dict):
+        return json_response({"error": "INVALID_REQUEST", "error_description": "send a JSON object"}, 400)
+    try:
+        if name.startswith("portal/") and name.count("/") == 2 and request.method == "POST":
+            _, member_id, action = name.split("/")
+            return _drive(emu, member_id, action, payload)
+        action_fn = ROUTES.get((request.method, name))
+        if action_fn is None:
+            body = {"error": "NOT_FOUND", "error_description": f"no control endpoint {request.method} {name}"}
+            return json_response(body, 404)
+        return json_response(action_fn(emu, payload, request))
+    except B24Error as err:
+        return json_response(err.body(), err.status)
+    except (TypeError, ValueError, KeyError) as exc:
+        return json_response({"error": "INVALID_ARG_VALUE", "error_description": repr(exc)}, 400)

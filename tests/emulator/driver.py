@@ -177,3 +177,25 @@ def add_chat(portal: Portal, entity_type: str, entity_id: int, connector: str = 
         {"CHAT_ID": chat_id, "CONNECTOR_ID": connector, "CONNECTOR_TITLE": connector.title()}
     )
     return chat_id
+
+
+def control(portal: Portal, action: str, payload: dict[str, Any]) -> dict[str, Any]:
+    """The standalone control API's portal actions (``POST /_emulator/portal/{member_id}/{action}``)."""
+    emu = portal.services
+    assert isinstance(emu, Emulator)
+    actions: dict[str, Any] = {
+        "create_deal": lambda: create_deal(emu, portal, **payload),
+        "update_deal": lambda: update_deal(emu, portal, **payload),
+        "delete_deal": lambda: delete_deal(emu, portal, **payload),
+        "create_contact": lambda: create_contact(emu, portal, **payload),
+        "create_company": lambda: create_company(emu, portal, **payload),
+        "install_api": lambda: install_api(emu, portal, **payload).status,
+        "install_ui": lambda: install_ui(emu, portal, **payload).status,
+        "install_finish": lambda: install_finish(emu, portal, **payload),
+        "uninstall": lambda: [d.status for d in uninstall(emu, portal, **payload)],
+        "start_robot": lambda: start_robot(emu, portal, **payload)[0].event_token,
+        "open_placement": lambda: open_placement(emu, portal, **payload).status,
+    }
+    if action not in actions:
+        return {"error": "UNKNOWN_ACTION", "error_description": f"no portal action {action!r}"}
+    return {"result": actions[action]()}

@@ -8,6 +8,7 @@ plays the portal's side towards the app. Method handlers register here with ``@m
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, Protocol
 
@@ -113,3 +114,15 @@ class Services(Protocol):
     def client_endpoint(self, portal: Portal) -> str: ...
 
     def oauth_rest_url(self) -> str: ...
+
+    # Added by the core (server.Emulator implements them):
+    def revoke_tokens(self, portal: Portal, client_id: str | None = None) -> None:
+        """Uninstall: that app's access and refresh tokens on that portal stop working at once."""
+        ...
+
+    @property
+    def lock(self) -> AbstractContextManager[Any]:
+        """Re-entrant lock the core holds around every method handler; hold it while changing portal
+        data from outside a handler (the driver), and release it before ``deliver`` (a synchronous POST
+        to the app, which may call back into REST)."""
+        ...

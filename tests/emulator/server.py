@@ -1,21 +1,27 @@
-"""The Emulator: portals, local apps, OAuth tokens, webhooks, faults, the request log and the HTTP server."""
+"""The Emulator: a Bitrix24 cloud in a thread (portals, apps, tokens, webhooks, limits, faults, log)."""
 
 from __future__ import annotations
 
+import importlib
+import pkgutil
 import secrets
 import threading
-from collections import Counter
 from collections.abc import Mapping
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
-from tests.emulator import methods_app, methods_crm, methods_extra, methods_items  # noqa: F401  - registers
-from tests.emulator.limits import BASIC, ENTERPRISE, Clock, Limiter, Profile
-from tests.emulator.portal import AppInstall, Portal
+from tests.emulator.clock import Clock
+from tests.emulator.faults import Faults
+from tests.emulator.limits import Limiter, Profile
+from tests.emulator.oauth import DEFAULT_SCOPE, Grant, LocalApp, TokenStore
+from tests.emulator.observe import RequestLog, Stats
 from tests.emulator.protocol import Delivery, TokenPair
+
+if TYPE_CHECKING:
+    from tests.emulator.portal import Portal
 
 
 class QuietHandler(WSGIRequestHandler):
@@ -23,71 +29,29 @@ class QuietHandler(WSGIRequestHandler):
         pass  # tests and benchmarks make thousands of requests
 
 
-@dataclass
-class Grant:
+@dataclass(frozen=True)
+class Webhook:
     member_id: str
-    client_id: str
     user_id: int
-    expires: float = 0.0
+    secret: str
 
 
-@dataclass
-class Faults:
-    """Failures to inject; each counter is consumed by the calls it hits (optionally one method only)."""
-
-    fail: list[tuple[int, str, str | None]] = field(default_factory=list)  # (status, code, method)
-    timeouts: list[tuple[float, str | None]] = field(default_factory=list)
-    lost_responses: list[tuple[str | None]] = field(default_factory=list)
-    drops: int = 0
-    down_until: float = 0.0
-
-    def fail_next(
-        self, n: int, status: int = 500, code: str = "INTERNAL_SERVER_ERROR", method: str | None = None
-    ) -> None:
-        self.fail += [(status, code, method)] * n
-
-    def timeout_next(self, n: int, seconds: float = 30.0, method: str | None = None) -> None:
-        self.timeouts += [(seconds, method)] * n
-
-    def lose_response_next(self, n: int, method: str | None = None) -> None:
-        self.lost_responses += [(method,)] * n
-
-    def drop_deliveries(self, n: int) -> None:
-        self.drops += n
-
-    def down_for(self, seconds: float, now: float) -> None:
-        self.down_until = now + seconds
-
-    @staticmethod
-    def take(queue: list[Any], method: str, key: Any) -> Any:
-        for index, item in enumerate(queue):
-            scope = key(item)
-            if scope is None or scope == method:
-                return queue.pop(index)
-        return None
-
-
-@dataclass
-class Stats:
-    http_requests: int = 0
-    batch_commands: int = 0
-    per_method: Counter[str] = field(default_factory=Counter)
-    limit_503: int = 0
-    limit_429: int = 0
-    oauth_refreshes: int = 0
-    oauth_attempts: int = 0
-    deliveries: int = 0
-    dropped_deliveries: int = 0
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            **{k: v for k, v in vars(self).items() if k != "per_method"},
-            "per_method": dict(self.per_method),
-        }
+def load_methods() -> None:
+    """Import every ``tests.emulator.methods_*`` module so that their ``@method``s register."""
+    package = importlib.import_module("tests.emulator")
+    for module in pkgutil.iter_modules(package.__path__):
+        if module.name.startswith("methods_"):
+            importlib.import_module(f"tests.emulator.{module.name}")
 
 
 class Emulator:
-    """A Bitrix24 cloud in a thread: start(), add portals, register apps, drive it, stop()."""
+    """Start it, add portals, register apps, drive it, stop it.
+
+    URL layout: one server serves every portal under a path prefix named after its domain
+    (``{base_url}/{domain}/rest/``), because a Host header cannot route on 127.0.0.1.
+    """
+
+    oauth_domain = "oauth.bitrix.info"  # the ``domain`` field of token responses (the OAuth server)
 
     def __init__(
         self,
@@ -96,65 +60,96 @@ class Emulator:
         time_scale: float = 1.0,
         manual_clock: bool = False,
         token_lifetime: int = 3600,
+        enterprise: bool = False,
+        delivery_timeout: float = 5.0,
     ) -> None:
         self.clock = Clock(time_scale, manual_clock)
         self.limiter = Limiter(self.clock, limits_enabled)
-        self.faults = Faults()
+        self.limiter.force = "enterprise" if enterprise else None
+        self.faults = Faults(self.clock)
         self.stats = Stats()
-        self.requests: list[dict[str, Any]] = []
-        self.token_lifetime = token_lifetime
-        self.portals: dict[str, Portal] = {}
-        self.apps: dict[str, str] = {}  # client_id -> client_secret
-        self.access: dict[str, Grant] = {}
-        self.refresh: dict[str, Grant] = {}
-        self.webhooks: dict[tuple[str, int], str] = {}  # (member_id, user_id) -> secret
-        self.lock = threading.RLock()
+        self.requests = RequestLog()
+        self.deliveries: list[Delivery] = []
+        self.internal_errors: list[str] = []
+        self.tokens = TokenStore(self.clock, token_lifetime)
+        self.portals: dict[str, Portal] = {}  # by member_id
+        self.webhooks: dict[str, Webhook] = {}  # by secret
+        self.delivery_timeout = delivery_timeout
+        self.lock = threading.RLock()  # held around every method handler and driver change
+        self._domains: dict[str, Portal] = {}  # every domain a portal ever had (old ones answer 302)
         self._server: BaseWSGIServer | None = None
+        self._thread: threading.Thread | None = None
         self.base_url = ""
+        load_methods()
 
-    # -- lifecycle ---------------------------------------------------------------------------
+    # -- lifecycle -------------------------------------------------------------------------------
     def start(self, port: int = 0) -> Emulator:
+        """Serve on 127.0.0.1 (a random free port by default) from a background thread."""
         from tests.emulator.wsgi import EmulatorApp
 
         self._server = make_server(
             "127.0.0.1", port, EmulatorApp(self), threaded=True, request_handler=QuietHandler
         )
         self.base_url = f"http://127.0.0.1:{self._server.server_port}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, args=(0.05,), name="b24-emulator", daemon=True
+        )
+        self._thread.start()
         return self
 
     def stop(self) -> None:
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+            self._thread = None
 
-    # -- set-up ------------------------------------------------------------------------------
+    def __enter__(self) -> Emulator:
+        return self if self._server else self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # -- set-up ----------------------------------------------------------------------------------
     def add_portal(
         self, member_id: str | None = None, domain: str | None = None, lang: str = "en", plan: str = "basic"
     ) -> Portal:
+        from tests.emulator.portal import Portal
+
         member_id = member_id or secrets.token_hex(16)
-        portal = Portal(
-            self,
-            member_id=member_id,
-            domain=domain or f"p{len(self.portals) + 1}.bitrix24.test",
-            lang=lang,
-            plan=plan,
-        )
-        self.portals[member_id] = portal
+        domain = domain or f"portal{len(self.portals) + 1}.bitrix24.test"
+        if member_id in self.portals or self.portal_by_domain(domain) is not None:
+            raise ValueError(f"a portal with member_id {member_id} or domain {domain} exists")
+        portal = Portal(self, member_id=member_id, domain=domain, lang=lang, plan=plan)
+        with self.lock:
+            self.portals[member_id] = portal
+            self._domains[domain] = portal
         return portal
 
-    def register_app(self, client_id: str, client_secret: str) -> None:
-        self.apps[client_id] = client_secret
+    def register_app(self, client_id: str, client_secret: str, scope: str = DEFAULT_SCOPE) -> None:
+        """A local application (``local.xxx.yyy`` + secret) the OAuth server will refresh tokens for."""
+        self.tokens.apps[client_id] = LocalApp(client_id, client_secret, scope)
 
     def add_webhook(self, portal: Portal, user_id: int = 1) -> str:
-        secret = secrets.token_hex(8)
-        self.webhooks[(portal.member_id, user_id)] = secret
+        """An inbound webhook acting as ``user_id``; returns its base URL ``.../rest/{user_id}/{secret}/``."""
+        secret = "".join(secrets.choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(16))
+        self.webhooks[secret] = Webhook(portal.member_id, user_id, secret)
         return f"{self.rest_base(portal)}{user_id}/{secret}/"
 
-    def profile(self, portal: Portal) -> Profile:
-        return ENTERPRISE if portal.plan == "enterprise" else BASIC
+    @property
+    def limits_enabled(self) -> bool:
+        return self.limiter.enabled
 
-    # -- URLs: one server serves every portal under a path prefix named after its domain ------
+    @limits_enabled.setter
+    def limits_enabled(self, on: bool) -> None:
+        self.limiter.enabled = on
+
+    def profile(self, portal: Portal) -> Profile:
+        return self.limiter.profile_for(str(getattr(portal, "plan", "basic")))
+
+    # -- URLs ------------------------------------------------------------------------------------
     def rest_base(self, portal: Portal) -> str:
         return f"{self.base_url}/{portal.domain}/rest/"
 
@@ -171,45 +166,92 @@ class Emulator:
     def oauth_rest_url(self) -> str:
         return f"{self.base_url}/oauth/rest/"
 
+    # -- finding portals -------------------------------------------------------------------------
     def portal_by_domain(self, domain: str) -> Portal | None:
-        if not domain and len(self.portals) == 1:
-            return next(iter(self.portals.values()))
-        return next((p for p in self.portals.values() if p.domain == domain), None)
+        return next((p for p in list(self.portals.values()) if p.domain == domain), None)
 
-    # -- Services for the portal model -------------------------------------------------------
+    def moved_portal(self, old_domain: str) -> Portal | None:
+        """The portal that used to live at ``old_domain`` (renamed since: answer 302)."""
+        return self._domains.get(old_domain)
+
+    def portal_for_credential(self, secret: str | None, token: str) -> Portal | None:
+        if secret is not None:
+            hook = self.webhooks.get(secret)
+            return self.portals.get(hook.member_id) if hook else None
+        grant = self.tokens.access.get(token) if token else None
+        if grant is not None:
+            return self.portals.get(grant.member_id)
+        return next(iter(self.portals.values())) if len(self.portals) == 1 else None
+
+    # -- tokens (Services) -----------------------------------------------------------------------
     def now(self) -> float:
         return self.clock.now()
 
     def issue_tokens(self, portal: Portal, client_id: str, user_id: int) -> TokenPair:
-        with self.lock:
-            access, refresh = secrets.token_hex(16), secrets.token_hex(16)
-            expires = self.now() + self.token_lifetime
-            self.access[access] = Grant(portal.member_id, client_id, user_id, expires)
-            self.refresh[refresh] = Grant(portal.member_id, client_id, user_id)
-            return TokenPair(access, refresh, self.token_lifetime, int(expires))
+        return self.tokens.issue(portal.member_id, client_id, user_id)
+
+    def issue_auth_code(self, portal: Portal, client_id: str, user_id: int = 1) -> str:
+        """A 30-second code for ``grant_type=authorization_code`` (the full OAuth flow)."""
+        return self.tokens.issue_code(portal.member_id, client_id, user_id)
 
     def expire_access_tokens(self, portal: Portal) -> None:
-        with self.lock:
-            for grant in self.access.values():
-                if grant.member_id == portal.member_id:
-                    grant.expires = 0.0
+        """Test helper: every access token of this portal answers ``expired_token`` from now on."""
+        self.tokens.expire(portal.member_id)
 
+    def revoke_tokens(self, portal: Portal, client_id: str | None = None) -> None:
+        """Uninstall: the app's tokens on this portal stop working (``invalid_token``/``invalid_grant``)."""
+        self.tokens.revoke(portal.member_id, client_id)
+
+    @property
+    def access(self) -> dict[str, Grant]:
+        return self.tokens.access
+
+    @property
+    def refresh(self) -> dict[str, Grant]:
+        return self.tokens.refresh
+
+    # -- deliveries (Services) -------------------------------------------------------------------
     def deliver(
         self, url: str, form: list[tuple[str, str]], query: Mapping[str, str] | None = None
     ) -> Delivery:
-        with self.lock:
-            self.stats.deliveries += 1
-            dropped = self.faults.drops > 0
-            if dropped:
-                self.faults.drops -= 1
-                self.stats.dropped_deliveries += 1
-        if dropped:
-            return Delivery(url, tuple(form), None)
+        """POST form-urlencoded pairs to the app, as Bitrix24's queue server does; never raises."""
+        self.stats.add("deliveries")
+        if self.faults.take_delivery():
+            self.stats.add("dropped_deliveries")
+            return self._delivered(Delivery(url, tuple(form), None))
         try:
-            answer = requests.post(url, data=form, params=dict(query or {}), timeout=10)
+            answer = requests.post(
+                url,
+                data=list(form),
+                params=dict(query or {}),
+                headers={"User-Agent": "Bitrix24 Webhook Engine"},
+                timeout=self.delivery_timeout,
+                allow_redirects=False,
+            )
         except requests.RequestException:
-            return Delivery(url, tuple(form), None)
-        return Delivery(url, tuple(form), answer.status_code, answer.text)
+            return self._delivered(Delivery(url, tuple(form), None))
+        return self._delivered(Delivery(url, tuple(form), answer.status_code, answer.text))
 
-    def app_install(self, portal: Portal, client_id: str) -> AppInstall:
+    def _delivered(self, delivery: Delivery) -> Delivery:
+        with self.lock:
+            self.deliveries.append(delivery)
+        return delivery
+
+    # -- observation -----------------------------------------------------------------------------
+    def reset_stats(self) -> None:
+        """Zero the counters and clear the request and delivery logs."""
+        self.stats.reset()
+        self.requests.clear()
+        with self.lock:
+            self.deliveries.clear()
+
+    def record_internal_error(self, text: str) -> None:
+        self.stats.add("internal_errors")
+        with self.lock:
+            self.internal_errors.append(text)
+
+    # -- kept for the current driver (portal-model details; prefer the portal model's own API) ---
+    def app_install(self, portal: Portal, client_id: str) -> Any:
+        from tests.emulator.portal import AppInstall
+
         return portal.apps.setdefault(client_id, AppInstall(client_id))
