@@ -16,6 +16,7 @@ from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, ProvisionedObject
 from install import spec
 from install.provision import Provisioned, Provisioner
+from registry.models import DealState
 from registry.target import TARGET_KEY, TARGET_KIND
 
 log = logging.getLogger(__name__)
@@ -214,6 +215,16 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
         "queue_depth": queue_depth,
         "inbox_pending": pending_inbox,
         "outbox_failed": failed_outbox,
+        "inbox_failed": _count(session, InboxEvent, portal.id, "failed"),
+        "skipped_deals": [
+            {"deal_id": deal_id, "reason": reason}
+            for deal_id, reason in session.execute(
+                select(DealState.deal_id, DealState.skipped_reason)
+                .where(DealState.portal_id == portal.id, DealState.skipped_reason.is_not(None))
+                .order_by(DealState.deal_id)
+                .limit(50)
+            )
+        ],
         "lane_failures": lease.failures if lease else 0,
         "lane_error": lease.last_error if lease else None,
     }

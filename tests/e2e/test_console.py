@@ -39,5 +39,13 @@ def test_status_and_reprovision(
     assert len(portal.apps[CLIENT_ID].placements) == 3  # put back
     assert main(["status", portal.member_id], container=app.container) == 0
     status = json.loads(capsys.readouterr().out)
-    assert {"token_expires_at", "queue_depth", "inbox_pending", "outbox_failed"} <= set(status)
+    assert {"token_expires_at", "queue_depth", "inbox_pending", "outbox_failed", "inbox_failed"} <= set(
+        status
+    )
+    assert status["skipped_deals"] == []
+    driver.create_deal(emulator, portal, TITLE="nobody", OPPORTUNITY="10", STAGE_ID="WON")
+    app.drain()
+    assert main(["status", portal.member_id], container=app.container) == 0
+    skipped = json.loads(capsys.readouterr().out)["skipped_deals"]
+    assert [s["reason"] for s in skipped] == ["no_client"]
     assert "access" not in json.dumps(status)  # no tokens printed
