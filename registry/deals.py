@@ -24,6 +24,13 @@ from registry.program import Program, amount_from_snapshot, current_program, eva
 
 
 @dataclass(frozen=True)
+class ProductTotals:
+    total: Decimal  # sum of PRICE x QUANTITY over the deal's product rows
+    quantity: Decimal
+    count: int
+
+
+@dataclass(frozen=True)
 class DealSnapshot:
     deal_id: int
     exists: bool
@@ -37,6 +44,7 @@ class DealSnapshot:
     manager_percent: Decimal | None = None
     uf: dict[str, Any] = field(default_factory=dict)
     assigned_by_id: int | None = None
+    products: ProductTotals | None = None  # read only while a formula needs product rows
 
     @property
     def won(self) -> bool:
@@ -159,7 +167,9 @@ def _adjust(
     session: Session, program: Program, state: DealState, lot: Lot, deal: DealSnapshot, now: datetime
 ) -> SyncOutcome:
     origin = session.get_one(LedgerEntry, lot.entry_id)
-    target = amount_from_snapshot(origin.snapshot, deal.amount)
+    target = amount_from_snapshot(origin.snapshot, deal)
+    if target is None:  # the original rule cannot value the deal now; keep what was accrued
+        return SyncOutcome()
     diff = target - state.accrued
     state.base_amount = deal.amount
     if diff == ZERO:
@@ -196,7 +206,7 @@ def _adjust(
         deal_id=deal.deal_id,
         reason="deal_amount_changed",
         reverses=origin.id,
-        snapshot={**origin.snapshot, "base_amount": str(deal.amount)},
+        snapshot={**origin.snapshot, "deal_amount": str(deal.amount)},
     )
     return SyncOutcome([entry])
 

@@ -19,8 +19,9 @@ from b24app.gateway import Command, PortalCallError
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
 from registry import mirror
-from registry.deals import DealSnapshot, sync_deal
+from registry.deals import DealSnapshot, ProductTotals, sync_deal
 from registry.ledger_view import entry_views
+from registry.program import current_program
 from registry.texts import portal_language
 
 log = logging.getLogger(__name__)
@@ -49,7 +50,24 @@ def is_not_found(error: PortalCallError) -> bool:
     return error.code == "NOT_FOUND" or "not found" in error.description.lower()
 
 
-def snapshot_from_deal(deal_id: int, deal: Mapping[str, Any] | None, now: datetime) -> DealSnapshot:
+def product_totals(rows: Any) -> ProductTotals | None:
+    """Totals of ``crm.deal.productrows.get`` rows (None when they were not read)."""
+    if not isinstance(rows, list):
+        return None
+    total, quantity = Decimal("0"), Decimal("0")
+    for row in rows:
+        price, count = (
+            _decimal(row.get("PRICE")) or Decimal("0"),
+            _decimal(row.get("QUANTITY")) or Decimal("0"),
+        )
+        total += price * count
+        quantity += count
+    return ProductTotals(total.quantize(Decimal("0.01")), quantity, len(rows))
+
+
+def snapshot_from_deal(
+    deal_id: int, deal: Mapping[str, Any] | None, now: datetime, product_rows: Any = None
+) -> DealSnapshot:
     """Our view of a deal from ``crm.deal.get`` (None: the deal is gone)."""
     if deal is None:
         return DealSnapshot(deal_id=deal_id, exists=False, observed_at=now)
@@ -67,6 +85,7 @@ def snapshot_from_deal(deal_id: int, deal: Mapping[str, Any] | None, now: dateti
         uf=uf,
         assigned_by_id=_int(deal.get("ASSIGNED_BY_ID")),
         observed_at=now,
+        products=product_totals(product_rows),
     )
 
 
@@ -94,6 +113,10 @@ def deals_step(ctx: LaneContext) -> bool:
     if not pending:
         return False
     reads = {f"d{deal_id}": Command("crm.deal.get", {"id": deal_id}) for deal_id in pending}
+    with ctx.db.transaction() as session:
+        with_products = current_program(session, ctx.portal_id).needs_products
+    if with_products:  # a formula uses product rows: read them in the same batches
+        reads.update({f"p{d}": Command("crm.deal.productrows.get", {"id": d}) for d in pending})
     result = ctx.client.batch_all(reads)
     now = ctx.clock.now()
     for deal_id, last_inbox_id in pending.items():
@@ -102,7 +125,8 @@ def deals_step(ctx: LaneContext) -> bool:
         if error is not None and not is_not_found(error):
             _note_failure(ctx, deal_id, last_inbox_id, f"{error.code}: {error.description}", now)
             continue
-        snapshot = snapshot_from_deal(deal_id, None if error else result.results.get(label), now)
+        rows = result.results.get(f"p{deal_id}")
+        snapshot = snapshot_from_deal(deal_id, None if error else result.results.get(label), now, rows)
         _apply(ctx, snapshot, last_inbox_id, now)
     return True
 

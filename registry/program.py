@@ -1,21 +1,23 @@
 """The bonus program: settings plus ordered rules, versioned per portal; evaluation of a deal.
 
-Rules are tried in order and the first one whose scope (pipelines, currencies, validity dates)
-matches the deal decides. This version knows ``percent`` rules; the manager's
-``UF_CRM_BONUS_PERCENT`` overrides a rule's percent, bounded by ``max_manager_percent``.
+Rules (``registry.rules``: percent, tiers, formula) are tried in order and the first one in
+scope that can value the deal decides. The manager's ``UF_CRM_BONUS_PERCENT`` overrides a percent
+(of a percent rule or a tier), bounded by ``max_manager_percent``. Saving never edits a version:
+it adds one, and every accrual keeps the normalised rule it was made with.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.models import ProgramVersion
+from registry.rules import NotComputable, RuleError, applies, compute, needs_products, number, parse_rule
 
 if TYPE_CHECKING:
     from registry.deals import DealSnapshot
@@ -25,36 +27,19 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "lifetime_days": 365,
     "debt_mode": "debt",
     "max_manager_percent": 100,
+    "margin_field": "UF_CRM_MARGIN",
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
 }
 
 
-class ProgramError(ValueError):
+class ProgramError(RuleError):
     """A program document that cannot be saved; ``path`` points into the JSON."""
 
-    def __init__(self, path: str, message: str) -> None:
-        super().__init__(f"{path}: {message}")
-        self.path = path
 
-
-@dataclass(frozen=True)
-class Rule:
-    percent: Decimal
-    rounding: str = "cents"
-    categories: tuple[int, ...] = ()
-    currencies: tuple[str, ...] = ()
-    valid_from: date | None = None
-    valid_to: date | None = None
-    min_per_deal: Decimal | None = None
-    max_per_deal: Decimal | None = None
-
-    def applies(self, deal: DealSnapshot, today: date) -> bool:
-        return (
-            (not self.categories or deal.category_id in self.categories)
-            and (not self.currencies or deal.currency in self.currencies)
-            and (self.valid_from is None or today >= self.valid_from)
-            and (self.valid_to is None or today <= self.valid_to)
-        )
+SETTINGS = {
+    "owner_preference": ("company_first", "contact_first"),
+    "debt_mode": ("debt", "negative_balance"),
+}
 
 
 @dataclass(frozen=True)
@@ -64,57 +49,52 @@ class Program:
     lifetime_days: int = 365
     debt_mode: str = "debt"
     max_manager_percent: Decimal = Decimal("100")
-    rules: tuple[Rule, ...] = field(default_factory=tuple)
+    margin_field: str = "UF_CRM_MARGIN"
+    rules: tuple[dict[str, Any], ...] = field(default_factory=tuple)
+    document: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def needs_products(self) -> bool:
+        """Whether deals must be read with their product rows (a formula uses them)."""
+        return any(needs_products(rule) for rule in self.rules)
 
 
-def _decimal(doc: dict[str, Any], key: str, path: str) -> Decimal | None:
-    if doc.get(key) is None:
-        return None
-    try:
-        value = Decimal(str(doc[key]))
-    except ArithmeticError as exc:
-        raise ProgramError(f"{path}.{key}", "must be a number") from exc
-    if value < 0:
-        raise ProgramError(f"{path}.{key}", "must not be negative")
+def _whole(doc: dict[str, Any], key: str) -> int:
+    value = doc[key]
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ProgramError(f"$.{key}", "must be a whole number of days, 0 or more")
     return value
-
-
-def _rule(doc: dict[str, Any], path: str) -> Rule:
-    if doc.get("kind") != "percent":
-        raise ProgramError(f"{path}.kind", f"unknown rule kind {doc.get('kind')!r}")
-    percent = _decimal(doc, "percent", path)
-    if percent is None:
-        raise ProgramError(f"{path}.percent", "is required")
-    if doc.get("rounding", "cents") not in ("cents", "whole"):
-        raise ProgramError(f"{path}.rounding", "must be 'cents' or 'whole'")
-    dates = {k: date.fromisoformat(doc[k]) if doc.get(k) else None for k in ("valid_from", "valid_to")}
-    return Rule(
-        percent,
-        doc.get("rounding", "cents"),
-        tuple(int(c) for c in doc.get("categories", [])),
-        tuple(str(c) for c in doc.get("currencies", [])),
-        dates["valid_from"],
-        dates["valid_to"],
-        _decimal(doc, "min_per_deal", path),
-        _decimal(doc, "max_per_deal", path),
-    )
 
 
 def parse(document: dict[str, Any], version: int = 0) -> Program:
     """Validate a program document; errors name the JSON path."""
+    if not isinstance(document, dict):
+        raise ProgramError("$", "must be a JSON object")
+    unknown = sorted(set(document) - set(DEFAULT_DOCUMENT))
+    if unknown:
+        raise ProgramError(f"$.{unknown[0]}", "is not a program setting")
     doc = {**DEFAULT_DOCUMENT, **document}
-    if doc["owner_preference"] not in ("company_first", "contact_first"):
-        raise ProgramError("$.owner_preference", "must be company_first or contact_first")
-    if doc["debt_mode"] not in ("debt", "negative_balance"):
-        raise ProgramError("$.debt_mode", "must be debt or negative_balance")
-    rules = tuple(_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
+    for key, allowed in SETTINGS.items():
+        if doc[key] not in allowed:
+            raise ProgramError(f"$.{key}", f"must be one of {', '.join(allowed)}")
+    if not str(doc["margin_field"]).startswith("UF_"):
+        raise ProgramError("$.margin_field", "must be a deal field code starting with UF_")
+    if not isinstance(doc["rules"], list):
+        raise ProgramError("$.rules", "must be a list")
+    try:
+        rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
+        max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
+    except RuleError as exc:
+        raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
         version,
         doc["owner_preference"],
-        int(doc["lifetime_days"]),
+        _whole(doc, "lifetime_days"),
         doc["debt_mode"],
-        _decimal(doc, "max_manager_percent", "$") or Decimal("0"),
+        max_percent,
+        str(doc["margin_field"]),
         rules,
+        doc,
     )
 
 
@@ -148,39 +128,51 @@ def save_program(
     return parse(document, version)
 
 
-def quantize(value: Decimal, rounding: str) -> Decimal:
-    step = Decimal("1") if rounding == "whole" else Decimal("0.01")
-    return value.quantize(step, rounding=ROUND_HALF_UP).quantize(Decimal("0.01"))
-
-
 def evaluate(program: Program, deal: DealSnapshot, today: date) -> tuple[Decimal, dict[str, Any]] | None:
-    """The bonus a won deal earns and the snapshot of what produced it; None when no rule applies."""
+    """The bonus a won deal earns and the snapshot of what produced it; None when no rule applies.
+
+    Rules are tried in order; the first in scope that can value the deal decides.
+    """
+    override = None
+    if deal.manager_percent is not None:
+        override = min(deal.manager_percent, program.max_manager_percent)
     for index, rule in enumerate(program.rules):
-        if not rule.applies(deal, today):
+        if not applies(rule, deal, today):
             continue
-        percent = rule.percent
-        if deal.manager_percent is not None:
-            percent = min(deal.manager_percent, program.max_manager_percent)
+        try:
+            valuation = compute(rule, deal, program.margin_field, override)
+        except NotComputable:
+            continue
         snapshot = {
             "program_version": program.version,
             "rule_index": index,
-            "kind": "percent",
-            "percent": str(percent),
-            "rounding": rule.rounding,
-            "base_amount": str(deal.amount),
+            "kind": rule["kind"],
+            "rule": rule,
+            "margin_field": program.margin_field,
+            "override": None if override is None else str(override),
+            "percent": None if valuation.percent is None else str(valuation.percent),
+            "base_amount": str(valuation.base),
+            "deal_amount": str(deal.amount),
             "currency": deal.currency,
-            "min_per_deal": None if rule.min_per_deal is None else str(rule.min_per_deal),
-            "max_per_deal": None if rule.max_per_deal is None else str(rule.max_per_deal),
         }
-        return amount_from_snapshot(snapshot, deal.amount), snapshot
+        return valuation.amount, snapshot
     return None
 
 
-def amount_from_snapshot(snapshot: dict[str, Any], base: Decimal) -> Decimal:
-    """Recompute with the ORIGINAL rule (amount edits while won never use a newer program)."""
-    amount = quantize(base * Decimal(snapshot["percent"]) / Decimal("100"), snapshot["rounding"])
-    if snapshot.get("min_per_deal") is not None:
-        amount = max(amount, Decimal(snapshot["min_per_deal"]))
-    if snapshot.get("max_per_deal") is not None:
-        amount = min(amount, Decimal(snapshot["max_per_deal"]))
-    return amount
+def amount_from_snapshot(snapshot: dict[str, Any], deal: DealSnapshot) -> Decimal | None:
+    """Recompute with the ORIGINAL rule (amount edits while won never use a newer program).
+
+    None when the rule cannot value the deal now (e.g. its product rows were not read).
+    """
+    override = Decimal(snapshot["override"]) if snapshot.get("override") is not None else None
+    rule = snapshot.get("rule") or {  # accruals made before rule kinds were stored whole
+        "kind": "percent",
+        "percent": snapshot["percent"],
+        "rounding": snapshot.get("rounding", "cents"),
+        "min_per_deal": snapshot.get("min_per_deal"),
+        "max_per_deal": snapshot.get("max_per_deal"),
+    }
+    try:
+        return compute(rule, deal, snapshot.get("margin_field", "UF_CRM_MARGIN"), override).amount
+    except NotComputable:
+        return None

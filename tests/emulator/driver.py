@@ -105,6 +105,11 @@ def create_deal(emu: Emulator, portal: Portal, *, user_id: int | None = 1, **fie
         return methods_crm.add_entity(portal, "deal", fields, user_id)
 
 
+def set_product_rows(emu: Emulator, portal: Portal, deal_id: int, rows: list[dict[str, Any]]) -> None:
+    with emu.lock:
+        methods_crm.set_product_rows(portal, deal_id, rows)
+
+
 def update_deal(
     emu: Emulator, portal: Portal, deal_id: int, *, user_id: int | None = 1, **fields: Any
 ) -> None:

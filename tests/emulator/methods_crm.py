@@ -116,6 +116,44 @@ for _entity in ENTITIES:
     _register_entity(_entity)
 
 
+def set_product_rows(portal: Portal, deal_id: int, rows: list[dict[str, Any]]) -> None:
+    """Replace a deal's product rows; the deal's OPPORTUNITY becomes their sum, as on a portal."""
+    if deal_id not in portal.deals:
+        raise B24Error("", "Not found.")
+    stored = []
+    for row in rows:
+        price, quantity = float(row.get("PRICE") or 0), float(row.get("QUANTITY") or 1)
+        stored.append(
+            {
+                "ID": str(portal.next_id()),
+                "OWNER_ID": str(deal_id),
+                "OWNER_TYPE": "D",
+                "PRODUCT_ID": str(row.get("PRODUCT_ID") or 0),
+                "PRODUCT_NAME": str(row.get("PRODUCT_NAME") or ""),
+                "PRICE": f"{price:.2f}",
+                "QUANTITY": f"{quantity:.2f}",
+            }
+        )
+    portal.product_rows[deal_id] = stored
+    portal.deals[deal_id]["OPPORTUNITY"] = (
+        f"{sum(float(r['PRICE']) * float(r['QUANTITY']) for r in stored):.2f}"
+    )
+
+
+@method("crm.deal.productrows.set")
+def productrows_set(ctx: CallContext, params: dict[str, Any]) -> bool:
+    set_product_rows(ctx.portal, _id(params), list(params.get("rows") or []))
+    return True
+
+
+@method("crm.deal.productrows.get")
+def productrows_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    deal_id = _id(params)
+    if deal_id not in ctx.portal.deals:
+        raise B24Error("", "Not found.")
+    return [dict(r) for r in ctx.portal.product_rows.get(deal_id, [])]
+
+
 @method("crm.timeline.comment.add")
 def comment_add(ctx: CallContext, params: dict[str, Any]) -> int:
     if "fields" not in params:

@@ -71,6 +71,7 @@ class Portal:
         }
         self._ids = itertools.count(1)
         self.deals: dict[int, dict[str, Any]] = {}
+        self.product_rows: dict[int, list[dict[str, Any]]] = {}
         self.contacts: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
         self.types: dict[int, dict[str, Any]] = {}  # by type id
