@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
@@ -52,10 +53,46 @@ def cmd_portals(c: Container, args: argparse.Namespace) -> Any:
         return [{"member_id": p.member_id, "domain": p.domain, "status": p.status} for p in rows]
 
 
+def cmd_program_export(c: Container, args: argparse.Namespace) -> Any:
+    """The current program document (the JSON ``program-import`` takes), with its version."""
+    from registry.program import current_program
+
+    portal_id = _portal_id(c, args.member_id)
+    with c.db.transaction() as session:
+        program = current_program(session, portal_id)
+    return {"version": program.version, "program": program.document}
+
+
+def cmd_program_import(c: Container, args: argparse.Namespace) -> Any:
+    """Validate a program JSON file ("-" for stdin) and save it as a new version."""
+    from registry.program import ProgramError, save_program
+
+    portal_id = _portal_id(c, args.member_id)
+    try:
+        text = sys.stdin.read() if args.file == "-" else Path(args.file).read_text(encoding="utf-8")
+        document = json.loads(text)
+    except (OSError, json.JSONDecodeError) as exc:
+        raise SystemExit(f"cannot read {args.file}: {exc}") from exc
+    if isinstance(document, dict) and isinstance(document.get("program"), dict):
+        document = document["program"]  # accept what program-export printed
+    try:
+        with c.db.transaction() as session:
+            program = save_program(session, portal_id, document, "console", c.clock.now())
+    except ProgramError as exc:
+        raise SystemExit(f"program refused: {exc}") from exc
+    return {"version": program.version, "rules": len(program.rules)}
+
+
 COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "portals": (cmd_portals, "list portals", ()),
     "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
     "provision": (cmd_provision, "re-provision a portal and print its status", ("member_id",)),
+    "program-export": (cmd_program_export, "print the bonus program as JSON", ("member_id",)),
+    "program-import": (
+        cmd_program_import,
+        "save a bonus program JSON file as a new version",
+        ("member_id", "file"),
+    ),
 }
 
 

@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
+from sqlalchemy import select
 
 from b24app.cli import main
 from b24app.db import Database
+from registry.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
@@ -49,3 +53,46 @@ def test_status_and_reprovision(
     skipped = json.loads(capsys.readouterr().out)["skipped_deals"]
     assert [s["reason"] for s in skipped] == ["no_client"]
     assert "access" not in json.dumps(status)  # no tokens printed
+
+
+def test_program_import_export_drives_accruals(
+    app: AppHarness,
+    emulator: Emulator,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+) -> None:
+    portal = emulator.add_portal()
+    driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
+    app.drain()
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps({"rules": [{"kind": "formula", "formula": "amount * rate"}]}))
+    with pytest.raises(SystemExit) as refused:
+        main(["program-import", portal.member_id, str(bad)], container=app.container)
+    assert "$.rules[0].formula: unknown name 'rate' at position 10" in str(refused.value)
+    program = {
+        "rules": [
+            {"kind": "formula", "categories": [1], "formula": "products_total * 0.1 + products_count"},
+            {"kind": "tiers", "tiers": [{"from": 0, "to": 500, "points": 5}, {"from": 500, "percent": 2}]},
+        ]
+    }
+    good = tmp_path / "program.json"
+    good.write_text(json.dumps(program))
+    assert main(["program-import", portal.member_id, str(good)], container=app.container) == 0
+    assert json.loads(capsys.readouterr().out) == {"version": 1, "rules": 2}
+    assert main(["program-export", portal.member_id], container=app.container) == 0
+    exported = json.loads(capsys.readouterr().out)
+    assert exported["version"] == 1 and exported["program"]["rules"] == program["rules"]
+
+    portal.add_pipeline(1)
+    company = driver.create_company(emulator, portal, TITLE="ACME")
+    small = driver.create_deal(emulator, portal, OPPORTUNITY="300", COMPANY_ID=company)
+    rows = driver.create_deal(emulator, portal, CATEGORY_ID=1, COMPANY_ID=company)
+    driver.set_product_rows(
+        emulator, portal, rows, [{"PRICE": 100, "QUANTITY": 3}, {"PRICE": 250, "QUANTITY": 2}]
+    )
+    driver.update_deal(emulator, portal, small, STAGE_ID="WON")
+    driver.update_deal(emulator, portal, rows, STAGE_ID="C1:WON")
+    app.drain()
+    with app.db.transaction() as session:
+        amounts = {e.deal_id: e.amount for e in session.execute(select(LedgerEntry)).scalars()}
+    assert amounts == {small: Decimal("5.00"), rows: Decimal("82.00")}  # 800 * 10% + 2 rows

@@ -142,7 +142,8 @@ def set_product_rows(portal: Portal, deal_id: int, rows: list[dict[str, Any]]) -
 
 @method("crm.deal.productrows.set")
 def productrows_set(ctx: CallContext, params: dict[str, Any]) -> bool:
-    set_product_rows(ctx.portal, _id(params), list(params.get("rows") or []))
+    rows = params.get("rows") or []
+    set_product_rows(ctx.portal, _id(params), list(rows.values() if isinstance(rows, dict) else rows))
     return True
 
 

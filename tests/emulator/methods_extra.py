@@ -29,27 +29,15 @@ def deal_contacts(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, An
     ]
 
 
-@method("crm.deal.productrows.set")
-def rows_set(ctx: CallContext, params: dict[str, Any]) -> bool:
-    deal = _deal(ctx, params)
-    rows = params.get("rows") or []
-    deal["_ROWS"] = [
-        {"ID": str(ctx.portal.next_id()), "OWNER_ID": deal["ID"], "OWNER_TYPE": "D", **dict(r)}
-        for r in (rows.values() if isinstance(rows, dict) else rows)
-    ]
-    return True
-
-
-@method("crm.deal.productrows.get")
-def rows_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(_deal(ctx, params).get("_ROWS", []))
-
-
 @method("crm.item.productrow.list")
 def item_rows(ctx: CallContext, params: dict[str, Any]) -> Any:
     filter_ = params.get("filter") or {}
     deal = ctx.portal.deals.get(int(str(filter_.get("=ownerId") or 0)))
-    rows = [] if deal is None or filter_.get("=ownerType") != "D" else deal.get("_ROWS", [])
+    rows = (
+        []
+        if deal is None or filter_.get("=ownerType") != "D"
+        else ctx.portal.product_rows.get(int(deal["ID"]), [])
+    )
     camel = [
         {
             "id": int(r["ID"]),

@@ -131,6 +131,13 @@ class Portal:
         self.statuses.append(row)
         return row
 
+    def add_pipeline(self, category_id: int) -> None:
+        """A deal pipeline (category) with the usual stages, ids prefixed ``C{n}:`` as on a portal."""
+        for code, name, semantics, sort in DEAL_STAGES:
+            self.add_status(
+                f"DEAL_STAGE_{category_id}", f"C{category_id}:{code}", name, semantics, sort, category_id
+            )
+
     def stage_semantic(self, entity_id: str, status_id: str) -> str:
         for s in self.statuses:
             if s["ENTITY_ID"] == entity_id and s["STATUS_ID"] == status_id:
