@@ -47,7 +47,7 @@ def _sweep(db: Database, jobs: list[JobQueue]) -> Callable[[], None]:
         with db.transaction() as session:
             ids = list(session.execute(select(Portal.id).where(Portal.status == "installed")).scalars())
         for portal_id in ids:
-            jobs[0].enqueue_lane(portal_id)
+            jobs[0].enqueue_lane(portal_id, force=True)  # force: also heals a queued flag left by a crash
 
     return sweep
 

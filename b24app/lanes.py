@@ -7,8 +7,10 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import timedelta
+from typing import cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
 
 from b24app.clock import Clock
 from b24app.config import Settings
@@ -59,11 +61,29 @@ class Lanes:
     def mark_queued(self, portal_id: int) -> bool:
         """Flag the lane as queued; False when a job is already waiting (the caller skips enqueueing)."""
         with self.db.transaction() as session:
-            insert_ignore(
-                session, LaneLease.__table__, {"portal_id": portal_id, "queued": False, "failures": 0}
-            )
-            stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.queued.is_(False))
-            return bool(session.execute(stmt.values(queued=True)).rowcount)  # type: ignore[attr-defined]
+            return self.flag_queued(session, portal_id)
+
+    @staticmethod
+    def flag_queued(session: Session, portal_id: int) -> bool:
+        """``mark_queued`` inside the caller's transaction (intake records and flags in one commit).
+
+        A crash between that commit and the enqueue leaves the flag up with no job; the periodic
+        sweep forces a run, which clears it.
+        """
+        table = cast(Table, LaneLease.__table__)
+        # Core statements, not the ORM: this runs on every inbound event and must stay cheap.
+        queued = (
+            session.connection()
+            .execute(select(table.c.queued).where(table.c.portal_id == portal_id))
+            .scalar_one_or_none()
+        )
+        if queued:
+            return False
+        if queued is None:
+            insert_ignore(session, table, {"portal_id": portal_id, "queued": True, "failures": 0})
+            return True
+        stmt = update(table).where(table.c.portal_id == portal_id, table.c.queued.is_(False))
+        return bool(session.connection().execute(stmt.values(queued=True)).rowcount)
 
     def _acquire(self, portal_id: int, holder: str) -> bool:
         now = self.clock.now()

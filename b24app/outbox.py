@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
@@ -94,9 +94,9 @@ class OutboxStep:
             # The portal failed mid-way: every unsettled message counts a failed attempt.
             for m in messages:
                 outcomes.setdefault(m.id, _Outcome(error=f"{type(exc).__name__}: {exc}"[:500]))
-            self._record(ctx, outcomes, now)
+            self._record(ctx, messages, outcomes, now)
             raise
-        self._record(ctx, outcomes, now)
+        self._record(ctx, messages, outcomes, now)
         return True
 
     def _deliver(
@@ -129,9 +129,17 @@ class OutboxStep:
                     .with_for_update(skip_locked=True)
                 ).scalars()
             )
+            params: list[dict[str, Any]] = []
             for row in rows:
-                row.attempts += 1
-                row.next_attempt_at = now + backoff(row.attempts)
+                attempts = row.attempts + 1
+                params.append(
+                    {"id": row.id, "attempts": attempts, "next_attempt_at": now + backoff(attempts)}
+                )
+            session.expunge_all()  # the rows travel on detached; the claim is one executemany
+            for row, values in zip(rows, params, strict=True):
+                row.attempts, row.next_attempt_at = values["attempts"], values["next_attempt_at"]
+            if params:
+                session.execute(update(OutboxMessage), params)
             return rows
 
     def _commands(
@@ -175,22 +183,39 @@ class OutboxStep:
         elif label in written.results:
             outcomes[m.id] = _Outcome(remote_id=self.kinds[m.kind].written(m, written.results[label]))
 
-    def _record(self, ctx: LaneContext, outcomes: dict[int, _Outcome], now: datetime) -> None:
-        with ctx.db.transaction() as session:
-            for message_id, outcome in outcomes.items():
-                row = session.get_one(OutboxMessage, message_id)
-                if outcome.error is None:
-                    row.status, row.done_at, row.remote_id, row.last_error = (
-                        "done",
-                        now,
-                        outcome.remote_id,
-                        None,
-                    )
-                    continue
-                row.last_error = outcome.error
-                row.first_failure_at = row.first_failure_at or now
-                if now - row.first_failure_at >= GIVE_UP_AFTER:
-                    row.status = "failed"
-                    log.error(
-                        "outbox.failed", extra={"portal_id": ctx.portal_id, "kind": row.kind, "id": row.id}
-                    )
+    def _record(
+        self, ctx: LaneContext, messages: list[OutboxMessage], outcomes: dict[int, _Outcome], now: datetime
+    ) -> None:
+        params: list[dict[str, Any]] = []
+        for m in messages:
+            outcome = outcomes.get(m.id)
+            if outcome is None:
+                continue
+            if outcome.error is None:
+                params.append(
+                    {
+                        "id": m.id,
+                        "status": "done",
+                        "done_at": now,
+                        "remote_id": outcome.remote_id,
+                        "last_error": None,
+                    }
+                )
+                continue
+            first = m.first_failure_at or now
+            failed = now - first >= GIVE_UP_AFTER
+            params.append(
+                {
+                    "id": m.id,
+                    "status": "failed" if failed else m.status,
+                    "last_error": outcome.error,
+                    "first_failure_at": first,
+                }
+            )
+            if failed:
+                log.error("outbox.failed", extra={"portal_id": ctx.portal_id, "kind": m.kind, "id": m.id})
+        if params:
+            with ctx.db.transaction() as session:
+                for status in {p["status"] for p in params}:  # executemany needs one set of columns
+                    batch = [p for p in params if p["status"] == status]
+                    session.execute(update(OutboxMessage), batch)

@@ -50,5 +50,7 @@ def receive() -> ResponseReturnValue:
             received_at=now,
         )
         portal_id = portal.id
-    c.jobs.enqueue_lane(portal_id)
+        wake = c.lanes.flag_queued(session, portal_id)
+    if wake:  # only after the commit: the job must find the row
+        c.jobs.enqueue_lane(portal_id, force=True)
     return jsonify(status="accepted")

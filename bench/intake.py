@@ -1,0 +1,133 @@
+"""Intake benchmark: the events endpoint against a bare Flask endpoint served the same way.
+
+Both are served the way production serves the app (gunicorn, ``gthread`` workers, in their own
+processes, so the load generator does not share their interpreter) and take the same load:
+``clients`` threads, each with its own keep-alive session, posting the form Bitrix24 sends for
+``ONCRMDEALUPDATE``. The real app records each event in the database and wakes the portal's
+lane in the SQLite job queue. Goals: ≥ 0.5× the bare endpoint's requests/s, p99 < 20 ms.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import requests
+
+from bench.common import CLIENT_ID, CLIENT_SECRET, stand, wait_for
+
+GUNICORN = ["-k", "gthread", "--workers", "1", "--threads", "8", "--log-level", "warning"]
+
+
+@contextmanager
+def gunicorn(target: str, env: dict[str, str]) -> Iterator[str]:
+    """Serve ``target`` with gunicorn on a free port; yields the events URL."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    command = [sys.executable, "-m", "gunicorn", *GUNICORN, "-b", f"127.0.0.1:{port}", target]
+    proc = subprocess.Popen(command, env={**os.environ, **env})
+    try:
+        wait_for(lambda: _answers(f"http://127.0.0.1:{port}/health"), timeout=30, poll=0.1)
+        yield f"http://127.0.0.1:{port}/events"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+
+
+def _answers(url: str) -> bool:
+    try:
+        return requests.get(url, timeout=1).status_code < 500
+    except requests.RequestException:
+        return False
+
+
+def load(url: str, form: Callable[[int], dict[str, str]], total: int, clients: int) -> dict[str, Any]:
+    latencies: list[float] = []
+    lock = threading.Lock()
+    per_client = total // clients
+
+    def client(index: int) -> None:
+        session = requests.Session()
+        mine = []
+        for n in range(per_client):
+            start = time.perf_counter()
+            answer = session.post(url, data=form(index * per_client + n), timeout=10)
+            mine.append(time.perf_counter() - start)
+            answer.raise_for_status()
+        with lock:
+            latencies.extend(mine)
+
+    for warm in range(20):
+        requests.post(url, data=form(10_000_000 + warm), timeout=10).raise_for_status()
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    start = time.perf_counter()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.perf_counter() - start
+    latencies.sort()
+    return {
+        "requests": len(latencies),
+        "rps": round(len(latencies) / elapsed, 1),
+        "p50_ms": round(statistics.median(latencies) * 1000, 2),
+        "p99_ms": round(latencies[int(len(latencies) * 0.99) - 1] * 1000, 2),
+    }
+
+
+def run(total: int = 4000, clients: int = 4) -> dict[str, Any]:
+    s = stand()
+    token = s.portal.apps[CLIENT_ID].application_token
+
+    def form(n: int) -> dict[str, str]:
+        return {
+            "event": "ONCRMDEALUPDATE",
+            "event_handler_id": "1",
+            "data[FIELDS][ID]": str(1 + n % 500),
+            "ts": str(int(time.time())),
+            "auth[domain]": s.portal.domain,
+            "auth[member_id]": s.portal.member_id,
+            "auth[application_token]": token,
+        }
+
+    env = {
+        "APP_ENV": "production",
+        "DATABASE_URL": s.url,
+        "SECRET_KEY": "bench",
+        "B24_CLIENT_ID": CLIENT_ID,
+        "B24_CLIENT_SECRET": CLIENT_SECRET,
+        "QUEUE_PATH": os.path.join(tempfile.mkdtemp(), "queue.sqlite3"),
+        "LOG_LEVEL": "WARNING",
+    }
+    try:
+        with gunicorn("bench.bare:app", env) as bare_url:
+            bare = load(bare_url, form, total, clients)
+            bare_alone = load(bare_url, form, total // 4, 1)
+        with gunicorn("b24app.wsgi:app", env) as events_url:
+            ours = load(events_url, form, total, clients)
+            ours_alone = load(events_url, form, total // 4, 1)
+    finally:
+        s.close()
+    return {
+        f"bare_{clients}_clients": bare,
+        f"events_{clients}_clients": ours,
+        "throughput_ratio": round(ours["rps"] / bare["rps"], 3),
+        "bare_1_client": bare_alone,
+        "events_1_client": ours_alone,
+    }
+
+
+if __name__ == "__main__":
+    import json
+
+    print(json.dumps(run(), indent=2))
