@@ -12,6 +12,11 @@ def main() -> None:
         worker_type="thread",
         periodic=True,
         check_worker_health=True,
+        # An idle SQLite queue is polled at most every half second (Huey's default backs off to
+        # 10 s), so an isolated won deal still reaches the portal within a couple of seconds.
+        initial_delay=0.05,
+        backoff=1.5,
+        max_delay=0.5,
     )
     consumer.run()
 

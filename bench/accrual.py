@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from typing import Any
 
-from bench.common import Stand, Worker, registry_items, settle, stand, wait_for
+from bench.common import Stand, registry_items, settle, stand, wait_for
 from tests.emulator import driver
 
 
@@ -76,8 +76,7 @@ def _quiet(s: Stand) -> bool:
 
 
 def run(deals: int = 1000) -> dict[str, Any]:
-    s = stand()
-    s.worker = Worker(s.app).start()
+    s = stand(worker_process=True)
     try:
         return {"isolated": isolated(s), "burst": burst(s, deals)}
     finally:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import os
 import resource
+import subprocess
+import sys
 import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from b24app.db import Database
 from tests.emulator import driver
@@ -41,33 +42,66 @@ class Stand:
     portal: Portal
     url: str
     worker: Worker | None = None
+    process: subprocess.Popen[bytes] | None = None
 
     def close(self) -> None:
         if self.worker:
             self.worker.stop()
+        if self.process:
+            self.process.terminate()
+            self.process.wait(timeout=30)
         self.app.close()
         Database(self.url).dispose()
         self.emu.stop()
 
 
-def stand(**overrides: Any) -> Stand:
-    """Emulator with its default limiter (burst 50, 2 requests/s), the app installed on one portal."""
+def stand(*, worker_process: bool = False) -> Stand:
+    """Emulator with its default limiter (burst 50, 2 requests/s), the app installed on one portal.
+
+    With ``worker_process`` the jobs run where production runs them: ``python -m b24app.worker``
+    in its own process, sharing a SQLite job queue with the web app served here.
+    """
     emu = Emulator(limits_enabled=True).start()
     emu.register_app(CLIENT_ID, CLIENT_SECRET)
     url = database_url()
     if url.startswith("postgresql"):
         _reset_postgres(url)
     migrate(url)
-    app = AppHarness(
-        url,
-        oauth_url=emu.oauth_url(),
-        overrides={"b24_client_id": CLIENT_ID, "b24_client_secret": CLIENT_SECRET, **overrides},
-    )
+    queue = os.path.join(tempfile.mkdtemp(), "queue.sqlite3")
+    overrides = {"b24_client_id": CLIENT_ID, "b24_client_secret": CLIENT_SECRET}
+    if worker_process:
+        overrides.update(queue_memory=False, queue_path=queue)
+    app = AppHarness(url, oauth_url=emu.oauth_url(), overrides=overrides)
     portal = emu.add_portal(domain="bench.bitrix24.test", lang="ru")
+    s = Stand(emu, app, portal, url)
+    if worker_process:
+        env = {
+            **os.environ,
+            "APP_ENV": "production",
+            "DATABASE_URL": url,
+            "QUEUE_PATH": queue,
+            "SECRET_KEY": "bench",
+            "B24_CLIENT_ID": CLIENT_ID,
+            "B24_CLIENT_SECRET": CLIENT_SECRET,
+            "B24_OAUTH_URL": emu.oauth_url(),
+            "APP_BASE_URL": app.base_url,
+        }
+        s.process = subprocess.Popen([sys.executable, "-m", "b24app.worker"], env=env)
+    else:
+        s.worker = Worker(app).start()
     driver.install_api(emu, portal, CLIENT_ID, app.base_url + "/install")
-    app.drain()
+    wait_for(lambda: bool(portal.types) and registry_items(portal) == 0 and _installed(app), timeout=120)
     settle(emu, portal)
-    return Stand(emu, app, portal, url)
+    return s
+
+
+def _installed(app: AppHarness) -> bool:
+    from sqlalchemy import select
+
+    from b24app.models import Portal as PortalRow
+
+    with app.db.transaction() as session:
+        return session.execute(select(PortalRow.status)).scalar_one_or_none() == "installed"
 
 
 def settle(emu: Emulator, portal: Portal) -> None:

@@ -26,6 +26,7 @@ from registry.texts import portal_language
 
 log = logging.getLogger(__name__)
 DEALS_PER_ROUND = 200
+DEALS_PER_COMMIT = 25
 GIVE_UP_AFTER = timedelta(hours=24)
 
 
@@ -119,6 +120,7 @@ def deals_step(ctx: LaneContext) -> bool:
         reads.update({f"p{d}": Command("crm.deal.productrows.get", {"id": d}) for d in pending})
     result = ctx.client.batch_all(reads)
     now = ctx.clock.now()
+    ready: list[tuple[DealSnapshot, int]] = []
     for deal_id, last_inbox_id in pending.items():
         label = f"d{deal_id}"
         error = result.errors.get(label)
@@ -126,28 +128,37 @@ def deals_step(ctx: LaneContext) -> bool:
             _note_failure(ctx, deal_id, last_inbox_id, f"{error.code}: {error.description}", now)
             continue
         rows = result.results.get(f"p{deal_id}")
-        snapshot = snapshot_from_deal(deal_id, None if error else result.results.get(label), now, rows)
-        _apply(ctx, snapshot, last_inbox_id, now)
+        deal = None if error else result.results.get(label)
+        ready.append((snapshot_from_deal(deal_id, deal, now, rows), last_inbox_id))
+    for start in range(0, len(ready), DEALS_PER_COMMIT):
+        _apply(ctx, ready[start : start + DEALS_PER_COMMIT], now)
     return True
 
 
-def _apply(ctx: LaneContext, snapshot: DealSnapshot, last_inbox_id: int, now: datetime) -> None:
-    """One deal, one transaction: ledger entries, their mirror, and the inbox rows they answer."""
+def _apply(ctx: LaneContext, deals: list[tuple[DealSnapshot, int]], now: datetime) -> None:
+    """A few deals per transaction: ledger entries, their mirror, and the inbox rows they answer.
+
+    Each deal is independent; grouping them only saves commits (a failure retries the group,
+    which replays harmlessly because ``sync_deal`` is state-based).
+    """
     with ctx.db.transaction() as session:
-        outcome = sync_deal(session, ctx.portal_id, snapshot, now)
-        views = entry_views(session, [e.id for e in outcome.entries])
-        mirror.enqueue_entries(session, ctx.portal_id, views, portal_language(session, ctx.portal_id), now)
-        session.execute(
-            update(InboxEvent)
-            .where(
-                InboxEvent.portal_id == ctx.portal_id,
-                InboxEvent.kind == "deal",
-                InboxEvent.subject_id == snapshot.deal_id,
-                InboxEvent.status == "pending",
-                InboxEvent.id <= last_inbox_id,  # events that arrived after our read stay pending
+        language = portal_language(session, ctx.portal_id)
+        for snapshot, last_inbox_id in deals:
+            outcome = sync_deal(session, ctx.portal_id, snapshot, now)
+            views = entry_views(session, [e.id for e in outcome.entries])
+            mirror.enqueue_entries(session, ctx.portal_id, views, language, now)
+            session.execute(
+                update(InboxEvent)
+                .where(
+                    InboxEvent.portal_id == ctx.portal_id,
+                    InboxEvent.kind == "deal",
+                    InboxEvent.subject_id == snapshot.deal_id,
+                    InboxEvent.status == "pending",
+                    InboxEvent.id <= last_inbox_id,  # events that arrived after our read stay pending
+                )
+                .values(status="done", processed_at=now)
+                .execution_options(synchronize_session=False)
             )
-            .values(status="done", processed_at=now)
-        )
 
 
 def _note_failure(ctx: LaneContext, deal_id: int, last_inbox_id: int, error: str, now: datetime) -> None:
