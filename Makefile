@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export APP_ENV ?= dev
 
-.PHONY: run test install install-test migrate lint typecheck demo clean emulator
+.PHONY: run test install install-test migrate lint typecheck demo clean emulator bench
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,10 @@ emulator: install-test
 
 demo: install-test
 	$(BIN)/python -m bench.demo
+
+# Benchmarks against the emulator's default limiter; BENCH_DATABASE_URL picks PostgreSQL.
+bench: install-test
+	$(BIN)/python -m bench 2>/dev/null
 
 
 clean:

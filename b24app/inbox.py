@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from b24app.db import insert_ignore
 from b24app.models import InboxEvent
 
 SECRET_KEYS = frozenset({"access_token", "refresh_token", "application_token", "auth_id", "refresh_id"})
@@ -32,17 +33,20 @@ def record(
     received_at: datetime,
     subject_id: int | None = None,
     dedup_key: str | None = None,
-) -> InboxEvent:
-    """Store one inbound call; the caller's transaction commits it before the 200 goes out."""
-    row = InboxEvent(
-        portal_id=portal_id,
-        kind=kind,
-        event=event,
-        subject_id=subject_id,
-        dedup_key=dedup_key,
-        payload=redact(payload),
-        status="pending",
-        received_at=received_at,
-    )
-    session.add(row)
-    return row
+) -> bool:
+    """Store one inbound call (the caller's transaction commits it before the 200 goes out).
+
+    False when ``dedup_key`` was seen before: a repeated delivery is stored once.
+    """
+    values = {
+        "portal_id": portal_id,
+        "kind": kind,
+        "event": event,
+        "subject_id": subject_id,
+        "dedup_key": dedup_key,
+        "payload": redact(payload),
+        "status": "pending",
+        "received_at": received_at,
+        "attempts": 0,
+    }
+    return insert_ignore(session, InboxEvent.__table__, values)

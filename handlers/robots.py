@@ -12,8 +12,6 @@ from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from b24app import inbox
-from b24app.db import insert_ignore
-from b24app.models import InboxEvent
 from handlers.common import container, form_body
 from handlers.forms import BadRequest, require
 from handlers.security import verify_portal
@@ -46,21 +44,17 @@ def start(code: str) -> ResponseReturnValue:
             "properties": properties,
             "user_id": str((body.get("auth") or {}).get("user_id", "")),
         }
-        row = inbox.redact(payload)
-        insert_ignore(
+        inbox.record(
             session,
-            InboxEvent.__table__,
-            {
-                "portal_id": portal.id,
-                "kind": "robot",
-                "event": code,
-                "dedup_key": f"robot:{portal.id}:{token_key}",
-                "payload": row,
-                "status": "pending",
-                "received_at": c.clock.now(),
-                "attempts": 0,
-            },
+            portal_id=portal.id,
+            kind="robot",
+            event=code,
+            dedup_key=f"robot:{portal.id}:{token_key}",  # a repeated delivery is stored once
+            payload=payload,
+            received_at=c.clock.now(),
         )
         portal_id = portal.id
-    c.jobs.enqueue_lane(portal_id)
+        wake = c.lanes.flag_queued(session, portal_id)
+    if wake:
+        c.jobs.enqueue_lane(portal_id, force=True)
     return jsonify(status="accepted")

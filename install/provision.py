@@ -99,14 +99,15 @@ class Provisioner:
                 creates[f"bind_{event}"] = Command(
                     "event.bind", {"event": event, "handler": self.urls.events}
                 )
-        robot = spec.robot_fields(self.language, self.urls.robot(spec.ROBOT_CODE), self.user_id)
-        for kind, method, listing in (
-            ("robot", "bizproc.robot", "robots"),
-            ("activity", "bizproc.activity", "activities"),
-        ):
-            self.out.objects[(kind, spec.ROBOT_CODE)] = spec.ROBOT_CODE
-            if spec.ROBOT_CODE not in _codes(existing.get(listing)):
-                creates[kind] = Command(f"{method}.add", robot)
+        for code in spec.ROBOT_CODES:
+            robot = spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
+            for kind, method, listing in (
+                ("robot", "bizproc.robot", "robots"),
+                ("activity", "bizproc.activity", "activities"),
+            ):
+                self.out.objects[(kind, code)] = code
+                if code not in _codes(existing.get(listing)):
+                    creates[f"{kind}_{code}"] = Command(f"{method}.add", robot)
         placed = {(p.get("placement"), p.get("handler")) for p in existing.get("placements") or []}
         title = spec.texts(self.language)["title"]
         for tab in spec.TABS:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 ROBOT_CODE = "bonus_writeoff"
+ACCRUE_CODE = "bonus_accrue"
+ROBOT_CODES = (ROBOT_CODE, ACCRUE_CODE)
 DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE")
 APP_EVENTS = (*DEAL_EVENTS, "ONAPPUNINSTALL")
 TABS = ("CRM_DEAL_DETAIL_TAB", "CRM_CONTACT_DETAIL_TAB", "CRM_COMPANY_DETAIL_TAB")
@@ -37,6 +39,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "percent": "Процент бонусов",
         "robot": "Списать бонусы",
         "robot_description": "Списывает бонусы с баланса клиента",
+        "accrue_robot": "Начислить бонусы",
+        "accrue_robot_description": "Начисляет бонусы клиенту вручную, с обязательным основанием",
+        "reason": "Основание",
+        "accrued": "Начислено",
         "amount": "Сумма",
         "comment": "Комментарий",
         "notify": "Уведомить клиента",
@@ -62,6 +68,10 @@ TEXTS: dict[str, dict[str, str]] = {
         "percent": "Bonus percent",
         "robot": "Write off bonuses",
         "robot_description": "Debits the client's bonus balance",
+        "accrue_robot": "Accrue bonuses",
+        "accrue_robot_description": "Credits bonuses to the client by hand, with a required reason",
+        "reason": "Reason",
+        "accrued": "Accrued",
         "amount": "Amount",
         "comment": "Comment",
         "notify": "Notify the client",
@@ -108,19 +118,26 @@ def _label(t: dict[str, str], key: str) -> dict[str, str]:
     return {"ru": TEXTS["ru"][key], "en": TEXTS["en"][key]} if key in TEXTS["en"] else {"en": t[key]}
 
 
-def robot_fields(language: str, handler: str, user_id: int) -> dict[str, Any]:
-    """The bizproc.robot.add / bizproc.activity.add parameters for ``bonus_writeoff``."""
+def robot_fields(language: str, handler: str, user_id: int, code: str = ROBOT_CODE) -> dict[str, Any]:
+    """The bizproc.robot.add / bizproc.activity.add parameters for ``bonus_writeoff`` or ``bonus_accrue``."""
     t = texts(language)
+    accrue = code == ACCRUE_CODE
+    second = (
+        {"reason": {"Name": _label(t, "reason"), "Type": "text", "Required": "Y"}}
+        if accrue
+        else {"comment": {"Name": _label(t, "comment"), "Type": "text", "Required": "N"}}
+    )
+    moved = "accrued" if accrue else "written_off"
     return {
-        "CODE": ROBOT_CODE,
+        "CODE": code,
         "HANDLER": handler,
         "AUTH_USER_ID": user_id,
         "USE_SUBSCRIPTION": "Y",
-        "NAME": _label(t, "robot"),
-        "DESCRIPTION": _label(t, "robot_description"),
+        "NAME": _label(t, "accrue_robot" if accrue else "robot"),
+        "DESCRIPTION": _label(t, "accrue_robot_description" if accrue else "robot_description"),
         "PROPERTIES": {
             "amount": {"Name": _label(t, "amount"), "Type": "double", "Required": "Y", "Multiple": "N"},
-            "comment": {"Name": _label(t, "comment"), "Type": "text", "Required": "N"},
+            **second,
             "notify": {
                 "Name": _label(t, "notify"),
                 "Type": "select",
@@ -130,7 +147,7 @@ def robot_fields(language: str, handler: str, user_id: int) -> dict[str, Any]:
         },
         "RETURN_PROPERTIES": {
             "ok": {"Name": _label(t, "ok"), "Type": "string"},
-            "written_off": {"Name": _label(t, "written_off"), "Type": "double"},
+            moved: {"Name": _label(t, moved), "Type": "double"},
             "balance": {"Name": _label(t, "new_balance"), "Type": "double"},
             "error_code": {"Name": _label(t, "error_code"), "Type": "string"},
             "error_message": {"Name": _label(t, "error_message"), "Type": "string"},

@@ -83,6 +83,22 @@ class Lot(Base):
     expires_at: Mapped[datetime | None]
 
 
+class LotDraw(Base):
+    """How much one spending entry (write-off, expiry, reversal) took from one lot."""
+
+    __tablename__ = "lot_draws"
+    __table_args__ = (
+        UniqueConstraint("entry_id", "lot_id"),
+        CheckConstraint("amount > 0", name="amount_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    entry_id: Mapped[int] = mapped_column(ForeignKey("ledger_entries.id", ondelete="CASCADE"))
+    lot_id: Mapped[int] = mapped_column(ForeignKey("lots.id", ondelete="CASCADE"))
+    amount: Mapped[Decimal]
+
+
 class DealState(Base):
     """What the ledger last made of one deal: the current accrual generation and its lot."""
 

@@ -28,6 +28,9 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "debt_mode": "debt",
     "max_manager_percent": 100,
     "margin_field": "UF_CRM_MARGIN",
+    "writeoff_max_per_operation": None,  # points; None = no cap
+    "writeoff_max_deal_share": None,  # percent of the deal's amount spent on it; None = no cap
+    "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
 }
 
@@ -36,6 +39,7 @@ class ProgramError(RuleError):
     """A program document that cannot be saved; ``path`` points into the JSON."""
 
 
+LIMIT_KEYS = ("writeoff_max_per_operation", "writeoff_max_deal_share", "manual_accrual_approval_above")
 SETTINGS = {
     "owner_preference": ("company_first", "contact_first"),
     "debt_mode": ("debt", "negative_balance"),
@@ -52,6 +56,9 @@ class Program:
     margin_field: str = "UF_CRM_MARGIN"
     rules: tuple[dict[str, Any], ...] = field(default_factory=tuple)
     document: dict[str, Any] = field(default_factory=dict)
+    writeoff_max_per_operation: Decimal | None = None
+    writeoff_max_deal_share: Decimal | None = None
+    manual_accrual_approval_above: Decimal | None = None
 
     @property
     def needs_products(self) -> bool:
@@ -84,6 +91,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
     try:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
+        limits = {key: number(doc, key, "$") for key in LIMIT_KEYS}
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -95,6 +103,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         str(doc["margin_field"]),
         rules,
         doc,
+        *(None if limits[key] is None else Decimal(str(limits[key])) for key in LIMIT_KEYS),
     )
 
 
