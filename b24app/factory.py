@@ -22,12 +22,15 @@ DEV_SECRET = "dev-only-secret-key"  # noqa: S105 - used only when APP_ENV is dev
 
 
 def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
-    """Lane steps in order: provision first, then find missed deals, read deals, deliver the mirror."""
+    """Lane steps in order: provision first, then find missed deals, read deals, handle workflow
+    robots, deliver the mirror and the answers."""
     from b24app.outbox import OutboxStep
     from install.service import provision_step
+    from registry.answers import WorkflowAnswerKind
     from registry.intake import deals_step
     from registry.mirror import MIRROR_KINDS
     from registry.reconcile import reconcile_step
+    from registry.workflow import workflow_step
 
     def provision(ctx: LaneContext) -> bool:
         return provision_step(ctx, settings.app_base_url.rstrip("/"))
@@ -36,7 +39,8 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("provision", provision),
         ("reconcile", reconcile_step),
         ("deals", deals_step),
-        ("outbox", OutboxStep(MIRROR_KINDS)),
+        ("workflow", workflow_step),
+        ("outbox", OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind()))),
     ]
 
 

@@ -178,7 +178,10 @@ class OutboxStep:
         if m.id in outcomes:
             return
         error: PortalCallError | None = written.errors.get(label)
-        if error is not None:
+        already_done = getattr(self.kinds[m.kind], "already_done", None)
+        if error is not None and already_done is not None and already_done(m, error.code):
+            outcomes[m.id] = _Outcome()  # e.g. a one-shot answer whose first send got through
+        elif error is not None:
             outcomes[m.id] = _Outcome(error=f"{error.code}: {error.description}"[:500])
         elif label in written.results:
             outcomes[m.id] = _Outcome(remote_id=self.kinds[m.kind].written(m, written.results[label]))

@@ -42,6 +42,8 @@ PHRASES = {
         "accrual": "Начислено {amount} бонусов по сделке №{deal}.",
         "reversal": "Отменено {amount} бонусов: сделка №{deal} больше не успешна.",
         "adjustment": "Начисление по сделке №{deal} изменено на {signed} бонусов.",
+        "accrual_manual": "Начислено {amount} бонусов: {reason}.",
+        "adjustment_manual": "Корректировка баланса на {signed} бонусов: {reason}.",
         "write_off": "Списано {amount} бонусов.",
         "expiry": "Сгорело {amount} бонусов.",
         "balance": "Баланс: {balance}",
@@ -53,6 +55,8 @@ PHRASES = {
         "accrual": "Accrued {amount} bonuses for deal #{deal}.",
         "reversal": "Cancelled {amount} bonuses: deal #{deal} is no longer won.",
         "adjustment": "Accrual for deal #{deal} changed by {signed} bonuses.",
+        "accrual_manual": "Accrued {amount} bonuses: {reason}.",
+        "adjustment_manual": "Balance adjusted by {signed} bonuses: {reason}.",
         "write_off": "Written off {amount} bonuses.",
         "expiry": "Expired {amount} bonuses.",
         "balance": "Balance: {balance}",
@@ -88,7 +92,10 @@ def describe(entry: Entry, language: str) -> str:
         "signed": ("+" if entry.amount > 0 else "−") + points(abs(entry.amount), language),
     }
     key = entry.kind
-    if entry.kind == "accrual" and snap.get("percent") is not None and snap.get("base_amount") is not None:
+    values["reason"] = entry.reason or ""
+    if snap.get("kind") == "manual" or (entry.kind == "adjustment" and not entry.deal_id):
+        key = f"{entry.kind}_manual"
+    elif entry.kind == "accrual" and snap.get("percent") is not None and snap.get("base_amount") is not None:
         key = "accrual_percent"
         values["percent"] = percent(Decimal(str(snap["percent"])), language)
         values["base"] = money(Decimal(str(snap["base_amount"])), str(snap.get("currency") or ""), language)

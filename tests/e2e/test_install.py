@@ -71,7 +71,7 @@ def test_api_install_provisions_everything_once(app: AppHarness, emulator: Emula
     assert names["NEW"] == ("Ожидают", None) and names["SUCCESS"][0] == "Списано"
     assert names["EXPIRED"] == ("Сгорели", "F") and names["FAIL"][0] == "Отменены"
     assert seen["events"] == sorted((e, app.base_url + "/events") for e in spec.APP_EVENTS)
-    assert seen["robots"] == ["bonus_writeoff"] == seen["activities"]
+    assert seen["robots"] == ["bonus_accrue", "bonus_writeoff"] == seen["activities"]
     assert portal.apps[CLIENT_ID].robots["bonus_writeoff"]["USE_SUBSCRIPTION"] == "Y"
     assert seen["placements"] == sorted((t, app.base_url + "/placements/tab") for t in spec.TABS)
     assert _provisioned(app)[0] == "installed"

@@ -1,0 +1,208 @@
+"""The workflow lane step: robot deliveries (``bonus_writeoff``, ``bonus_accrue``) become ledger
+entries or refusals, each answered once through the outbox.
+
+Deals named by the documents are read in shared batches (a deal's bonus owner is its company or
+contact, as the program says); contacts and companies own themselves. Each delivery is handled
+in one transaction: the entry, its mirror, the answer and the inbox row's status commit together,
+and the entry's business key (from the ``event_token``) makes a replay write nothing new.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from b24app import outbox
+from b24app.gateway import BatchResult, Command
+from b24app.lanes import LaneContext
+from b24app.models import InboxEvent
+from registry import answers, mirror
+from registry.deals import owner_of
+from registry.intake import GIVE_UP_AFTER, is_not_found, snapshot_from_deal
+from registry.ledger import Owner, balance_of
+from registry.ledger_view import entry_views
+from registry.models import LedgerEntry
+from registry.program import Program, current_program
+from registry.spending import Movement, Refused, accrue_manually, parse_amount, write_off
+from registry.texts import portal_language
+
+log = logging.getLogger(__name__)
+ROBOTS_PER_ROUND = 100
+
+
+@dataclass(frozen=True)
+class Document:
+    kind: str  # deal | contact | company | item
+    id: int
+    entity_type_id: int = 0
+
+    @property
+    def label(self) -> str | None:
+        """The batch label of the read this document needs, if any."""
+        if self.kind == "deal":
+            return f"d{self.id}"
+        return f"i{self.entity_type_id}_{self.id}" if self.kind == "item" else None
+
+    def read(self) -> Command | None:
+        if self.kind == "deal":
+            return Command("crm.deal.get", {"id": self.id})
+        if self.kind == "item":
+            return Command("crm.item.get", {"entityTypeId": self.entity_type_id, "id": self.id})
+        return None
+
+
+def parse_document(parts: Any) -> Document | None:
+    """``["crm", "CCrmDocumentDeal", "DEAL_12"]``, ``..."CONTACT_5"``, ``..."DYNAMIC_1032_7"``."""
+    if not isinstance(parts, list) or len(parts) != 3:
+        return None
+    prefix, _, rest = str(parts[2]).partition("_")
+    try:
+        if prefix in ("DEAL", "CONTACT", "COMPANY"):
+            return Document(prefix.lower(), int(rest))
+        if prefix == "DYNAMIC":
+            type_id, _, item_id = rest.partition("_")
+            return Document("item", int(item_id), int(type_id))
+    except ValueError:
+        return None
+    return None
+
+
+def workflow_step(ctx: LaneContext) -> bool:
+    """Lane step: handle up to ``ROBOTS_PER_ROUND`` pending robot deliveries."""
+    rows = _pending(ctx)
+    if not rows:
+        return False
+    docs = {row.id: parse_document(row.payload.get("document_id")) for row in rows}
+    reads = {d.label: cmd for d in docs.values() if d and d.label and (cmd := d.read())}
+    result = ctx.client.batch_all(reads) if reads else BatchResult()
+    now = ctx.clock.now()
+    for row in rows:
+        doc = docs[row.id]
+        error = result.errors.get(doc.label) if doc and doc.label else None
+        if error is not None and not is_not_found(error):
+            _retry_later(ctx, row.id, f"{error.code}: {error.description}", now)
+            continue
+        data = result.results.get(doc.label) if doc and doc.label and error is None else None
+        with ctx.db.transaction() as session:
+            handle(session, ctx.portal_id, row.id, doc, data, now)
+    return True
+
+
+def _pending(ctx: LaneContext) -> list[InboxEvent]:
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        return list(
+            session.execute(
+                select(InboxEvent)
+                .where(
+                    InboxEvent.portal_id == ctx.portal_id,
+                    InboxEvent.kind == "robot",
+                    InboxEvent.status == "pending",
+                    (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= now),
+                )
+                .order_by(InboxEvent.id)
+                .limit(ROBOTS_PER_ROUND)
+            ).scalars()
+        )
+
+
+def handle(
+    session: Session, portal_id: int, inbox_id: int, doc: Document | None, data: Any, now: datetime
+) -> None:
+    """One delivery, one transaction: ledger entry or refusal, mirror, answer, inbox status."""
+    row = session.get(InboxEvent, inbox_id)
+    if row is None or row.status != "pending":
+        return
+    p = row.payload
+    code = str(p.get("code"))
+    program = current_program(session, portal_id)
+    language = portal_language(session, portal_id)
+    token_hash = hashlib.sha256(str(p.get("event_token")).encode()).hexdigest()
+    owner: Owner | None = None
+    try:
+        owner, deal_id, deal_amount = _owner(doc, data, program, now)
+        movement = Movement(
+            owner=owner,
+            amount=parse_amount((p.get("properties") or {}).get("amount")),
+            key=f"{code}:{token_hash}",
+            actor=f"user:{p.get('user_id') or 'robot'}"[:64],
+            reason=_text(p, "reason" if code == "bonus_accrue" else "comment"),
+            deal_id=deal_id,
+            deal_amount=deal_amount,
+        )
+        entries = _move(session, portal_id, program, code, movement, now)
+        moved = abs(entries[0].amount)
+        answer = answers.success(code, moved, entries[-1].balance_after, language)
+        mirror.enqueue_entries(
+            session, portal_id, entry_views(session, [e.id for e in entries]), language, now
+        )
+    except Refused as refused:
+        balance = balance_of(session, portal_id, owner.type, owner.id) if owner else Decimal("0")
+        answer = answers.refusal(code, refused.code, balance, language, **refused.details)
+        log.info("workflow.refused", extra={"portal_id": portal_id, "code": code, "error_code": refused.code})
+    outbox.add(
+        session,
+        portal_id=portal_id,
+        kind="workflow_answer",
+        key=f"answer:{token_hash}",
+        payload={"event_token": p.get("event_token"), "answer": answer},
+        now=now,
+    )
+    row.status, row.processed_at = "done", now
+
+
+def _owner(
+    doc: Document | None, data: Any, program: Program, now: datetime
+) -> tuple[Owner, int | None, Decimal | None]:
+    if doc is None:
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    if doc.kind in ("contact", "company"):
+        return Owner(doc.kind, doc.id), None, None
+    if not isinstance(data, dict):
+        raise Refused("DOCUMENT_NOT_FOUND")
+    if doc.kind == "deal":
+        deal = snapshot_from_deal(doc.id, data, now)
+        owner = owner_of(deal, program)
+        if owner is None:
+            raise Refused("NO_CLIENT")
+        return owner, doc.id, deal.amount
+    item: dict[str, Any] = data["item"] if isinstance(data.get("item"), dict) else data
+    company, contact = int(item.get("companyId") or 0), int(item.get("contactId") or 0)
+    first = [("contact", contact), ("company", company)]
+    if program.owner_preference == "company_first":
+        first.reverse()
+    for kind, owner_id in first:
+        if owner_id:
+            return Owner(kind, owner_id), None, None
+    raise Refused("NO_CLIENT")
+
+
+def _move(
+    session: Session, portal_id: int, program: Program, code: str, m: Movement, now: datetime
+) -> list[LedgerEntry]:
+    if code == "bonus_accrue":
+        return accrue_manually(session, portal_id, program, m, now)
+    return [write_off(session, portal_id, program, m, now)]
+
+
+def _text(payload: dict[str, Any], key: str) -> str | None:
+    value = (payload.get("properties") or {}).get(key)
+    return str(value).strip()[:500] or None if value is not None else None
+
+
+def _retry_later(ctx: LaneContext, inbox_id: int, error: str, now: datetime) -> None:
+    with ctx.db.transaction() as session:
+        row = session.get_one(InboxEvent, inbox_id)
+        row.attempts += 1
+        row.error = error[:500]
+        row.retry_at = now + outbox.backoff(row.attempts)
+        if now - row.received_at >= GIVE_UP_AFTER:
+            row.status = "failed"
+    log.warning("workflow.document_read_failed", extra={"portal_id": ctx.portal_id, "inbox_id": inbox_id})
