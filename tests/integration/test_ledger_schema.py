@@ -68,3 +68,23 @@ def test_uninstall_with_clean_may_delete_the_ledger(database: Database) -> None:
         session.execute(text("UPDATE portals SET status = 'uninstalled' WHERE id = :p"), {"p": portal_id})
         session.execute(text("DELETE FROM lots WHERE portal_id = :p"), {"p": portal_id})
         session.execute(text("DELETE FROM ledger_entries WHERE portal_id = :p"), {"p": portal_id})
+
+
+def test_lot_remaining_and_draws_stay_in_range(database: Database) -> None:
+    portal_id, entry_id = _entry(database)
+    with database.transaction() as session:
+        session.execute(
+            text(
+                "INSERT INTO lots (portal_id, account_id, entry_id, amount, remaining, activates_at) "
+                "SELECT portal_id, account_id, id, 10, 10, created_at FROM ledger_entries WHERE id = :e"
+            ),
+            {"e": entry_id},
+        )
+    for sql in (
+        "UPDATE lots SET remaining = -1",
+        "UPDATE lots SET remaining = 11",
+        "INSERT INTO lot_draws (portal_id, entry_id, lot_id, amount) SELECT portal_id, entry_id, id, 0 FROM lots",
+    ):
+        with pytest.raises(IntegrityError):
+            with database.transaction() as session:
+                session.execute(text(sql))
