@@ -83,11 +83,80 @@ def cmd_program_import(c: Container, args: argparse.Namespace) -> Any:
     return {"version": program.version, "rules": len(program.rules)}
 
 
+def _owner_args(c: Container, args: argparse.Namespace) -> tuple[int, Any]:
+    from registry.support import parse_owner
+
+    try:
+        return _portal_id(c, args.member_id), parse_owner(args.owner)
+    except ValueError as exc:
+        raise SystemExit(str(exc)) from exc
+
+
+def cmd_balance(c: Container, args: argparse.Namespace) -> Any:
+    from registry.support import summary
+
+    portal_id, owner = _owner_args(c, args)
+    with c.db.transaction() as session:
+        return summary(session, portal_id, owner, c.clock.now())
+
+
+def cmd_history(c: Container, args: argparse.Namespace) -> Any:
+    from registry.support import history
+
+    portal_id, owner = _owner_args(c, args)
+    with c.db.transaction() as session:
+        return history(session, portal_id, owner)
+
+
+def _manual(c: Container, args: argparse.Namespace, operation: str) -> Any:
+    from decimal import Decimal, InvalidOperation
+
+    from registry.support import manual
+
+    portal_id, owner = _owner_args(c, args)
+    try:
+        amount = Decimal(args.amount)
+    except InvalidOperation as exc:
+        raise SystemExit(f"amount must be a number, not {args.amount!r}") from exc
+    with c.db.transaction() as session:
+        result = manual(session, portal_id, owner, amount, args.reason, operation, c.clock.now())
+    if result["ok"]:
+        c.jobs.enqueue_lane(portal_id)  # the worker mirrors the entry to the portal
+    return result
+
+
+def cmd_writeoff(c: Container, args: argparse.Namespace) -> Any:
+    """Write off AMOUNT (> 0) from OWNER with a REASON, as the robot would."""
+    return _manual(c, args, "writeoff")
+
+
+def cmd_adjust(c: Container, args: argparse.Namespace) -> Any:
+    """Correct OWNER's balance by a signed AMOUNT with a REASON."""
+    return _manual(c, args, "adjust")
+
+
+def cmd_block(c: Container, args: argparse.Namespace) -> Any:
+    from registry.support import set_blocked
+
+    portal_id, owner = _owner_args(c, args)
+    with c.db.transaction() as session:
+        return set_blocked(session, portal_id, owner, args.state == "on", c.clock.now())
+
+
 COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "portals": (cmd_portals, "list portals", ()),
     "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
     "provision": (cmd_provision, "re-provision a portal and print its status", ("member_id",)),
     "program-export": (cmd_program_export, "print the bonus program as JSON", ("member_id",)),
+    "balance": (cmd_balance, "an owner's balance, spendable amount and lots", ("member_id", "owner")),
+    "history": (cmd_history, "an owner's ledger entries, newest first", ("member_id", "owner")),
+    "writeoff": (cmd_writeoff, "write bonuses off by hand", ("member_id", "owner", "amount", "reason")),
+    "adjust": (
+        cmd_adjust,
+        "correct a balance by a signed amount",
+        ("member_id", "owner", "amount", "reason"),
+    ),
+    "block": (cmd_block, "block (on) or unblock (off) an owner's spending", ("member_id", "owner", "state")),
     "program-import": (
         cmd_program_import,
         "save a bonus program JSON file as a new version",

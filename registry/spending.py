@@ -102,6 +102,8 @@ def write_off(session: Session, portal_id: int, program: Program, m: Movement, n
     done = existing(session, portal_id, m.key)
     if done is not None:
         return done  # the same request again: same result
+    if m.amount <= ZERO:
+        raise Refused("BAD_AMOUNT", value=str(m.amount))
     account = ledger.lock_account(session, portal_id, m.owner, now, program.debt_mode == "negative_balance")
     if account.blocked:
         raise Refused("BLOCKED")
@@ -151,6 +153,8 @@ def accrue_manually(
     done = existing(session, portal_id, m.key)
     if done is not None:
         return [done]
+    if m.amount <= ZERO:
+        raise Refused("BAD_AMOUNT", value=str(m.amount))
     if not (m.reason or "").strip():
         raise Refused("REASON_REQUIRED")
     limit = program.manual_accrual_approval_above

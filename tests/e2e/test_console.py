@@ -96,3 +96,43 @@ def test_program_import_export_drives_accruals(
     with app.db.transaction() as session:
         amounts = {e.deal_id: e.amount for e in session.execute(select(LedgerEntry)).scalars()}
     assert amounts == {small: Decimal("5.00"), rows: Decimal("82.00")}  # 800 * 10% + 2 rows
+
+
+def test_support_commands_use_the_ledger_path(
+    app: AppHarness, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    portal = emulator.add_portal()
+    driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
+    app.drain()
+    company = driver.create_company(emulator, portal, TITLE="ACME")
+    driver.create_deal(emulator, portal, OPPORTUNITY="1000", COMPANY_ID=company, STAGE_ID="WON")
+    app.drain()
+    owner = f"company:{company}"
+
+    def run(*argv: str) -> object:
+        assert main([argv[0], portal.member_id, *argv[1:]], container=app.container) == 0
+        return json.loads(capsys.readouterr().out)
+
+    assert run("balance", owner)["available"] == "50.00"  # type: ignore[index]
+    assert run("writeoff", owner, "20", "returned goods") == {
+        "ok": True,
+        "entry_id": 2,
+        "amount": "-20.00",
+        "balance": "30.00",
+    }
+    assert run("writeoff", owner, "100", "too much")["error_code"] == "INSUFFICIENT_BALANCE"  # type: ignore[index]
+    assert run("adjust", owner, "-5", "typo")["balance"] == "25.00"  # type: ignore[index]
+    assert run("adjust", owner, "12.5", "goodwill")["balance"] == "37.50"  # type: ignore[index]
+    kinds = [(e["kind"], e["amount"]) for e in run("history", owner)]  # type: ignore[attr-defined]
+    assert kinds == [
+        ("adjustment", "12.50"),
+        ("adjustment", "-5.00"),
+        ("write_off", "-20.00"),
+        ("accrual", "50.00"),
+    ]
+    assert run("block", owner, "on") == {"owner": owner, "blocked": True}
+    assert run("writeoff", owner, "1", "blocked?")["error_code"] == "BLOCKED"  # type: ignore[index]
+    app.drain()
+    assert float(portal.companies[company]["UF_CRM_BONUS_BALANCE"]) == 37.5
+    with pytest.raises(SystemExit, match="company:7 or contact:12"):
+        main(["balance", portal.member_id, "deal:5"], container=app.container)

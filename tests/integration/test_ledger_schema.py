@@ -83,7 +83,8 @@ def test_lot_remaining_and_draws_stay_in_range(database: Database) -> None:
     for sql in (
         "UPDATE lots SET remaining = -1",
         "UPDATE lots SET remaining = 11",
-        "INSERT INTO lot_draws (portal_id, entry_id, lot_id, amount) SELECT portal_id, entry_id, id, 0 FROM lots",
+        "INSERT INTO lot_draws (portal_id, entry_id, lot_id, amount) "
+        "SELECT portal_id, entry_id, id, 0 FROM lots",
     ):
         with pytest.raises(IntegrityError):
             with database.transaction() as session:
