@@ -225,6 +225,15 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
                 .limit(50)
             )
         ],
+        "failed_messages": [  # what the portal never got: workflow answers, registry items, ...
+            {"kind": kind, "key": key, "error": error}
+            for kind, key, error in session.execute(
+                select(OutboxMessage.kind, OutboxMessage.key, OutboxMessage.last_error)
+                .where(OutboxMessage.portal_id == portal.id, OutboxMessage.status == "failed")
+                .order_by(OutboxMessage.id.desc())
+                .limit(50)
+            )
+        ],
         "lane_failures": lease.failures if lease else 0,
         "lane_error": lease.last_error if lease else None,
     }

@@ -12,7 +12,8 @@ from sqlalchemy import select, update
 
 from b24app.clock import FrozenClock
 from b24app.db import Database
-from b24app.models import OutboxMessage
+from b24app.models import OutboxMessage, Portal
+from install.service import portal_status
 from registry.models import Account, LedgerEntry, Lot, LotDraw
 from registry.program import save_program
 from tests.emulator import driver
@@ -214,9 +215,9 @@ def test_answer_marked_failed_after_a_day_of_failures(
     app.drain()
     emulator.faults.down_for(10**9, method="bizproc.event.send")
     _robot(app, emulator, portal, f"CONTACT_{contact}", amount="10")
-    for _ in range(26):
-        clock.advance(hours=1)
-        app.skew += timedelta(hours=1)
+    for _ in range(5):
+        clock.advance(hours=6)
+        app.skew += timedelta(hours=6)
         app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
         app.drain()
     with app.db.transaction() as session:
@@ -224,6 +225,9 @@ def test_answer_marked_failed_after_a_day_of_failures(
             select(OutboxMessage).where(OutboxMessage.kind == "workflow_answer")
         ).scalar_one()
     assert answer.status == "failed" and answer.last_error
+    with app.db.transaction() as session:
+        status = portal_status(session, session.get_one(Portal, portal_id_of(app)), 0)
+    assert "workflow_answer" in [m["kind"] for m in status["failed_messages"]]
 
 
 def test_manual_accrual_robot(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> None:
