@@ -243,3 +243,24 @@ def test_manual_accrual_robot(app: AppHarness, emulator: Emulator, portal: EmuPo
     assert ok == {"ok": "Y", "accrued": "75.00", "balance": "75.00", "error_code": "", "error_message": ""}
     assert float(portal.contacts[contact]["UF_CRM_BONUS_BALANCE"]) == 75.0
     assert any(c["COMMENT"] == "Начислено 75,00 бонусов: Компенсация. Баланс: 75,00" for c in portal.comments)
+
+
+def test_smart_process_document_resolves_to_its_client(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    company = driver.create_company(emulator, portal, TITLE="ACME")
+    _won_deal(emulator, portal, "2000", COMPANY_ID=company)
+    app.drain()
+    etid = next(iter(portal.types.values()))["entityTypeId"]
+    item_id = next(iter(portal.items[etid]))  # any item linked to the company will do
+    document = ["crm", "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic", f"DYNAMIC_{etid}_{item_id}"]
+    run, delivery = driver.start_robot(
+        emulator, portal, CLIENT_ID, "bonus_writeoff", document, {"amount": "5"}
+    )
+    assert delivery.status == 200
+    app.drain()
+    assert run.return_values and run.return_values["ok"] == "Y" and run.return_values["balance"] == "95.00"
+    gone = ["crm", "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic", f"DYNAMIC_{etid}_999999"]
+    run, _ = driver.start_robot(emulator, portal, CLIENT_ID, "bonus_writeoff", gone, {"amount": "5"})
+    app.drain()
+    assert run.return_values and run.return_values["error_code"] == "DOCUMENT_NOT_FOUND"
