@@ -29,6 +29,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
     from registry.answers import WorkflowAnswerKind
     from registry.intake import deals_step
     from registry.mirror import MIRROR_KINDS
+    from registry.offline import offline_step
     from registry.reconcile import reconcile_step
     from registry.workflow import workflow_step
 
@@ -38,6 +39,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
     return [
         ("provision", provision),
         ("reconcile", reconcile_step),
+        ("offline", offline_step),
         ("deals", deals_step),
         ("workflow", workflow_step),
         ("outbox", OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind()))),

@@ -92,7 +92,11 @@ class Provisioner:
 
     def _bindings(self, existing: BatchResult) -> dict[str, Command]:
         creates: dict[str, Command] = {}
-        bound = {(b.get("event", "").upper(), b.get("handler")) for b in existing.get("events") or []}
+        bound = {(b.get("event", "").upper(), b.get("handler") or "") for b in existing.get("events") or []}
+        for event in spec.OFFLINE_EVENTS:
+            self.out.objects[("offline_event", event)] = "offline"
+            if (event, "") not in bound:
+                creates[f"offline_{event}"] = Command("event.bind", {"event": event, "event_type": "offline"})
         for event in spec.APP_EVENTS:
             self.out.objects[("event", event)] = self.urls.events
             if (event, self.urls.events) not in bound:

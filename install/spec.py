@@ -10,6 +10,9 @@ ACCRUE_CODE = "bonus_accrue"
 ROBOT_CODES = (ROBOT_CODE, ACCRUE_CODE)
 DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE")
 APP_EVENTS = (*DEAL_EVENTS, "ONAPPUNINSTALL")
+# Reconciliation by updatedTime finds missed adds and updates, but never a deleted deal: the
+# offline queue keeps deletions for us (one record per deal), drained on the same schedule.
+OFFLINE_EVENTS = ("ONCRMDEALDELETE",)
 TABS = ("CRM_DEAL_DETAIL_TAB", "CRM_CONTACT_DETAIL_TAB", "CRM_COMPANY_DETAIL_TAB")
 BALANCE_FIELD = "UF_CRM_BONUS_BALANCE"
 PERCENT_FIELD = "UF_CRM_BONUS_PERCENT"

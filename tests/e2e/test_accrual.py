@@ -17,7 +17,7 @@ from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
-from tests.harness import AppHarness
+from tests.harness import AppHarness, portal_id_of
 
 
 @pytest.fixture
@@ -143,7 +143,6 @@ def test_dropped_events_are_recovered_by_reconciliation(
     app.drain()
     assert _entries(app) == []  # the portal's event never reached us
     from registry.reconcile import request_reconciliation
-    from tests.harness import portal_id_of
 
     with app.db.transaction() as session:
         request_reconciliation(session, portal_id_of(app), app.container.clock.now())
@@ -188,3 +187,30 @@ def test_portal_failures_then_recovery_leave_each_item_once(database: Database, 
         assert sorted(float(portal.contacts[c]["UF_CRM_BONUS_BALANCE"]) for c in contacts) == [5.0] * 3
     finally:
         app.close()
+
+
+def test_deletion_with_a_dropped_event_comes_from_the_offline_queue(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    from sqlalchemy import update
+
+    from b24app.models import PortalCursor
+
+    contact = driver.create_contact(emulator, portal, NAME="Eve")
+    deal = driver.create_deal(
+        emulator, portal, TITLE="d", OPPORTUNITY="100", CONTACT_ID=contact, STAGE_ID="WON"
+    )
+    app.drain()
+    emulator.faults.drop_deliveries(1)
+    driver.delete_deal(emulator, portal, deal)
+    app.drain()
+    assert [k for k, _, _ in _entries(app)] == ["accrual"]  # the online event never came
+    with app.db.transaction() as session:  # the schedule comes round
+        session.execute(update(PortalCursor).values(next_run_at=app.container.clock.now()))
+    app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
+    app.drain()
+    assert _entries(app) == [
+        ("accrual", Decimal("5.00"), Decimal("5.00")),
+        ("reversal", Decimal("-5.00"), Decimal("0.00")),
+    ]
+    assert portal.offline == []  # reserved, then cleared after our commit

@@ -70,7 +70,9 @@ def test_api_install_provisions_everything_once(app: AppHarness, emulator: Emula
     names = {code.split(":")[1]: (name, sem) for code, name, sem in seen["stages"]}
     assert names["NEW"] == ("Ожидают", None) and names["SUCCESS"][0] == "Списано"
     assert names["EXPIRED"] == ("Сгорели", "F") and names["FAIL"][0] == "Отменены"
-    assert seen["events"] == sorted((e, app.base_url + "/events") for e in spec.APP_EVENTS)
+    assert seen["events"] == sorted(
+        [(e, app.base_url + "/events") for e in spec.APP_EVENTS] + [(e, "") for e in spec.OFFLINE_EVENTS]
+    )
     assert seen["robots"] == ["bonus_accrue", "bonus_writeoff"] == seen["activities"]
     assert portal.apps[CLIENT_ID].robots["bonus_writeoff"]["USE_SUBSCRIPTION"] == "Y"
     assert seen["placements"] == sorted((t, app.base_url + "/placements/tab") for t in spec.TABS)
