@@ -28,6 +28,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
     from install.service import provision_step
     from registry.answers import WorkflowAnswerKind
     from registry.intake import deals_step
+    from registry.lifetime import lifetime_step
     from registry.mirror import MIRROR_KINDS
     from registry.offline import offline_step
     from registry.reconcile import reconcile_step
@@ -42,6 +43,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("offline", offline_step),
         ("deals", deals_step),
         ("workflow", workflow_step),
+        ("lifetime", lifetime_step),
         ("outbox", OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind()))),
     ]
 

@@ -126,7 +126,7 @@ def _accrue(
         deal_id=deal.deal_id,
         snapshot={**snapshot, "lifetime_days": program.lifetime_days},
     )
-    lot = ledger.open_lot(session, entry, amount, now, program.lifetime_days)
+    lot = ledger.open_lot(session, entry, amount, now, program.lifetime_days, program.hold_days)
     state.lot_id, state.accrued, state.base_amount, state.skipped_reason = lot.id, amount, deal.amount, None
     state.adjustments = 0
     entries = [entry]

@@ -86,15 +86,28 @@ def post(
     return entry
 
 
-def open_lot(session: Session, entry: LedgerEntry, amount: Decimal, now: datetime, lifetime_days: int) -> Lot:
-    expires = now + timedelta(days=lifetime_days) if lifetime_days else None
+def open_lot(
+    session: Session,
+    entry: LedgerEntry,
+    amount: Decimal,
+    now: datetime,
+    lifetime_days: int,
+    hold_days: int = 0,
+) -> Lot:
+    """A lot for an accrual: held (pending) for ``hold_days``, then spendable until it expires.
+
+    The lifetime counts from activation, so a hold never shortens it.
+    """
+    activates = now + timedelta(days=hold_days)
+    expires = activates + timedelta(days=lifetime_days) if lifetime_days else None
     lot = Lot(
         portal_id=entry.portal_id,
         account_id=entry.account_id,
         entry_id=entry.id,
         amount=amount,
         remaining=amount,
-        activates_at=now,
+        activates_at=activates,
+        activated_at=now if hold_days == 0 else None,
         expires_at=expires,
     )
     session.add(lot)

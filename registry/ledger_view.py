@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.ledger import balance_of
@@ -54,7 +54,7 @@ def entry_views(session: Session, entry_ids: Sequence[int]) -> list[EntryView]:
     if not entry_ids:
         return []
     rows = session.execute(
-        select(LedgerEntry, Account, Lot.expires_at)
+        select(LedgerEntry, Account, Lot.id, Lot.expires_at, Lot.activated_at, Lot.expired_at)
         .join(Account, Account.id == LedgerEntry.account_id)
         .outerjoin(Lot, Lot.entry_id == LedgerEntry.id)
         .where(LedgerEntry.id.in_(list(entry_ids)))
@@ -69,16 +69,40 @@ def entry_views(session: Session, entry_ids: Sequence[int]) -> list[EntryView]:
             e.balance_after,
             a.owner_type,
             a.owner_id,
-            STATE_OF_KIND.get(e.kind, "active" if e.amount > 0 else "written_off"),
+            _state(e, activated, expired, lot_exists=lot_id is not None),
             e.created_at,
             e.deal_id,
-            expires,
+            lot_expires,
             e.reason,
             dict(e.snapshot or {}),
         )
-        for e, a, expires in rows
+        for e, a, lot_id, lot_expires, activated, expired in rows
     ]
 
 
+def _state(
+    entry: LedgerEntry, activated: datetime | None, expired: datetime | None, *, lot_exists: bool
+) -> str:
+    """The registry stage an entry's item should be in now: a held accrual is pending, an expired
+    one expired; other kinds keep the stage of their kind."""
+    if entry.kind == "accrual" and lot_exists:
+        if expired is not None:
+            return "expired"
+        if activated is None:
+            return "pending"
+    return STATE_OF_KIND.get(entry.kind, "active" if entry.amount > 0 else "written_off")
+
+
 def current_balance(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
-    return balance_of(session, portal_id, owner_type, owner_id)
+    """What the card's balance field shows: the ledger balance without bonuses still on hold."""
+    held = session.execute(
+        select(func.coalesce(func.sum(Lot.remaining), 0))
+        .join(Account, Account.id == Lot.account_id)
+        .where(
+            Account.portal_id == portal_id,
+            Account.owner_type == owner_type,
+            Account.owner_id == owner_id,
+            Lot.activated_at.is_(None),
+        )
+    ).scalar_one()
+    return balance_of(session, portal_id, owner_type, owner_id) - Decimal(held)

@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from b24app import outbox
@@ -41,7 +41,7 @@ def enqueue_entries(
             now=now,
         )
         owner = f"{entry.owner_type}:{entry.owner_id}"
-        _rearm(session, portal_id, key=f"balance:{owner}", payload={"owner": owner}, now=now)
+        rearm(session, portal_id, "balance", key=f"balance:{owner}", payload={"owner": owner}, now=now)
         for target, text in texts.comments(entry, language).items():
             outbox.add(
                 session,
@@ -53,11 +53,16 @@ def enqueue_entries(
             )
 
 
-def _rearm(session: Session, portal_id: int, *, key: str, payload: dict[str, Any], now: datetime) -> None:
-    # The balance message is keyed per owner; after it was delivered it is armed again, so a
-    # burst of entries for one owner costs one write. Lanes run one job per portal, so no
-    # delivery of this row can be in flight while we re-arm it.
-    if outbox.add(session, portal_id=portal_id, kind="balance", key=key, payload=payload, now=now):
+def rearm(
+    session: Session, portal_id: int, kind: str, *, key: str, payload: dict[str, Any], now: datetime
+) -> None:
+    """Owe a "set it to the current value" write (balance field, item stage) once more.
+
+    Keyed per target: after delivery the row is armed again, so a burst of changes to one owner
+    costs one write. Lanes run one job per portal, so no delivery of this row can be in flight
+    while we re-arm it.
+    """
+    if outbox.add(session, portal_id=portal_id, kind=kind, key=key, payload=payload, now=now):
         return
     session.execute(
         update(OutboxMessage)
@@ -185,4 +190,39 @@ class CommentKind:
         return str(result)
 
 
-MIRROR_KINDS = (RegistryItemKind(), BalanceKind(), CommentKind())
+class ItemStageKind:
+    """Moves an entry's registry item to the stage its entry is in now (pending -> active -> expired)."""
+
+    kind = "item_stage"
+
+    def lookup(self, session: Session, message: OutboxMessage) -> Command | None:
+        return None  # setting the current stage again is harmless
+
+    def found(self, message: OutboxMessage, result: Any) -> str | None:
+        return None
+
+    def write(self, session: Session, message: OutboxMessage) -> Command | None:
+        entry_id = int(message.payload["entry_id"])
+        item_id = session.execute(
+            select(OutboxMessage.remote_id).where(
+                OutboxMessage.portal_id == message.portal_id,
+                OutboxMessage.key == f"item:{entry_id}",
+                OutboxMessage.status == "done",
+            )
+        ).scalar_one_or_none()
+        target = load_target(session, message.portal_id)
+        if item_id is None or target is None:
+            raise outbox.NotReady("the entry's registry item is not on the portal yet")
+        stage = target.stages[entry_view(session, entry_id).state]
+        params = {"entityTypeId": target.entity_type_id, "id": int(item_id), "fields": {"stageId": stage}}
+        return Command("crm.item.update", params)
+
+    def written(self, message: OutboxMessage, result: Any) -> str | None:
+        return None
+
+
+def owe_stage(session: Session, portal_id: int, entry_id: int, now: datetime) -> None:
+    rearm(session, portal_id, "item_stage", key=f"stage:{entry_id}", payload={"entry_id": entry_id}, now=now)
+
+
+MIRROR_KINDS = (RegistryItemKind(), BalanceKind(), CommentKind(), ItemStageKind())

@@ -71,7 +71,10 @@ class Lot(Base):
     """What one accrual put in; spending and reversals take from ``remaining``."""
 
     __tablename__ = "lots"
-    __table_args__ = (CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_in_range"),)
+    __table_args__ = (
+        CheckConstraint("remaining >= 0 AND remaining <= amount", name="remaining_in_range"),
+        Index("ix_lots_expiry", "portal_id", "expires_at"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
@@ -81,6 +84,9 @@ class Lot(Base):
     remaining: Mapped[Decimal]
     activates_at: Mapped[datetime]
     expires_at: Mapped[datetime | None]
+    activated_at: Mapped[datetime | None]  # None while held (pending); set by the activation job
+    reminded_at: Mapped[datetime | None]  # the expiring-soon reminder was owed (once per lot)
+    expired_at: Mapped[datetime | None]  # what was left expired
 
 
 class LotDraw(Base):

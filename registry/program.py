@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 DEFAULT_DOCUMENT: dict[str, Any] = {
     "owner_preference": "company_first",
     "lifetime_days": 365,
+    "hold_days": 0,  # accruals wait this long (pending) before they can be spent
+    "remind_days": 7,  # the expiring-soon reminder goes this many days before expiry (0 = none)
     "debt_mode": "debt",
     "max_manager_percent": 100,
     "margin_field": "UF_CRM_MARGIN",
@@ -59,6 +61,8 @@ class Program:
     writeoff_max_per_operation: Decimal | None = None
     writeoff_max_deal_share: Decimal | None = None
     manual_accrual_approval_above: Decimal | None = None
+    hold_days: int = 0
+    remind_days: int = 7
 
     @property
     def needs_products(self) -> bool:
@@ -91,7 +95,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
     try:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
-        limits = {key: number(doc, key, "$") for key in LIMIT_KEYS}
+        limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -103,7 +107,11 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         str(doc["margin_field"]),
         rules,
         doc,
-        *(None if limits[key] is None else Decimal(str(limits[key])) for key in LIMIT_KEYS),
+        writeoff_max_per_operation=limits["writeoff_max_per_operation"],
+        writeoff_max_deal_share=limits["writeoff_max_deal_share"],
+        manual_accrual_approval_above=limits["manual_accrual_approval_above"],
+        hold_days=_whole(doc, "hold_days"),
+        remind_days=_whole(doc, "remind_days"),
     )
 
 

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from decimal import Decimal
 
+from babel.dates import format_date
 from babel.numbers import format_currency, format_decimal
 from sqlalchemy.orm import Session
 
@@ -122,6 +124,18 @@ def item_title(entry: Entry, language: str) -> str:
     if entry.deal_id:
         return p["title_deal"].format(operation=operation, deal=entry.deal_id)
     return p["title"].format(operation=operation, operation_lower=operation.lower())
+
+
+REMINDERS = {
+    "ru": "{date} сгорят {amount} бонусов — потратьте их до этого дня.",
+    "en": "{amount} bonuses expire on {date}; spend them before then.",
+}
+
+
+def reminder(amount: Decimal, expires_at: datetime, language: str) -> str:
+    """The expiring-soon comment: how much and on which day (in the portal's language)."""
+    day = format_date(expires_at.date(), format="long", locale=lang(language))
+    return REMINDERS[lang(language)].format(amount=points(amount, language), date=day)
 
 
 def portal_language(session: Session, portal_id: int) -> str:

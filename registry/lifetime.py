@@ -1,0 +1,162 @@
+"""Bonus lifetime, run by the lane on a schedule: held accruals become active, lots expire, and
+clients are reminded once before their bonuses expire.
+
+Each pass works in chunks (one transaction per chunk) and only owes portal writes to the
+outbox, so thousands of owners expiring on one night share batches of 50 commands. Every change
+is keyed (``expiry:lot:{id}``, ``remind:lot:{id}``) and marked on the lot, so a rerun — after a
+crash or on the next day — does nothing twice.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from b24app import outbox
+from b24app.lanes import LaneContext
+from b24app.models import Portal, PortalCursor
+from registry import ledger, mirror, texts
+from registry.ledger_view import entry_views
+from registry.models import Account, Lot, LotDraw
+from registry.program import current_program
+
+log = logging.getLogger(__name__)
+CURSOR = "lifetime"
+INTERVAL = timedelta(hours=1)
+CHUNK = 500
+
+
+def lifetime_step(ctx: LaneContext) -> bool:
+    """Lane step: when due, activate, expire and remind; True while a pass found work."""
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        if not _due(session, ctx.portal_id, now):
+            return False
+    worked = False
+    for task in (activate_chunk, expire_chunk, remind_chunk):
+        while True:
+            with ctx.db.transaction() as session:
+                done = task(session, ctx.portal_id, now)
+            worked = worked or done > 0
+            if done < CHUNK:
+                break
+    with ctx.db.transaction() as session:
+        cursor = _cursor(session, ctx.portal_id, now)
+        cursor.next_run_at, cursor.updated_at = now + INTERVAL, now
+    return worked
+
+
+def request_lifetime_pass(session: Session, portal_id: int, now: datetime) -> None:
+    """Make the next lane run do the lifetime pass at once (console, tests)."""
+    _cursor(session, portal_id, now).next_run_at = now
+
+
+def activate_chunk(session: Session, portal_id: int, now: datetime) -> int:
+    """Held lots whose hold is over become spendable; their items move to "active"."""
+    lots = _lots(session, Lot.portal_id == portal_id, Lot.activated_at.is_(None), Lot.activates_at <= now)
+    for lot in lots:
+        lot.activated_at = now
+        mirror.owe_stage(session, portal_id, lot.entry_id, now)
+        _owe_balance(session, portal_id, lot.account_id, now)
+    return len(lots)
+
+
+def expire_chunk(session: Session, portal_id: int, now: datetime) -> int:
+    """Lots past their expiry lose what is left: an expiry entry each, drawn from that lot."""
+    lots = _lots(
+        session,
+        Lot.portal_id == portal_id,
+        Lot.expires_at.is_not(None),
+        Lot.expires_at <= now,
+        Lot.remaining > ledger.ZERO,
+    )
+    program = current_program(session, portal_id)
+    language = texts.portal_language(session, portal_id)
+    entries = []
+    for lot in lots:
+        account = session.get_one(Account, lot.account_id)
+        owner = ledger.Owner(account.owner_type, account.owner_id)
+        account = ledger.lock_account(session, portal_id, owner, now, program.debt_mode == "negative_balance")
+        amount = lot.remaining
+        entry = ledger.post(
+            session,
+            account,
+            kind="expiry",
+            amount=-amount,
+            key=f"expiry:lot:{lot.id}",
+            actor="system",
+            now=now,
+        )
+        session.add(LotDraw(portal_id=portal_id, entry_id=entry.id, lot_id=lot.id, amount=amount))
+        lot.remaining, lot.expired_at = ledger.ZERO, now
+        mirror.owe_stage(session, portal_id, lot.entry_id, now)
+        entries.append(entry.id)
+    session.flush()
+    mirror.enqueue_entries(session, portal_id, entry_views(session, entries), language, now)
+    if lots:
+        log.info("lifetime.expired", extra={"portal_id": portal_id, "lots": len(lots)})
+    return len(lots)
+
+
+def remind_chunk(session: Session, portal_id: int, now: datetime) -> int:
+    """One reminder per lot, ``remind_days`` before it expires, as a comment on the owner."""
+    program = current_program(session, portal_id)
+    if program.remind_days <= 0:
+        return 0
+    horizon = now + timedelta(days=program.remind_days)
+    lots = _lots(
+        session,
+        Lot.portal_id == portal_id,
+        Lot.reminded_at.is_(None),
+        Lot.activated_at.is_not(None),
+        Lot.remaining > ledger.ZERO,
+        Lot.expires_at.is_not(None),
+        Lot.expires_at > now,
+        Lot.expires_at <= horizon,
+    )
+    language = texts.portal_language(session, portal_id)
+    for lot in lots:
+        lot.reminded_at = now
+        account = session.get_one(Account, lot.account_id)
+        assert lot.expires_at is not None  # selected so
+        body = texts.reminder(lot.remaining, lot.expires_at, language)
+        outbox.add(
+            session,
+            portal_id=portal_id,
+            kind="comment",
+            key=f"remind:lot:{lot.id}",
+            payload={"entity_type": account.owner_type, "entity_id": account.owner_id, "text": body},
+            now=now,
+        )
+    return len(lots)
+
+
+def _lots(session: Session, *where: object) -> list[Lot]:
+    return list(session.execute(select(Lot).where(*where).order_by(Lot.id).limit(CHUNK)).scalars())  # type: ignore[arg-type]
+
+
+def _owe_balance(session: Session, portal_id: int, account_id: int, now: datetime) -> None:
+    account = session.get_one(Account, account_id)
+    owner = f"{account.owner_type}:{account.owner_id}"
+    mirror.rearm(session, portal_id, "balance", key=f"balance:{owner}", payload={"owner": owner}, now=now)
+
+
+def _due(session: Session, portal_id: int, now: datetime) -> bool:
+    if session.get_one(Portal, portal_id).status != "installed":
+        return False
+    cursor = _cursor(session, portal_id, now)
+    return cursor.next_run_at is None or cursor.next_run_at <= now
+
+
+def _cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
+    cursor = session.execute(
+        select(PortalCursor).where(PortalCursor.portal_id == portal_id, PortalCursor.name == CURSOR)
+    ).scalar_one_or_none()
+    if cursor is None:
+        cursor = PortalCursor(portal_id=portal_id, name=CURSOR, value="", next_run_at=now, updated_at=now)
+        session.add(cursor)
+        session.flush()
+    return cursor
