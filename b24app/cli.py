@@ -47,6 +47,19 @@ def cmd_provision(c: Container, args: argparse.Namespace) -> Any:
     return {"run": {"requests": run.requests, "error": run.error}, **cmd_status(c, args)}
 
 
+def cmd_heal(c: Container, args: argparse.Namespace) -> Any:
+    """Compare the portal with the ledger now (balance fields, registry items) and repair drift."""
+    from registry.healing import request_healing
+
+    portal_id = _portal_id(c, args.member_id)
+    with c.db.transaction() as session:
+        request_healing(session, portal_id, c.clock.now())
+    run = c.lanes.run(portal_id)
+    if not run.acquired:
+        raise SystemExit("the portal's lane is busy; try again in a moment")
+    return {"run": {"requests": run.requests, "error": run.error}, **cmd_status(c, args)}
+
+
 def cmd_portals(c: Container, args: argparse.Namespace) -> Any:
     with c.db.transaction() as session:
         rows = session.execute(select(Portal).order_by(Portal.id)).scalars()
@@ -147,6 +160,7 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "portals": (cmd_portals, "list portals", ()),
     "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
     "provision": (cmd_provision, "re-provision a portal and print its status", ("member_id",)),
+    "heal": (cmd_heal, "repair balance fields and deleted registry items now", ("member_id",)),
     "program-export": (cmd_program_export, "print the bonus program as JSON", ("member_id",)),
     "balance": (cmd_balance, "an owner's balance, spendable amount and lots", ("member_id", "owner")),
     "history": (cmd_history, "an owner's ledger entries, newest first", ("member_id", "owner")),

@@ -27,6 +27,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
     from b24app.outbox import OutboxStep
     from install.service import provision_step
     from registry.answers import WorkflowAnswerKind
+    from registry.healing import healing_step
     from registry.intake import deals_step
     from registry.lifetime import lifetime_step
     from registry.mirror import MIRROR_KINDS
@@ -44,6 +45,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("deals", deals_step),
         ("workflow", workflow_step),
         ("lifetime", lifetime_step),
+        ("healing", healing_step),
         ("outbox", OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind()))),
     ]
 

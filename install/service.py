@@ -16,6 +16,7 @@ from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, ProvisionedObject
 from install import spec
 from install.provision import Provisioned, Provisioner
+from registry.healing import last_report
 from registry.models import DealState
 from registry.target import TARGET_KEY, TARGET_KIND
 
@@ -234,6 +235,7 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
                 .limit(50)
             )
         ],
+        "last_healing": last_report(session, portal.id),
         "lane_failures": lease.failures if lease else 0,
         "lane_error": lease.last_error if lease else None,
     }

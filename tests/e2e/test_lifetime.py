@@ -12,6 +12,8 @@ from sqlalchemy import select
 
 from b24app.clock import FrozenClock
 from b24app.db import Database
+from b24app.models import Portal
+from install.service import portal_status
 from registry.ledger import Owner
 from registry.models import LedgerEntry, Lot
 from registry.program import save_program
@@ -148,3 +150,29 @@ def test_reminder_once_across_reruns(
         _later(app, clock, hours=2)
     reminders = [c["COMMENT"] for c in portal.comments if "сгорят" in c["COMMENT"]]
     assert len(reminders) == 1 and reminders[0].endswith("сгорят 50,00 бонусов — потратьте их до этого дня.")
+
+
+def test_drift_is_repaired_and_reported(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock
+) -> None:
+    contact = driver.create_contact(emulator, portal, NAME="Ann")
+    company = driver.create_company(emulator, portal, TITLE="ACME")
+    _won(app, emulator, portal, contact, "1000")
+    driver.create_deal(emulator, portal, TITLE="d", OPPORTUNITY="400", COMPANY_ID=company, STAGE_ID="WON")
+    app.drain()
+    portal.contacts[contact]["UF_CRM_BONUS_BALANCE"] = "999"  # someone typed over it
+    etid = next(iter(portal.types.values()))["entityTypeId"]
+    lost = next(i for i in portal.items[etid].values() if i.get("companyId") == company)
+    del portal.items[etid][int(lost["id"])]  # someone deleted a registry item
+    _later(app, clock, days=1, minutes=1)
+    assert float(portal.contacts[contact]["UF_CRM_BONUS_BALANCE"]) == 50.0
+    assert float(portal.companies[company]["UF_CRM_BONUS_BALANCE"]) == 20.0
+    items = [i for i in portal.items[etid].values() if i.get("companyId") == company]
+    assert len(items) == 1 and items[0]["xmlId"] == lost["xmlId"]
+    with app.db.transaction() as session:
+        status = portal_status(session, session.get_one(Portal, portal_id_of(app)), 0)
+    assert str(status["last_healing"]).startswith("1 balances, 1 items")
+    _later(app, clock, days=1, minutes=1)  # nothing left to repair
+    with app.db.transaction() as session:
+        status = portal_status(session, session.get_one(Portal, portal_id_of(app)), 0)
+    assert str(status["last_healing"]).startswith("0 balances, 0 items")
