@@ -36,6 +36,11 @@ class Settings:
     portal_burst: int = 50  # leaky-bucket size the gateway assumes
     lane_lease_seconds: int = 300
     worker_threads: int = 2
+    sms_provider: str | None = None  # smsru | webhook; unset = no SMS channel
+    smsru_api_id: str | None = None
+    sms_sender: str | None = None  # an approved sender name, if any
+    sms_webhook_url: str | None = None
+    sms_webhook_token: str | None = None
 
     @property
     def is_dev(self) -> bool:

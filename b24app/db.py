@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
@@ -103,6 +104,16 @@ class Database:
         """One command, one transaction: commit on success, roll back on any error."""
         with self._writer, self._sessions() as session, session.begin():
             yield session
+
+    def pause_for_writers(self) -> None:
+        """Between the chunks of a long pass: let other processes' writers in.
+
+        SQLite has one writer and its busy handler retries in steps of up to 100 ms; a worker
+        that commits and immediately begins again would starve the web process (whose events
+        must be stored within seconds), so on SQLite we leave a gap longer than one step.
+        """
+        if self.engine.dialect.name == "sqlite":
+            time.sleep(0.12)
 
     def session(self) -> Session:
         """A bare session for read-only helpers and tests; the caller manages it."""

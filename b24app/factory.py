@@ -25,8 +25,10 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
     """Lane steps in order: provision first, then find missed deals, read deals, handle workflow
     robots, deliver the mirror and the answers."""
     from b24app.outbox import OutboxStep
+    from b24app.sms import provider_from
     from install.service import provision_step
     from registry.answers import WorkflowAnswerKind
+    from registry.delivery import NotifyStep
     from registry.healing import healing_step
     from registry.intake import deals_step
     from registry.lifetime import lifetime_step
@@ -46,6 +48,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("workflow", workflow_step),
         ("lifetime", lifetime_step),
         ("healing", healing_step),
+        ("notify", NotifyStep(provider_from(settings))),
         ("outbox", OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind()))),
     ]
 

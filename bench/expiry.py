@@ -13,9 +13,11 @@ from __future__ import annotations
 import math
 import time
 from datetime import timedelta
+from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy.orm import Session
 
 from b24app.models import OutboxMessage, Portal
 from bench.common import Stand, settle, stand, wait_for
@@ -166,7 +168,9 @@ def run(owners: int = 10_000) -> dict[str, Any]:
 
 
 def _settled(s: Stand, owners: int) -> bool:
-    with s.app.db.transaction() as session:
+    # A plain read on its own engine: the benchmark must not queue for SQLite's write lock.
+    engine = _reader(s.url)
+    with Session(engine) as session:
         expired = session.execute(
             select(func.count()).select_from(Lot).where(Lot.expired_at.is_not(None))
         ).scalar_one()
@@ -174,6 +178,11 @@ def _settled(s: Stand, owners: int) -> bool:
             select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
         ).scalar_one()
     return expired >= owners and pending == 0
+
+
+@lru_cache(maxsize=1)
+def _reader(url: str) -> Engine:
+    return create_engine(url)
 
 
 def _peak_rss_mb(pid: int) -> float:

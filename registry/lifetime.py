@@ -18,15 +18,15 @@ from sqlalchemy.orm import Session
 from b24app import outbox
 from b24app.lanes import LaneContext
 from b24app.models import Portal, PortalCursor
-from registry import ledger, mirror, texts
-from registry.ledger_view import entry_views
+from registry import ledger, mirror, notices, texts
+from registry.ledger_view import current_balance, entry_views
 from registry.models import Account, Lot, LotDraw
 from registry.program import current_program
 
 log = logging.getLogger(__name__)
 CURSOR = "lifetime"
 INTERVAL = timedelta(hours=1)
-CHUNK = 500
+CHUNK = 200  # lots per transaction: about a second of work, then other writers get a turn
 
 
 def lifetime_step(ctx: LaneContext) -> bool:
@@ -43,6 +43,7 @@ def lifetime_step(ctx: LaneContext) -> bool:
             worked = worked or done > 0
             if done < CHUNK:
                 break
+            ctx.db.pause_for_writers()
     with ctx.db.transaction() as session:
         cursor = _cursor(session, ctx.portal_id, now)
         cursor.next_run_at, cursor.updated_at = now + INTERVAL, now
@@ -57,10 +58,24 @@ def request_lifetime_pass(session: Session, portal_id: int, now: datetime) -> No
 def activate_chunk(session: Session, portal_id: int, now: datetime) -> int:
     """Held lots whose hold is over become spendable; their items move to "active"."""
     lots = _lots(session, Lot.portal_id == portal_id, Lot.activated_at.is_(None), Lot.activates_at <= now)
+    language = texts.portal_language(session, portal_id)
     for lot in lots:
         lot.activated_at = now
         mirror.owe_stage(session, portal_id, lot.entry_id, now)
-        _owe_balance(session, portal_id, lot.account_id, now)
+        account = _owe_balance(session, portal_id, lot.account_id, now)
+        values = notices.values_for(
+            lot.remaining, current_balance(session, portal_id, *_owner(account)), lot.expires_at, language
+        )
+        notices.plan(
+            session,
+            portal_id,
+            event="accrued",
+            subject=f"entry:{lot.entry_id}",
+            owner=_owner(account),
+            values=values,
+            language=language,
+            now=now,
+        )
     return len(lots)
 
 
@@ -131,6 +146,17 @@ def remind_chunk(session: Session, portal_id: int, now: datetime) -> int:
             payload={"entity_type": account.owner_type, "entity_id": account.owner_id, "text": body},
             now=now,
         )
+        values = notices.values_for(lot.remaining, None, lot.expires_at, language)
+        notices.plan(
+            session,
+            portal_id,
+            event="expiring",
+            subject=f"lot:{lot.id}",
+            owner=_owner(account),
+            values=values,
+            language=language,
+            now=now,
+        )
     return len(lots)
 
 
@@ -138,10 +164,15 @@ def _lots(session: Session, *where: object) -> list[Lot]:
     return list(session.execute(select(Lot).where(*where).order_by(Lot.id).limit(CHUNK)).scalars())  # type: ignore[arg-type]
 
 
-def _owe_balance(session: Session, portal_id: int, account_id: int, now: datetime) -> None:
+def _owe_balance(session: Session, portal_id: int, account_id: int, now: datetime) -> Account:
     account = session.get_one(Account, account_id)
     owner = f"{account.owner_type}:{account.owner_id}"
     mirror.rearm(session, portal_id, "balance", key=f"balance:{owner}", payload={"owner": owner}, now=now)
+    return account
+
+
+def _owner(account: Account) -> tuple[str, int]:
+    return account.owner_type, account.owner_id
 
 
 def _due(session: Session, portal_id: int, now: datetime) -> bool:

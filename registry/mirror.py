@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
-from registry import texts
+from registry import notices, texts
 from registry.ledger_view import EntryView, current_balance, entry_view
 from registry.target import RegistryTarget, load_target
 
@@ -28,9 +28,16 @@ OWNER_FIELD = {"contact": "contactId", "company": "companyId"}
 
 
 def enqueue_entries(
-    session: Session, portal_id: int, entries: Sequence[EntryView], language: str, now: datetime
+    session: Session,
+    portal_id: int,
+    entries: Sequence[EntryView],
+    language: str,
+    now: datetime,
+    notify: str | None = None,
 ) -> None:
-    """Owe the portal everything that mirrors these new entries (same transaction as the ledger)."""
+    """Owe the portal everything that mirrors these new entries (same transaction as the ledger),
+    and the client the notifications they call for (``notify`` forces or silences a channel)."""
+    notices.plan_for_entries(session, portal_id, entries, language, now, forced=notify)
     for entry in entries:
         outbox.add(
             session,

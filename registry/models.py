@@ -123,6 +123,39 @@ class DealState(Base):
     updated_at: Mapped[datetime]
 
 
+class Notification(Base):
+    """One message to a client about one ledger entry (or lot) over one channel.
+
+    The unique key (portal, subject, event, channel) is what makes a rerun never send twice; the
+    text is rendered when the message is planned, so a retry sends exactly the same words.
+    """
+
+    __tablename__ = "notifications"
+    __table_args__ = (
+        UniqueConstraint("portal_id", "subject", "event", "channel"),
+        CheckConstraint("status IN ('pending','sent','skipped','failed')", name="status"),
+        Index("ix_notifications_due", "portal_id", "status", "next_attempt_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    subject: Mapped[str] = mapped_column(String(64))  # entry:{id} | lot:{id}
+    event: Mapped[str] = mapped_column(String(32))  # accrued | written_off | reversed | adjusted | ...
+    channel: Mapped[str] = mapped_column(String(16))  # email | sms | whatsapp
+    fallbacks: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"next": [channels...]}
+    owner_type: Mapped[str] = mapped_column(String(16))
+    owner_id: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime]
+    first_failure_at: Mapped[datetime | None]
+    error: Mapped[str | None] = mapped_column(String(255))  # a reason, never a phone or address
+    remote_id: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime]
+    sent_at: Mapped[datetime | None]
+
+
 class ProgramVersion(Base):
     """The administrator's program (rules and settings); every save is a new immutable version."""
 

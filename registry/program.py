@@ -33,6 +33,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "writeoff_max_per_operation": None,  # points; None = no cap
     "writeoff_max_deal_share": None,  # percent of the deal's amount spent on it; None = no cap
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
+    "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
 }
 
@@ -63,6 +64,7 @@ class Program:
     manual_accrual_approval_above: Decimal | None = None
     hold_days: int = 0
     remind_days: int = 7
+    notifications: dict[str, Any] = field(default_factory=dict)
 
     @property
     def needs_products(self) -> bool:
@@ -112,7 +114,17 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         manual_accrual_approval_above=limits["manual_accrual_approval_above"],
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
+        notifications=_notifications(doc["notifications"]),
     )
+
+
+def _notifications(value: Any) -> dict[str, Any]:
+    from registry.notices import TemplateProblem, check_settings  # notices reads programs
+
+    try:
+        return check_settings(value)
+    except TemplateProblem as exc:
+        raise ProgramError("$.notifications", str(exc)) from exc
 
 
 def current_program(session: Session, portal_id: int) -> Program:

@@ -132,9 +132,14 @@ REMINDERS = {
 }
 
 
+def long_date(value: datetime, language: str) -> str:
+    """ "30 ноября 2026 г." / "November 30, 2026"."""
+    return format_date(value.date(), format="long", locale=lang(language))
+
+
 def reminder(amount: Decimal, expires_at: datetime, language: str) -> str:
     """The expiring-soon comment: how much and on which day (in the portal's language)."""
-    day = format_date(expires_at.date(), format="long", locale=lang(language))
+    day = long_date(expires_at, language)
     return REMINDERS[lang(language)].format(amount=points(amount, language), date=day)
 
 

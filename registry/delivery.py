@@ -1,0 +1,246 @@
+"""The notification lane step: reach the client over e-mail, SMS or an open-line chat.
+
+One round claims due notifications, reads what it needs about the owners in one batch (phones
+and e-mails from the card, open-line chats), sends SMS through the gateway and the portal's
+messages in one more batch. A client who cannot be reached on a channel (no phone, an invalid
+number, no chat, SMS not configured) is tried on the next channel the program lists. Nothing
+personal is logged: ids, channels and reasons only.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+
+from b24app import outbox
+from b24app.db import insert_ignore
+from b24app.gateway import BatchResult, Command
+from b24app.lanes import LaneContext
+from b24app.models import Portal
+from b24app.sms import SmsError, SmsProvider
+from registry.models import Notification
+from registry.phones import InvalidPhone, to_e164
+
+log = logging.getLogger(__name__)
+CLAIM = 200
+GIVE_UP_AFTER = timedelta(hours=24)
+ENTITY_TYPE_ID = {"contact": 3, "company": 4}
+
+
+@dataclass
+class Outcome:
+    status: str  # sent | retry | failed | skipped
+    reason: str | None = None
+    remote_id: str | None = None
+
+
+class NotifyStep:
+    def __init__(self, sms: SmsProvider | None) -> None:
+        self.sms = sms
+
+    def __call__(self, ctx: LaneContext) -> bool:
+        now = ctx.clock.now()
+        rows = _claim(ctx, now)
+        if not rows:
+            return False
+        cards = ctx.client.batch_all(_reads(rows))
+        outcomes: dict[int, Outcome] = {}
+        sends: dict[str, Command] = {}
+        with ctx.db.transaction() as session:
+            user_id = session.get_one(Portal, ctx.portal_id).user_id or 1
+        for n in rows:
+            outcome = self._prepare(n, cards, sends, user_id)
+            if outcome is not None:
+                outcomes[n.id] = outcome
+        sent = ctx.client.batch_all(sends) if sends else BatchResult()
+        for n in rows:
+            if n.id not in outcomes:
+                outcomes[n.id] = _portal_outcome(n, sent)
+        _record(ctx, rows, outcomes, now)
+        return True
+
+    def _prepare(
+        self, n: Notification, cards: BatchResult, sends: dict[str, Command], user_id: int
+    ) -> Outcome | None:
+        card = cards.results.get(f"o{n.owner_type}{n.owner_id}") or {}
+        if n.channel == "sms":
+            return self._send_sms(n, card)
+        if n.channel == "email":
+            found = cards.results.get(f"a{n.id}")
+            if isinstance(found, list) and found:
+                return Outcome("sent", remote_id=str(found[0].get("ID")))  # sent before, response lost
+            address = _first(card, "EMAIL")
+            if address is None:
+                return Outcome("skipped", "no e-mail on the card")
+            sends[f"n{n.id}"] = _email(n, address)
+            return None
+        chats = cards.results.get(f"c{n.owner_type}{n.owner_id}") or []
+        if not chats:
+            return Outcome("skipped", "no open-line chat")
+        params = {
+            "CRM_ENTITY_TYPE": n.owner_type.upper(),
+            "CRM_ENTITY": n.owner_id,
+            "USER_ID": user_id,
+            "CHAT_ID": chats[0]["CHAT_ID"],
+            "MESSAGE": n.text,
+        }
+        sends[f"n{n.id}"] = Command("imopenlines.crm.message.add", params)
+        return None
+
+    def _send_sms(self, n: Notification, card: dict[str, Any]) -> Outcome:
+        if self.sms is None:
+            return Outcome("skipped", "SMS is not configured")
+        raw = _first(card, "PHONE")
+        if raw is None:
+            return Outcome("skipped", "no phone on the card")
+        try:
+            phone = to_e164(raw)
+        except InvalidPhone as exc:
+            return Outcome("failed", f"invalid phone: {exc}")
+        try:
+            return Outcome(
+                "sent", remote_id=self.sms.send(phone, n.text, f"notice-{n.portal_id}-{n.id}")[:64]
+            )
+        except SmsError as exc:
+            return Outcome("failed" if exc.permanent else "retry", f"{self.sms.name}: {exc}")
+
+
+def _claim(ctx: LaneContext, now: datetime) -> list[Notification]:
+    with ctx.db.transaction() as session:
+        rows = list(
+            session.execute(
+                select(Notification)
+                .where(
+                    Notification.portal_id == ctx.portal_id,
+                    Notification.status == "pending",
+                    Notification.next_attempt_at <= now,
+                )
+                .order_by(Notification.id)
+                .limit(CLAIM)
+            ).scalars()
+        )
+        for n in rows:
+            n.attempts += 1
+            n.next_attempt_at = now + outbox.backoff(n.attempts)
+        return rows
+
+
+def _reads(rows: list[Notification]) -> dict[str, Command]:
+    reads: dict[str, Command] = {}
+    for n in rows:
+        owner = f"{n.owner_type}{n.owner_id}"
+        if n.channel in ("sms", "email"):
+            reads[f"o{owner}"] = Command(f"crm.{n.owner_type}.get", {"id": n.owner_id})
+        if n.channel == "whatsapp":
+            params = {"CRM_ENTITY_TYPE": n.owner_type.upper(), "CRM_ENTITY": n.owner_id}
+            reads[f"c{owner}"] = Command("imopenlines.crm.chat.get", params)
+        if n.channel == "email" and n.attempts > 1:  # a lost response may have sent it already
+            reads[f"a{n.id}"] = Command(
+                "crm.activity.list", {"filter": {"ORIGIN_ID": _origin(n)}, "select": ["ID"]}
+            )
+    return reads
+
+
+def _email(n: Notification, address: str) -> Command:
+    owner_type = ENTITY_TYPE_ID[n.owner_type]
+    fields = {
+        "OWNER_TYPE_ID": owner_type,
+        "OWNER_ID": n.owner_id,
+        "TYPE_ID": 4,
+        "DIRECTION": 2,
+        "COMPLETED": "Y",
+        "SUBJECT": n.text[:60],
+        "DESCRIPTION": n.text,
+        "DESCRIPTION_TYPE": 1,
+        "ORIGIN_ID": _origin(n),
+        "COMMUNICATIONS": [{"VALUE": address, "ENTITY_TYPE_ID": owner_type, "ENTITY_ID": n.owner_id}],
+    }
+    return Command("crm.activity.add", {"fields": fields})
+
+
+def _origin(n: Notification) -> str:
+    return f"bonus-notice-{n.id}"
+
+
+def _first(card: Any, key: str) -> str | None:
+    values = card.get(key) if isinstance(card, dict) else None
+    for value in values if isinstance(values, list) else []:
+        text = str((value or {}).get("VALUE") or "").strip()
+        if text:
+            return text
+    return None
+
+
+def _portal_outcome(n: Notification, sent: BatchResult) -> Outcome:
+    error = sent.errors.get(f"n{n.id}")
+    if error is not None:
+        permanent = error.code in ("CHAT_NOT_IN_CRM",)
+        return Outcome("skipped" if permanent else "retry", f"{error.code}: {error.description}"[:200])
+    if f"n{n.id}" in sent.results:
+        return Outcome("sent", remote_id=str(sent.results[f"n{n.id}"])[:64])
+    return Outcome("retry", "no answer for the command")
+
+
+def _record(ctx: LaneContext, rows: list[Notification], outcomes: dict[int, Outcome], now: datetime) -> None:
+    with ctx.db.transaction() as session:
+        for n in rows:
+            o = outcomes[n.id]
+            values: dict[str, Any] = {"error": (o.reason or None) and o.reason[:255]}
+            if o.status == "sent":
+                values.update(status="sent", sent_at=now, remote_id=o.remote_id)
+                if n.channel == "sms":  # the text goes on the client's timeline too
+                    payload = {"entity_type": n.owner_type, "entity_id": n.owner_id, "text": f"SMS: {n.text}"}
+                    outbox.add(
+                        session,
+                        portal_id=n.portal_id,
+                        kind="comment",
+                        key=f"sms:{n.id}",
+                        payload=payload,
+                        now=now,
+                    )
+            elif o.status == "retry":
+                first = n.first_failure_at or now
+                values.update(
+                    first_failure_at=first, status="failed" if now - first >= GIVE_UP_AFTER else "pending"
+                )
+            else:
+                values.update(status=o.status)
+                _fall_back(session, n, now)
+            session.execute(update(Notification).where(Notification.id == n.id).values(**values))
+            log.info(
+                "notice.outcome",
+                extra={
+                    "portal_id": n.portal_id,
+                    "notice": n.id,
+                    "channel": n.channel,
+                    "status": values["status"],
+                },
+            )
+
+
+def _fall_back(session: Any, n: Notification, now: datetime) -> None:
+    rest = list((n.fallbacks or {}).get("next") or [])
+    if not rest:
+        return
+    insert_ignore(
+        session,
+        Notification.__table__,
+        {
+            "portal_id": n.portal_id,
+            "subject": n.subject,
+            "event": n.event,
+            "channel": rest[0],
+            "fallbacks": {"next": rest[1:]},
+            "owner_type": n.owner_type,
+            "owner_id": n.owner_id,
+            "text": n.text,
+            "status": "pending",
+            "attempts": 0,
+            "next_attempt_at": now,
+            "created_at": now,
+        },
+    )
