@@ -38,8 +38,8 @@ EVENT_OF_KIND = {
 }
 DEFAULT_TEMPLATES = {
     "ru": {
-        "accrued": "Вам начислено {{ amount }} бонусов"
-        "{% if expires %}, действуют до {{ expires }}{% endif %}. Баланс: {{ balance }}.",
+        "accrued": "Вам начислено {{ amount }} бонусов. Баланс: {{ balance }}."
+        "{% if expires %} Бонусы действуют до {{ expires }}{% endif %}",
         "written_off": "Списано {{ amount }} бонусов. Баланс: {{ balance }}.",
         "reversed": "Отменено {{ amount }} бонусов. Баланс: {{ balance }}.",
         "adjusted": "Ваш бонусный баланс изменён на {{ amount }}. Баланс: {{ balance }}.",
@@ -47,8 +47,8 @@ DEFAULT_TEMPLATES = {
         "expired": "Сгорело {{ amount }} бонусов. Баланс: {{ balance }}.",
     },
     "en": {
-        "accrued": "You earned {{ amount }} bonuses{% if expires %}, valid until {{ expires }}{% endif %}. "
-        "Balance: {{ balance }}.",
+        "accrued": "You earned {{ amount }} bonuses. Balance: {{ balance }}."
+        "{% if expires %} They are valid until {{ expires }}.{% endif %}",
         "written_off": "{{ amount }} bonuses were spent. Balance: {{ balance }}.",
         "reversed": "{{ amount }} bonuses were cancelled. Balance: {{ balance }}.",
         "adjusted": "Your bonus balance changed by {{ amount }}. Balance: {{ balance }}.",

@@ -140,9 +140,9 @@ def handle(
         entries = _move(session, portal_id, program, code, movement, now)
         moved = abs(entries[0].amount)
         answer = answers.success(code, moved, entries[-1].balance_after, language)
-        mirror.enqueue_entries(
-            session, portal_id, entry_views(session, [e.id for e in entries]), language, now
-        )
+        views = entry_views(session, [e.id for e in entries])
+        notify = str((p.get("properties") or {}).get("notify") or "none")  # the robot's choice wins
+        mirror.enqueue_entries(session, portal_id, views, language, now, notify=notify)
     except Refused as refused:
         balance = balance_of(session, portal_id, owner.type, owner.id) if owner else Decimal("0")
         answer = answers.refusal(code, refused.code, balance, language, **refused.details)
