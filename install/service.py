@@ -17,7 +17,7 @@ from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, Provisio
 from install import spec
 from install.provision import Provisioned, Provisioner
 from registry.healing import last_report
-from registry.models import DealState
+from registry.models import DealState, Notification
 from registry.target import TARGET_KEY, TARGET_KIND
 
 log = logging.getLogger(__name__)
@@ -187,7 +187,10 @@ def _record(session: Session, portal_id: int, result: Provisioned, now: datetime
 
 
 def _count(
-    session: Session, model: type[InboxEvent] | type[OutboxMessage], portal_id: int, status: str
+    session: Session,
+    model: type[InboxEvent] | type[OutboxMessage] | type[Notification],
+    portal_id: int,
+    status: str,
 ) -> int:
     query = (
         select(func.count()).select_from(model).where(model.portal_id == portal_id, model.status == status)
@@ -236,6 +239,7 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
             )
         ],
         "last_healing": last_report(session, portal.id),
+        "notifications_failed": _count(session, Notification, portal.id, "failed"),
         "lane_failures": lease.failures if lease else 0,
         "lane_error": lease.last_error if lease else None,
     }
