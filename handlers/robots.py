@@ -34,7 +34,7 @@ def start(code: str) -> ResponseReturnValue:
     properties = body.get("properties") if isinstance(body.get("properties"), dict) else {}
     c = container()
     with c.db.transaction() as session:
-        portal = verify_portal(session, member_id, app_token)
+        portal_id = verify_portal(session, member_id, app_token)
         token_key = hashlib.sha256(event_token.encode()).hexdigest()
         payload = {
             "code": code,
@@ -46,14 +46,13 @@ def start(code: str) -> ResponseReturnValue:
         }
         inbox.record(
             session,
-            portal_id=portal.id,
+            portal_id=portal_id,
             kind="robot",
             event=code,
-            dedup_key=f"robot:{portal.id}:{token_key}",  # a repeated delivery is stored once
+            dedup_key=f"robot:{portal_id}:{token_key}",  # a repeated delivery is stored once
             payload=payload,
             received_at=c.clock.now(),
         )
-        portal_id = portal.id
         wake = c.lanes.flag_queued(session, portal_id)
     if wake:
         c.jobs.enqueue_lane(portal_id, force=True)
