@@ -18,9 +18,10 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from b24app import schedule
 from b24app.gateway import Command
 from b24app.lanes import LaneContext
-from b24app.models import OutboxMessage, Portal, PortalCursor
+from b24app.models import OutboxMessage, PortalCursor
 from registry import mirror
 from registry.ledger_view import current_balance
 from registry.models import Account
@@ -136,22 +137,10 @@ def _accounts(session: Session, portal_id: int) -> list[Account]:
     return list(session.execute(select(Account).where(Account.portal_id == portal_id)).scalars())
 
 
-def _due(session: Session, portal_id: int, now: datetime) -> bool:
-    if session.get_one(Portal, portal_id).status != "installed":
-        return False
-    cursor = _cursor(session, portal_id, now)
-    return cursor.next_run_at is None or cursor.next_run_at <= now
-
-
 def _cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
-    cursor = session.execute(
-        select(PortalCursor).where(PortalCursor.portal_id == portal_id, PortalCursor.name == CURSOR)
-    ).scalar_one_or_none()
-    if cursor is None:
-        # The first pass waits a day: a fresh install has nothing to heal.
-        cursor = PortalCursor(
-            portal_id=portal_id, name=CURSOR, value="", next_run_at=now + INTERVAL, updated_at=now
-        )
-        session.add(cursor)
-        session.flush()
-    return cursor
+    # The first pass waits a day: a fresh install has nothing to heal.
+    return schedule.cursor(session, portal_id, CURSOR, now, first_run=now + INTERVAL)
+
+
+def _due(session: Session, portal_id: int, now: datetime) -> bool:
+    return schedule.due(session, portal_id, _cursor(session, portal_id, now), now)

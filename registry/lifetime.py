@@ -15,9 +15,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app import outbox
+from b24app import outbox, schedule
 from b24app.lanes import LaneContext
-from b24app.models import Portal, PortalCursor
+from b24app.models import PortalCursor
 from registry import ledger, mirror, notices, texts
 from registry.ledger_view import current_balance, entry_views
 from registry.models import Account, Lot, LotDraw
@@ -175,19 +175,9 @@ def _owner(account: Account) -> tuple[str, int]:
     return account.owner_type, account.owner_id
 
 
-def _due(session: Session, portal_id: int, now: datetime) -> bool:
-    if session.get_one(Portal, portal_id).status != "installed":
-        return False
-    cursor = _cursor(session, portal_id, now)
-    return cursor.next_run_at is None or cursor.next_run_at <= now
-
-
 def _cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
-    cursor = session.execute(
-        select(PortalCursor).where(PortalCursor.portal_id == portal_id, PortalCursor.name == CURSOR)
-    ).scalar_one_or_none()
-    if cursor is None:
-        cursor = PortalCursor(portal_id=portal_id, name=CURSOR, value="", next_run_at=now, updated_at=now)
-        session.add(cursor)
-        session.flush()
-    return cursor
+    return schedule.cursor(session, portal_id, CURSOR, now)
+
+
+def _due(session: Session, portal_id: int, now: datetime) -> bool:
+    return schedule.due(session, portal_id, _cursor(session, portal_id, now), now)

@@ -11,13 +11,12 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app import inbox
+from b24app import inbox, schedule
 from b24app.gateway import PortalCallError
 from b24app.lanes import LaneContext
-from b24app.models import Portal, PortalCursor
+from b24app.models import PortalCursor
 
 CURSOR = "offline_events"
 INTERVAL = timedelta(minutes=10)
@@ -48,11 +47,10 @@ def offline_step(ctx: LaneContext) -> bool:
 
 
 def _due(ctx: LaneContext, now: datetime) -> str | None:
+    """The read mode when a run is due, else None."""
     with ctx.db.transaction() as session:
-        if session.get_one(Portal, ctx.portal_id).status != "installed":
-            return None
         cursor = _cursor(session, ctx.portal_id, now)
-        return None if cursor.next_run_at and cursor.next_run_at > now else cursor.value
+        return cursor.value if schedule.due(session, ctx.portal_id, cursor, now) else None
 
 
 def _read(ctx: LaneContext, mode: str) -> tuple[str, dict[str, Any]]:
@@ -83,13 +81,4 @@ def _record(ctx: LaneContext, events: list[dict[str, Any]], now: datetime) -> No
 
 
 def _cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
-    cursor = session.execute(
-        select(PortalCursor).where(PortalCursor.portal_id == portal_id, PortalCursor.name == CURSOR)
-    ).scalar_one_or_none()
-    if cursor is None:
-        cursor = PortalCursor(
-            portal_id=portal_id, name=CURSOR, value=RESERVE, next_run_at=now, updated_at=now
-        )
-        session.add(cursor)
-        session.flush()
-    return cursor
+    return schedule.cursor(session, portal_id, CURSOR, now, value=RESERVE)
