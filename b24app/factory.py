@@ -80,7 +80,7 @@ def build_container(overrides: Mapping[str, Any] | None = None, *, clock: Clock 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, container: Container | None = None) -> Flask:
     """The WSGI application with every handler registered."""
-    from handlers import events, health, install, main, robots
+    from handlers import events, health, install, main, placements, robots
     from handlers.common import EXTENSION, register_error_handlers
 
     c = container or build_container(overrides)
@@ -88,7 +88,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
     app = Flask("handlers", root_path=str(__import__("handlers").__path__[0]))
     app.config["SECRET_KEY"] = c.settings.secret_key or DEV_SECRET
     app.extensions[EXTENSION] = c
-    for module in (health, install, events, robots, main):
+    for module in (health, install, events, robots, placements, main):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     return app
