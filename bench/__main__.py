@@ -38,7 +38,9 @@ def main() -> None:
     print("| Measure | Goal | Result |\n|---|---|---|")
     for name, goal, value in rows:
         print(f"| {name} | {goal} | {value} |")
-    Path("bench-results.json").write_text(json.dumps({"accrual": acc, "intake": ing, "expiry": exp}, indent=2))
+    Path("bench-results.json").write_text(
+        json.dumps({"accrual": acc, "intake": ing, "expiry": exp}, indent=2)
+    )
 
 
 if __name__ == "__main__":
