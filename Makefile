@@ -31,7 +31,7 @@ run: migrate
 	@echo "Serving on http://localhost:$(PORT) (health: /healthz)"
 	@trap 'kill 0' INT TERM EXIT; \
 	PORT=$(PORT) $(BIN)/python -m b24app.worker & \
-	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 2 --threads 4 --worker-class gthread b24app.wsgi:app
+	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 1 --threads 8 --worker-class gthread b24app.wsgi:app
 
 lint: install-test
 	$(BIN)/ruff check .
