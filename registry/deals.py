@@ -9,7 +9,7 @@ balance, as the program says). Replaying any stale or duplicated observation cha
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -181,6 +181,9 @@ def _adjust(
         lot.amount += diff
         lot.remaining += diff
         effect = diff
+        if lot.expired_at is not None:  # the lot had expired: the increase lives a lifetime of its own
+            days = int(origin.snapshot.get("lifetime_days", program.lifetime_days))
+            lot.expired_at, lot.expires_at = None, now + timedelta(days=days) if days else None
     else:
         taken = min(lot.remaining, -diff)
         lot.remaining -= taken

@@ -101,7 +101,8 @@ def expire_chunk(session: Session, portal_id: int, now: datetime) -> int:
             account,
             kind="expiry",
             amount=-amount,
-            key=f"expiry:lot:{lot.id}",
+            # One expiry per lot and expiry date: a lot re-opened by a later adjustment gets a new date.
+            key=f"expiry:lot:{lot.id}:{lot.expires_at:%Y%m%dT%H%M%S}",
             actor="system",
             now=now,
         )
