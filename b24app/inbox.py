@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
 from b24app.models import InboxEvent
+from b24app.outbox import GIVE_UP_AFTER, backoff
 
 SECRET_KEYS = frozenset({"access_token", "refresh_token", "application_token", "auth_id", "refresh_id"})
 
@@ -50,3 +51,12 @@ def record(
         "attempts": 0,
     }
     return insert_ignore(session, InboxEvent.__table__, values)
+
+
+def retry_later(row: InboxEvent, error: str, now: datetime) -> None:
+    """A failed attempt at a row: back off, and give up (``failed``, shown by status) after a day."""
+    row.attempts += 1
+    row.error = error[:500]
+    row.retry_at = now + backoff(row.attempts)
+    if now - row.received_at >= GIVE_UP_AFTER:
+        row.status = "failed"

@@ -111,9 +111,7 @@ def _accrue(
         )
         return SyncOutcome(skipped=state.skipped_reason)
     amount, snapshot = result
-    account = ledger.lock_account(
-        session, state.portal_id, owner, now, program.debt_mode == "negative_balance"
-    )
+    account = ledger.lock_account(session, state.portal_id, owner, now, program.allow_negative)
     state.generation += 1
     entry = ledger.post(
         session,
@@ -136,7 +134,7 @@ def _accrue(
 
 def _reverse(session: Session, program: Program, state: DealState, lot: Lot, now: datetime) -> SyncOutcome:
     account = ledger.lock_account(
-        session, state.portal_id, _lot_owner(session, lot), now, program.debt_mode == "negative_balance"
+        session, state.portal_id, _lot_owner(session, lot), now, program.allow_negative
     )
     spent = lot.amount - lot.remaining  # spent, or used to repay older debt: either way now unfunded
     cancel = lot.remaining + (spent if account.allow_negative else ZERO)
@@ -175,7 +173,7 @@ def _adjust(
     if diff == ZERO:
         return SyncOutcome()
     account = ledger.lock_account(
-        session, state.portal_id, _lot_owner(session, lot), now, program.debt_mode == "negative_balance"
+        session, state.portal_id, _lot_owner(session, lot), now, program.allow_negative
     )
     if diff > ZERO:
         lot.amount += diff

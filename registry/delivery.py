@@ -11,23 +11,23 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select, update
+from sqlalchemy.orm import Session
 
 from b24app import outbox
-from b24app.db import insert_ignore
 from b24app.gateway import BatchResult, Command
 from b24app.lanes import LaneContext
 from b24app.models import Portal
 from b24app.sms import SmsError, SmsProvider
+from registry import notices
 from registry.models import Notification
 from registry.phones import InvalidPhone, to_e164
 
 log = logging.getLogger(__name__)
 CLAIM = 200
-GIVE_UP_AFTER = timedelta(hours=24)
 ENTITY_TYPE_ID = {"contact": 3, "company": 4}
 
 
@@ -204,9 +204,8 @@ def _record(ctx: LaneContext, rows: list[Notification], outcomes: dict[int, Outc
                     )
             elif o.status == "retry":
                 first = n.first_failure_at or now
-                values.update(
-                    first_failure_at=first, status="failed" if now - first >= GIVE_UP_AFTER else "pending"
-                )
+                gave_up = now - first >= outbox.GIVE_UP_AFTER
+                values.update(first_failure_at=first, status="failed" if gave_up else "pending")
             else:
                 values.update(status=o.status)
                 _fall_back(session, n, now)
@@ -222,25 +221,17 @@ def _record(ctx: LaneContext, rows: list[Notification], outcomes: dict[int, Outc
             )
 
 
-def _fall_back(session: Any, n: Notification, now: datetime) -> None:
+def _fall_back(session: Session, n: Notification, now: datetime) -> None:
     rest = list((n.fallbacks or {}).get("next") or [])
-    if not rest:
-        return
-    insert_ignore(
-        session,
-        Notification.__table__,
-        {
-            "portal_id": n.portal_id,
-            "subject": n.subject,
-            "event": n.event,
-            "channel": rest[0],
-            "fallbacks": {"next": rest[1:]},
-            "owner_type": n.owner_type,
-            "owner_id": n.owner_id,
-            "text": n.text,
-            "status": "pending",
-            "attempts": 0,
-            "next_attempt_at": now,
-            "created_at": now,
-        },
-    )
+    if rest:
+        owner = (n.owner_type, n.owner_id)
+        notices.owe(
+            session,
+            n.portal_id,
+            subject=n.subject,
+            event=n.event,
+            channels=rest,
+            owner=owner,
+            text=n.text,
+            now=now,
+        )

@@ -90,12 +90,8 @@ def _heal_balances(ctx: LaneContext, accounts: list[tuple[str, int]], now: datet
                 if _number(row.get("UF_CRM_BONUS_BALANCE")) != current_balance(
                     session, ctx.portal_id, kind, owner_id
                 ):
-                    owner = f"{kind}:{owner_id}"
-                    payload = {"owner": owner}
-                    mirror.rearm(
-                        session, ctx.portal_id, "balance", key=f"balance:{owner}", payload=payload, now=now
-                    )
-                    repaired.append(owner)
+                    mirror.owe_balance(session, ctx.portal_id, kind, owner_id, now)
+                    repaired.append(f"{kind}:{owner_id}")
     return repaired
 
 

@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Mapping
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import func, select, update
 
-from b24app import outbox
+from b24app import inbox
 from b24app.gateway import Command, PortalCallError
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
@@ -27,7 +27,6 @@ from registry.texts import portal_language
 log = logging.getLogger(__name__)
 DEALS_PER_ROUND = 200
 DEALS_PER_COMMIT = 25
-GIVE_UP_AFTER = timedelta(hours=24)
 
 
 def _decimal(value: Any) -> Decimal | None:
@@ -172,9 +171,5 @@ def _note_failure(ctx: LaneContext, deal_id: int, last_inbox_id: int, error: str
             )
         ).scalars()
         for row in rows:
-            row.attempts += 1
-            row.error = error[:500]
-            row.retry_at = now + outbox.backoff(row.attempts)
-            if now - row.received_at >= GIVE_UP_AFTER:
-                row.status = "failed"
+            inbox.retry_later(row, error, now)
     log.warning("deal.read_failed", extra={"portal_id": ctx.portal_id, "deal_id": deal_id})

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -63,19 +64,8 @@ def activate_chunk(session: Session, portal_id: int, now: datetime) -> int:
         lot.activated_at = now
         mirror.owe_stage(session, portal_id, lot.entry_id, now)
         account = _owe_balance(session, portal_id, lot.account_id, now)
-        values = notices.values_for(
-            lot.remaining, current_balance(session, portal_id, *_owner(account)), lot.expires_at, language
-        )
-        notices.plan(
-            session,
-            portal_id,
-            event="accrued",
-            subject=f"entry:{lot.entry_id}",
-            owner=_owner(account),
-            values=values,
-            language=language,
-            now=now,
-        )
+        balance = current_balance(session, portal_id, *_owner(account))
+        _tell(session, portal_id, "accrued", f"entry:{lot.entry_id}", account, lot, balance, language, now)
     return len(lots)
 
 
@@ -94,7 +84,7 @@ def expire_chunk(session: Session, portal_id: int, now: datetime) -> int:
     for lot in lots:
         account = session.get_one(Account, lot.account_id)
         owner = ledger.Owner(account.owner_type, account.owner_id)
-        account = ledger.lock_account(session, portal_id, owner, now, program.debt_mode == "negative_balance")
+        account = ledger.lock_account(session, portal_id, owner, now, program.allow_negative)
         amount = lot.remaining
         entry = ledger.post(
             session,
@@ -147,18 +137,33 @@ def remind_chunk(session: Session, portal_id: int, now: datetime) -> int:
             payload={"entity_type": account.owner_type, "entity_id": account.owner_id, "text": body},
             now=now,
         )
-        values = notices.values_for(lot.remaining, None, lot.expires_at, language)
-        notices.plan(
-            session,
-            portal_id,
-            event="expiring",
-            subject=f"lot:{lot.id}",
-            owner=_owner(account),
-            values=values,
-            language=language,
-            now=now,
-        )
+        _tell(session, portal_id, "expiring", f"lot:{lot.id}", account, lot, None, language, now)
     return len(lots)
+
+
+def _tell(
+    session: Session,
+    portal_id: int,
+    event: str,
+    subject: str,
+    account: Account,
+    lot: Lot,
+    balance: Decimal | None,
+    language: str,
+    now: datetime,
+) -> None:
+    """Owe the client the notification about what is left in ``lot``."""
+    values = notices.values_for(lot.remaining, balance, lot.expires_at, language)
+    notices.plan(
+        session,
+        portal_id,
+        event=event,
+        subject=subject,
+        owner=_owner(account),
+        values=values,
+        language=language,
+        now=now,
+    )
 
 
 def _lots(session: Session, *where: object) -> list[Lot]:
@@ -167,8 +172,7 @@ def _lots(session: Session, *where: object) -> list[Lot]:
 
 def _owe_balance(session: Session, portal_id: int, account_id: int, now: datetime) -> Account:
     account = session.get_one(Account, account_id)
-    owner = f"{account.owner_type}:{account.owner_id}"
-    mirror.rearm(session, portal_id, "balance", key=f"balance:{owner}", payload={"owner": owner}, now=now)
+    mirror.owe_balance(session, portal_id, account.owner_type, account.owner_id, now)
     return account
 
 

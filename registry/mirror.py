@@ -47,8 +47,7 @@ def enqueue_entries(
             payload={"entry_id": entry.id},
             now=now,
         )
-        owner = f"{entry.owner_type}:{entry.owner_id}"
-        rearm(session, portal_id, "balance", key=f"balance:{owner}", payload={"owner": owner}, now=now)
+        owe_balance(session, portal_id, entry.owner_type, entry.owner_id, now)
         for target, text in texts.comments(entry, language).items():
             outbox.add(
                 session,
@@ -226,6 +225,12 @@ class ItemStageKind:
 
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return None
+
+
+def owe_balance(session: Session, portal_id: int, owner_type: str, owner_id: int, now: datetime) -> None:
+    """The owner's balance field is to be written again (from the ledger, when it is sent)."""
+    owner = f"{owner_type}:{owner_id}"
+    rearm(session, portal_id, "balance", key=f"balance:{owner}", payload={"owner": owner}, now=now)
 
 
 def owe_stage(session: Session, portal_id: int, entry_id: int, now: datetime) -> None:

@@ -123,6 +123,23 @@ def plan(
     if not channels:
         return False
     text = render(event, language, values, settings.get("templates"))
+    return owe(
+        session, portal_id, subject=subject, event=event, channels=channels, owner=owner, text=text, now=now
+    )
+
+
+def owe(
+    session: Session,
+    portal_id: int,
+    *,
+    subject: str,
+    event: str,
+    channels: list[str],
+    owner: tuple[str, int],
+    text: str,
+    now: datetime,
+) -> bool:
+    """One pending row for ``channels[0]``, remembering the rest as fallbacks; False if owed before."""
     row = {
         "portal_id": portal_id,
         "subject": subject,

@@ -67,6 +67,11 @@ class Program:
     notifications: dict[str, Any] = field(default_factory=dict)
 
     @property
+    def allow_negative(self) -> bool:
+        """Whether spending beyond what is left may push a balance below zero (else it is debt)."""
+        return self.debt_mode == "negative_balance"
+
+    @property
     def needs_products(self) -> bool:
         """Whether deals must be read with their product rows (a formula uses them)."""
         return any(needs_products(rule) for rule in self.rules)

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app import inbox
+from b24app import inbox, schedule
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, Portal, PortalCursor
 
@@ -23,18 +23,9 @@ OVERLAP = timedelta(minutes=5)  # clocks differ; re-reading a few deals is cheap
 
 
 def _cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
-    cursor = session.execute(
-        select(PortalCursor).where(PortalCursor.portal_id == portal_id, PortalCursor.name == CURSOR)
-    ).scalar_one_or_none()
-    if cursor is None:
-        portal = session.get_one(Portal, portal_id)
-        start = (portal.installed_at or now) - OVERLAP
-        cursor = PortalCursor(
-            portal_id=portal_id, name=CURSOR, value=start.isoformat(), next_run_at=now, updated_at=now
-        )
-        session.add(cursor)
-        session.flush()
-    return cursor
+    # The first watermark is the install time: deals changed before it are not ours to accrue.
+    start = (session.get_one(Portal, portal_id).installed_at or now) - OVERLAP
+    return schedule.cursor(session, portal_id, CURSOR, now, value=start.isoformat())
 
 
 def request_reconciliation(session: Session, portal_id: int, now: datetime) -> None:
@@ -46,11 +37,8 @@ def reconcile_step(ctx: LaneContext) -> bool:
     """Lane step: when due, list changed deals and record the ones not already pending."""
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
-        portal = session.get_one(Portal, ctx.portal_id)
-        if portal.status != "installed":
-            return False
         cursor = _cursor(session, ctx.portal_id, now)
-        if cursor.next_run_at and cursor.next_run_at > now:
+        if not schedule.due(session, ctx.portal_id, cursor, now):
             return False
         since = cursor.value
     params = {"entityTypeId": 2, "select": ["id", "updatedTime"], "filter": {">=updatedTime": since}}

@@ -104,7 +104,7 @@ def write_off(session: Session, portal_id: int, program: Program, m: Movement, n
         return done  # the same request again: same result
     if m.amount <= ZERO:
         raise Refused("BAD_AMOUNT", value=str(m.amount))
-    account = ledger.lock_account(session, portal_id, m.owner, now, program.debt_mode == "negative_balance")
+    account = ledger.lock_account(session, portal_id, m.owner, now, program.allow_negative)
     if account.blocked:
         raise Refused("BLOCKED")
     cap = program.writeoff_max_per_operation
@@ -160,7 +160,7 @@ def accrue_manually(
     limit = program.manual_accrual_approval_above
     if limit is not None and m.amount > limit:
         raise Refused("APPROVAL_REQUIRED", limit=limit)
-    account = ledger.lock_account(session, portal_id, m.owner, now, program.debt_mode == "negative_balance")
+    account = ledger.lock_account(session, portal_id, m.owner, now, program.allow_negative)
     if account.blocked:
         raise Refused("BLOCKED")
     entry = ledger.post(
@@ -187,7 +187,7 @@ def adjust(session: Session, portal_id: int, program: Program, m: Movement, now:
         return done
     if not (m.reason or "").strip():
         raise Refused("REASON_REQUIRED")
-    account = ledger.lock_account(session, portal_id, m.owner, now, program.debt_mode == "negative_balance")
+    account = ledger.lock_account(session, portal_id, m.owner, now, program.allow_negative)
     lots = spendable_lots(session, account, now) if m.amount < ZERO else []
     if m.amount < ZERO and -m.amount > sum((lot.remaining for lot in lots), ZERO):
         raise Refused("INSUFFICIENT_BALANCE")

@@ -125,6 +125,6 @@ def set_blocked(
     session: Session, portal_id: int, owner: Owner, blocked: bool, now: datetime
 ) -> dict[str, Any]:
     program = current_program(session, portal_id)
-    account = lock_account(session, portal_id, owner, now, program.debt_mode == "negative_balance")
+    account = lock_account(session, portal_id, owner, now, program.allow_negative)
     account.blocked = blocked
     return {"owner": f"{owner.type}:{owner.id}", "blocked": blocked}

@@ -19,13 +19,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app import outbox
+from b24app import inbox, outbox
 from b24app.gateway import BatchResult, Command
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
 from registry import answers, mirror
 from registry.deals import owner_of
-from registry.intake import GIVE_UP_AFTER, is_not_found, snapshot_from_deal
+from registry.intake import is_not_found, snapshot_from_deal
 from registry.ledger import Owner, balance_of
 from registry.ledger_view import entry_views
 from registry.models import LedgerEntry
@@ -199,10 +199,5 @@ def _text(payload: dict[str, Any], key: str) -> str | None:
 
 def _retry_later(ctx: LaneContext, inbox_id: int, error: str, now: datetime) -> None:
     with ctx.db.transaction() as session:
-        row = session.get_one(InboxEvent, inbox_id)
-        row.attempts += 1
-        row.error = error[:500]
-        row.retry_at = now + outbox.backoff(row.attempts)
-        if now - row.received_at >= GIVE_UP_AFTER:
-            row.status = "failed"
+        inbox.retry_later(session.get_one(InboxEvent, inbox_id), error, now)
     log.warning("workflow.document_read_failed", extra={"portal_id": ctx.portal_id, "inbox_id": inbox_id})

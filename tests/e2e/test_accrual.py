@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterator
 from decimal import Decimal
 
-import pytest
 import requests
 from sqlalchemy import select
 
@@ -18,21 +16,6 @@ from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness, portal_id_of
-
-
-@pytest.fixture
-def app(database: Database, emulator: Emulator) -> Iterator[AppHarness]:
-    harness = AppHarness(database.url, oauth_url=emulator.oauth_url())
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def portal(app: AppHarness, emulator: Emulator) -> EmuPortal:
-    p = emulator.add_portal(lang="ru")
-    driver.install_api(emulator, p, CLIENT_ID, app.base_url + "/install")
-    app.drain()
-    return p
 
 
 def _entries(app: AppHarness) -> list[tuple[str, Decimal, Decimal]]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
 
@@ -11,19 +10,11 @@ import pytest
 from sqlalchemy import select
 
 from b24app.cli import main
-from b24app.db import Database
 from registry.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness
-
-
-@pytest.fixture
-def app(database: Database, emulator: Emulator) -> Iterator[AppHarness]:
-    harness = AppHarness(database.url, oauth_url=emulator.oauth_url())
-    yield harness
-    harness.close()
 
 
 def test_status_and_reprovision(

@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 import requests
 from sqlalchemy import func, select
 
-from b24app.db import Database
 from b24app.models import Portal, ProvisionedObject
 from install import spec
 from tests.emulator import driver
@@ -17,13 +14,6 @@ from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness
-
-
-@pytest.fixture
-def app(database: Database, emulator: Emulator) -> Iterator[AppHarness]:
-    harness = AppHarness(database.url, oauth_url=emulator.oauth_url())
-    yield harness
-    harness.close()
 
 
 def portal_objects(emu: Emulator, portal: EmuPortal) -> dict[str, Any]:

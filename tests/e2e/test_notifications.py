@@ -10,7 +10,6 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from b24app.db import Database
 from b24app.sms import SMSRU_URL
 from registry.models import Notification
 from registry.program import save_program
@@ -24,23 +23,17 @@ CHANNELS = {"channels": {"accrued": ["whatsapp", "sms", "email"], "written_off":
 
 
 @pytest.fixture
-def app(database: Database, emulator: Emulator) -> Iterator[AppHarness]:
-    overrides = {"sms_provider": "smsru", "smsru_api_id": "test-key"}
-    harness = AppHarness(database.url, oauth_url=emulator.oauth_url(), overrides=overrides)
-    yield harness
-    harness.close()
+def app_overrides() -> dict[str, Any]:
+    return {"sms_provider": "smsru", "smsru_api_id": "test-key"}
 
 
 @pytest.fixture
-def portal(app: AppHarness, emulator: Emulator) -> EmuPortal:
-    p = emulator.add_portal(lang="ru")
-    driver.install_api(emulator, p, CLIENT_ID, app.base_url + "/install")
-    app.drain()
+def portal(app: AppHarness, portal: EmuPortal) -> EmuPortal:
     with app.db.transaction() as session:
         save_program(
             session, portal_id_of(app), {"notifications": CHANNELS}, "test", app.container.clock.now()
         )
-    return p
+    return portal
 
 
 @pytest.fixture

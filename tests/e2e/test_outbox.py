@@ -45,11 +45,6 @@ class CommentKind:
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture
 def app(database: Database, emulator: Emulator, clock: FrozenClock) -> Iterator[AppHarness]:
     harness = AppHarness(database.url, oauth_url=emulator.oauth_url(), clock=clock)
     steps = harness.container.lanes.steps

@@ -2,31 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
-from b24app.db import Database
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness
-
-
-@pytest.fixture
-def app(database: Database, emulator: Emulator) -> Iterator[AppHarness]:
-    harness = AppHarness(database.url, oauth_url=emulator.oauth_url())
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def portal(app: AppHarness, emulator: Emulator) -> EmuPortal:
-    p = emulator.add_portal(lang="ru")
-    driver.install_api(emulator, p, CLIENT_ID, app.base_url + "/install")
-    app.drain()
-    return p
 
 
 def test_contact_and_deal_tabs_show_the_ledger(

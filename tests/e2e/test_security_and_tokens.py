@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import requests
 from sqlalchemy import func, select
 
@@ -16,13 +13,6 @@ from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness
-
-
-@pytest.fixture
-def app(database: Database, emulator: Emulator) -> Iterator[AppHarness]:
-    harness = AppHarness(database.url, oauth_url=emulator.oauth_url())
-    yield harness
-    harness.close()
 
 
 def _installed(app: AppHarness, emulator: Emulator) -> EmuPortal:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -11,7 +10,6 @@ import pytest
 from sqlalchemy import select, update
 
 from b24app.clock import FrozenClock
-from b24app.db import Database
 from b24app.models import OutboxMessage, Portal
 from install.service import portal_status
 from registry.models import Account, LedgerEntry, Lot, LotDraw
@@ -25,23 +23,8 @@ from tests.harness import AppHarness, portal_id_of
 
 
 @pytest.fixture
-def clock() -> FrozenClock:
-    return FrozenClock()
-
-
-@pytest.fixture
-def app(database: Database, emulator: Emulator, clock: FrozenClock) -> Iterator[AppHarness]:
-    harness = AppHarness(database.url, oauth_url=emulator.oauth_url(), clock=clock)
-    yield harness
-    harness.close()
-
-
-@pytest.fixture
-def portal(app: AppHarness, emulator: Emulator) -> EmuPortal:
-    p = emulator.add_portal(lang="ru")
-    driver.install_api(emulator, p, CLIENT_ID, app.base_url + "/install")
-    app.drain()
-    return p
+def app_clock(clock: FrozenClock) -> FrozenClock:
+    return clock
 
 
 def _won_deal(emulator: Emulator, portal: EmuPortal, amount: str, **client: Any) -> int:
