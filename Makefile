@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 PORT ?= 5000
 export APP_ENV ?= dev
 
-.PHONY: run test install install-test migrate lint typecheck demo clean emulator bench
+.PHONY: run test install install-test migrate lint typecheck demo clean emulator bench css
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ demo: install-test
 bench: install-test
 	$(BIN)/python -m bench 2>/dev/null
 
+# The stylesheet from the Bitrix24 UI kit's tokens (tools/css; needs node and npm). Commit the output:
+# the app serves handlers/static/app.css itself, so neither CI nor production needs node.
+css:
+	cd tools/css && npm ci --no-audit --no-fund --loglevel=error && npm run --silent build
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

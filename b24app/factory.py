@@ -82,6 +82,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
     """The WSGI application with every handler registered."""
     from handlers import events, health, install, main, placements, robots
     from handlers.common import EXTENSION, register_error_handlers
+    from handlers.frame import register_frame_context
 
     c = container or build_container(overrides)
     configure_logging(c.settings)
@@ -91,6 +92,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
     for module in (health, install, events, robots, placements, main):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
+    register_frame_context(app)
     return app
 
 

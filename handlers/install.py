@@ -22,6 +22,9 @@ PAGE_TEXTS = {
         "done": "Готово.",
         "failed": "Не удалось настроить портал:",
         "retry": "Повторить",
+        "unfinished_title": "Установка не завершена",
+        "unfinished": "Портал настроен, но страница не смогла связаться с Битрикс24. "
+        "Откройте приложение из портала ещё раз, чтобы завершить установку.",
     },
     "en": {
         "title": "Bonuses",
@@ -29,6 +32,9 @@ PAGE_TEXTS = {
         "done": "Done.",
         "failed": "Setting up the portal failed:",
         "retry": "Retry",
+        "unfinished_title": "The install is not finished",
+        "unfinished": "The portal is set up, but this page could not reach Bitrix24. "
+        "Open the app from the portal again to finish the install.",
     },
 }
 

@@ -46,6 +46,7 @@ def tab() -> ResponseReturnValue:
     return render_template(
         "tab.html",
         view=view,
+        lang=language,
         ru=language == "ru",
         fmt=lambda value: points(Decimal(str(value)), language),
         label=lambda kind: operation_label(kind, language),

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -54,6 +56,14 @@ class AppHarness:
 
     def drain(self, max_tasks: int = 500) -> int:
         """Run queued jobs (and delayed ones once due) until the queue is empty; returns how many ran."""
+        if _event_loop_running():
+            # Playwright's sync API keeps a loop running in the test's thread, and the gateway's
+            # asyncio.run refuses to nest: run the jobs in a thread of their own, as a worker would.
+            with ThreadPoolExecutor(max_workers=1) as pool:
+                return pool.submit(self._drain, max_tasks).result()
+        return self._drain(max_tasks)
+
+    def _drain(self, max_tasks: int) -> int:
         huey = self.container.jobs.huey
         ran = 0
         # Delayed tasks due now run once; retries they schedule wait for the next drain.
@@ -71,6 +81,14 @@ class AppHarness:
         self._server.shutdown()
         self._thread.join(timeout=5)
         self.container.db.dispose()
+
+
+def _event_loop_running() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
 
 
 class _Lazy:

@@ -37,6 +37,11 @@ def portal_objects(emu: Emulator, portal: EmuPortal) -> dict[str, Any]:
     }
 
 
+def page_url(body: str, name: str) -> str:
+    """The installer page's ``data-<name>-url`` (status or retry endpoint, read by static/install.js)."""
+    return body.split(f'data-{name}-url="')[1].split('"')[0]
+
+
 def _provisioned(app: AppHarness) -> tuple[str, int]:
     with app.db.transaction() as session:
         portal = session.execute(select(Portal)).scalar_one()
@@ -79,8 +84,8 @@ def test_api_install_provisions_everything_once(app: AppHarness, emulator: Emula
 def test_ui_install_reports_progress_and_finishes(app: AppHarness, emulator: Emulator) -> None:
     portal = emulator.add_portal(lang="en")
     page = driver.install_ui(emulator, portal, CLIENT_ID, app.base_url + "/install")
-    assert page.status == 200 and "BX24.installFinish()" in page.body
-    status_path = page.body.split('var statusUrl = "')[1].split('"')[0]
+    assert page.status == 200 and "install.js" in page.body  # installFinish: see tests/browser
+    status_path = page_url(page.body, "status")
     assert requests.get(app.base_url + status_path, timeout=5).json()["status"] == "installing"
     app.drain()
     assert requests.get(app.base_url + status_path, timeout=5).json()["status"] == "installed"
@@ -93,8 +98,7 @@ def test_ui_install_reports_progress_and_finishes(app: AppHarness, emulator: Emu
 def test_failed_provisioning_is_shown_and_can_be_retried(app: AppHarness, emulator: Emulator) -> None:
     portal = emulator.add_portal()
     page = driver.install_ui(emulator, portal, CLIENT_ID, app.base_url + "/install")
-    status_path = page.body.split('var statusUrl = "')[1].split('"')[0]
-    retry_path = page.body.split('retryUrl = "')[1].split('"')[0]
+    status_path, retry_path = page_url(page.body, "status"), page_url(page.body, "retry")
     emulator.faults.fail_next(1, status=400, code="ACCESS_DENIED", method="batch")
     app.drain()
     state = requests.get(app.base_url + status_path, timeout=5).json()

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import json
 import secrets
+from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlencode
 
 from tests.emulator import methods_crm
 from tests.emulator.portal import Portal, RobotRun
@@ -12,9 +14,21 @@ from tests.emulator.protocol import Delivery
 from tests.emulator.server import Emulator
 
 
-def _frame_post(
+@dataclass(frozen=True)
+class Frame:
+    """A page the portal opens in its frame: the form it POSTs to ``url`` with ``query`` appended."""
+
+    url: str
+    form: list[tuple[str, str]]
+    query: dict[str, str]
+
+    def address(self) -> str:
+        return f"{self.url}{'&' if '?' in self.url else '?'}{urlencode(self.query)}"
+
+
+def frame(
     emu: Emulator, portal: Portal, client_id: str, url: str, user_id: int, extra: list[tuple[str, str]]
-) -> Delivery:
+) -> Frame:
     """What the portal posts when it opens one of the app's pages in a frame (install, placements)."""
     app = emu.app_install(portal, client_id)
     tokens = emu.issue_tokens(portal, client_id, user_id)
@@ -35,12 +49,20 @@ def _frame_post(
         "LANG": portal.lang,
         "APP_SID": secrets.token_hex(16),
     }
-    return emu.deliver(url, form, query)
+    return Frame(url, form, query)
+
+
+def install_ui_frame(
+    emu: Emulator, portal: Portal, client_id: str, install_url: str, user_id: int = 1
+) -> Frame:
+    """The UI scenario's install page as the portal opens it (for a browser to post)."""
+    return frame(emu, portal, client_id, install_url, user_id, [("PLACEMENT", "DEFAULT")])
 
 
 def install_ui(emu: Emulator, portal: Portal, client_id: str, install_url: str, user_id: int = 1) -> Delivery:
     """The UI scenario: the install page opened in the portal's frame (POST form, DOMAIN in the query)."""
-    return _frame_post(emu, portal, client_id, install_url, user_id, [("PLACEMENT", "DEFAULT")])
+    page = install_ui_frame(emu, portal, client_id, install_url, user_id)
+    return emu.deliver(page.url, page.form, page.query)
 
 
 def install_finish(emu: Emulator, portal: Portal, client_id: str) -> None:
@@ -166,13 +188,21 @@ def start_robot(
     return run, emu.deliver(str(robot["HANDLER"]), form + portal.auth_block(app, user_id))
 
 
+def placement_frame(
+    emu: Emulator, portal: Portal, client_id: str, placement: str, entity_id: int, user_id: int = 1
+) -> Frame:
+    """A card tab as the portal opens it: the placement handler with the user's tokens and options."""
+    bound = next(p for p in emu.app_install(portal, client_id).placements if p["placement"] == placement)
+    extra = [("PLACEMENT", placement), ("PLACEMENT_OPTIONS", json.dumps({"ID": str(entity_id)}))]
+    return frame(emu, portal, client_id, str(bound["handler"]), user_id, extra)
+
+
 def open_placement(
     emu: Emulator, portal: Portal, client_id: str, placement: str, entity_id: int, user_id: int = 1
 ) -> Delivery:
     """A user opens a card tab: POST to the placement handler with the user's tokens and options."""
-    bound = next(p for p in emu.app_install(portal, client_id).placements if p["placement"] == placement)
-    extra = [("PLACEMENT", placement), ("PLACEMENT_OPTIONS", json.dumps({"ID": str(entity_id)}))]
-    return _frame_post(emu, portal, client_id, str(bound["handler"]), user_id, extra)
+    page = placement_frame(emu, portal, client_id, placement, entity_id, user_id)
+    return emu.deliver(page.url, page.form, page.query)
 
 
 def add_chat(portal: Portal, entity_type: str, entity_id: int, connector: str = "whatsapp") -> str:

@@ -1,0 +1,194 @@
+"""Browser fixtures: headless Chromium (the OS package) showing the app's pages as the portal does.
+
+``portal_window`` opens a page the way Bitrix24 does: a portal page (served by ``page.route`` on
+http://portal.test/) holds an iframe and POSTs the frame form (``driver.Frame``) into it. The
+portal's library (//api.bitrix24.com/api/v1/) is replaced by a stub that records every call into
+``window.__bx24calls`` and resizes the iframe on fitWindow/resizeWindow as the portal would; every
+other request that leaves the machine is refused and recorded, so a CDN dependency fails the test.
+
+Chromium comes from the OS (Debian ``chromium``; ``.ci/run`` installs it): it is never downloaded at
+test time. Without it the tests fail when ``CI`` is set and skip with the reason otherwise.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field, replace
+from html import escape
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, Route, sync_playwright
+
+from tests.e2e.conftest import app, app_clock, app_overrides, clock, portal  # noqa: F401
+from tests.emulator import driver
+from tests.harness import AppHarness
+
+ARTIFACTS = Path(__file__).parent / "artifacts"
+PORTAL_ORIGIN = "http://portal.test"
+BX24_SCRIPT = re.compile(r"^https?://api\.bitrix24\.com/api/v1/")
+LOCAL_HOSTS = {"127.0.0.1", "portal.test"}
+# Flags for the OS Chromium in a container; Playwright's launch() gives every launch a fresh
+# temporary profile (user-data dir) of its own.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    # Chromium 142+ blocks a public page (the portal, served by page.route) from framing a loopback
+    # address (the app under test); in production both are public, so the check only gets in the way.
+    "--disable-features=LocalNetworkAccessChecks",
+]
+
+STUB_BX24 = (Path(__file__).parent / "bx24_stub.js").read_text()
+
+PORTAL_PAGE = """<!doctype html>
+<html><head><meta charset="utf-8"><title>Bitrix24</title>
+<style>body {{ margin: 0; }} iframe {{ display: block; width: 100%; height: 240px; border: 0; }}</style>
+</head><body>
+<form id="frame-form" method="post" action="{action}" target="app">{inputs}</form>
+<iframe name="app" id="app" title="app"></iframe>
+<script>
+  window.addEventListener("message", function (event) {{
+    if (event.data && event.data.bx24stub === "resize") {{
+      document.getElementById("app").style.height = event.data.height + "px";
+    }}
+  }});
+  document.getElementById("frame-form").submit();
+</script>
+</body></html>"""
+
+
+def chromium_path() -> str | None:
+    """The OS Chromium: $CHROMIUM_PATH if set, else ``chromium`` on PATH (Debian: /usr/bin/chromium)."""
+    found = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or "/usr/bin/chromium"
+    return found if os.access(found, os.X_OK) else None
+
+
+@pytest.fixture(scope="module")
+def playwright_session() -> Iterator[Playwright]:
+    """Per module: while Playwright's sync API is active it keeps an asyncio loop running in this
+    thread, which other tests' asyncio.run would trip over (AppHarness.drain steps aside itself)."""
+    with sync_playwright() as session:
+        yield session
+
+
+@pytest.fixture(scope="module")
+def browser(playwright_session: Playwright) -> Iterator[Browser]:
+    executable = chromium_path()
+    if executable is None:
+        reason = "Chromium is not installed (apt-get install chromium chromium-driver; .ci/run does it)"
+        if os.environ.get("CI"):
+            pytest.fail(f"browser tests cannot run in CI: {reason}", pytrace=False)
+        pytest.skip(f"browser tests skipped locally: {reason}")
+    launched = playwright_session.chromium.launch(
+        executable_path=executable, headless=True, args=CHROMIUM_ARGS
+    )
+    yield launched
+    launched.close()
+
+
+@dataclass
+class PortalWindow:
+    """One browser tab showing the portal with the app's frame; ``frame`` is the app's page."""
+
+    page: Page
+    app_url: str
+    external_requests: list[str]
+    portal_pages: dict[str, str] = field(default_factory=dict)
+
+    def open(self, frame: driver.Frame, *, lang: str | None = None) -> Frame:
+        """POST ``frame``'s form into the iframe, as the portal does; ``lang`` overrides the user's LANG."""
+        if lang is not None:
+            frame = replace(frame, query={**frame.query, "LANG": lang})
+        path = f"/frame/{len(self.portal_pages)}"
+        inputs = "".join(
+            f'<input type="hidden" name="{escape(k)}" value="{escape(v)}">' for k, v in frame.form
+        )
+        self.portal_pages[path] = PORTAL_PAGE.format(action=escape(frame.address()), inputs=inputs)
+        self.page.goto(PORTAL_ORIGIN + path)
+        app_frame = self.page.frame(name="app")
+        assert app_frame is not None
+        app_frame.wait_for_url(re.compile("^" + re.escape(frame.url)))
+        app_frame.wait_for_load_state()
+        return app_frame
+
+    def calls(self, frame: Frame) -> list[dict[str, Any]]:
+        return list(frame.evaluate("window.__bx24calls || []"))
+
+    def call_names(self, frame: Frame) -> list[str]:
+        return [call["name"] for call in self.calls(frame)]
+
+    def screenshot(self, name: str) -> Path:
+        """The app's frame (fitted to its page) or, for a page opened directly, the whole page."""
+        ARTIFACTS.mkdir(exist_ok=True)
+        path = ARTIFACTS / f"{name}.png"
+        if self.page.frame(name="app"):
+            self.page.locator("#app").screenshot(path=str(path), animations="disabled")
+        else:
+            self.page.screenshot(path=str(path), full_page=True, animations="disabled")
+        return path
+
+
+def _portal_routes(context: BrowserContext, window: PortalWindow, bx24: str) -> None:
+    """Registered in reverse priority: Playwright tries the last registered route first."""
+
+    def outside(route: Route) -> None:
+        host = urlsplit(route.request.url).hostname or ""
+        if host in LOCAL_HOSTS:
+            route.fallback()
+        else:
+            window.external_requests.append(route.request.url)
+            route.abort("blockedbyclient")
+
+    def portal_page(route: Route) -> None:
+        body = window.portal_pages.get(urlsplit(route.request.url).path)
+        route.fulfill(status=200 if body else 404, content_type="text/html", body=body or "not found")
+
+    def bx24_library(route: Route) -> None:
+        if bx24 == "stub":
+            route.fulfill(status=200, content_type="application/javascript", body=STUB_BX24)
+        else:
+            route.abort("connectionrefused")
+
+    context.route("**/*", outside)
+    context.route(PORTAL_ORIGIN + "/**", portal_page)
+    context.route(BX24_SCRIPT, bx24_library)
+
+
+@pytest.fixture
+def portal_window(browser: Browser, app: AppHarness) -> Iterator[Callable[..., PortalWindow]]:  # noqa: F811
+    """``make(width=1000, bx24="stub"|"unreachable")`` -> a PortalWindow in a fresh browser context."""
+    contexts: list[BrowserContext] = []
+
+    def make(width: int = 1000, bx24: str = "stub") -> PortalWindow:
+        context = browser.new_context(viewport={"width": width, "height": 700}, locale="en-US")
+        contexts.append(context)
+        window = PortalWindow(context.new_page(), app.base_url, [])
+        _portal_routes(context, window, bx24)
+        return window
+
+    yield make
+    for context in contexts:
+        context.close()
+
+
+@pytest.fixture
+def serve_on_app(app: AppHarness) -> Callable[[PortalWindow, str, str], str]:  # noqa: F811
+    """Serve ``html`` at ``path`` on the app's own origin (so /static/ resolves to the real files)."""
+
+    def serve(window: PortalWindow, path: str, html: str) -> str:
+        url = app.base_url + path
+        window.page.context.route(url, lambda route: route.fulfill(content_type="text/html", body=html))
+        return url
+
+    return serve
