@@ -153,3 +153,23 @@ def test_an_invoice_update_that_changes_nothing_saves_nothing(emulator: Emulator
     assert (
         answer.result["item"]["updatedTime"] == before["updatedTime"] and portal.items[31][invoice] == before
     )
+
+
+def test_invoices_page_by_id_and_work_in_a_batch(emulator: Emulator, portal: Portal) -> None:
+    company = driver_crm.create_client(emulator, portal, "company", title="Client")
+    made = [driver_crm.create_invoice(emulator, portal, company_id=company) for _ in range(55)]
+    first = call(emulator, portal, "crm.item.list", entityTypeId=31, select=["id"], order={"id": "ASC"})
+    assert first.body["total"] == 55 and first.body["next"] == 50
+    tail = call(emulator, portal, "crm.item.list", entityTypeId=31, filter={">id": made[49]}, start=-1)
+    assert [i["id"] for i in tail.result["items"]] == made[50:] and "total" not in tail.body
+    newest = f"crm.item.list?entityTypeId=31&filter[companyId]={company}&order[id]=DESC&select[]=id&start=-1"
+    cmd = {  # "=" in a key is URL-encoded, as PHP's parse_str would otherwise split there
+        "open": newest,
+        "rows": "crm.item.productrow.list?filter[%3DownerType]=SI"
+        "&filter[%3DownerId]=$result[open][items][0][id]",
+    }
+    result = call(emulator, portal, "batch", cmd=cmd).result
+    assert (
+        result["result"]["open"]["items"][0]["id"] == made[-1]
+        and result["result"]["rows"]["productRows"] == []
+    )

@@ -160,3 +160,17 @@ def test_chat_user_add_errors(emulator: Emulator, portal: Portal, params: dict[s
     }
     assert call(emulator, portal, "imopenlines.crm.chat.user.add", **resolved).error == error
     assert portal.chat_members.get(chat, set()) == set()
+
+
+def test_messages_and_log_entries_work_in_a_batch(emulator: Emulator, portal: Portal) -> None:
+    deal = driver.create_deal(emulator, portal, TITLE="d")
+    log = (
+        f"fields[entityTypeId]=2&fields[entityId]={deal}&fields[title]=t&fields[text]=x&fields[iconCode]=info"
+    )
+    cmd = {
+        "log": f"crm.timeline.logmessage.add?{log}",
+        "tell": "im.notify.personal.add?USER_ID=2&MESSAGE=logged $result[log][logMessage][id]",
+    }
+    result = call(emulator, portal, "batch", cmd=cmd).result
+    entry = result["result"]["log"]["logMessage"]
+    assert [n["MESSAGE"] for n in notifications_for(portal, 2)] == [f"logged {entry['id']}"]
