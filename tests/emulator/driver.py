@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
-from tests.emulator import methods_crm
+from tests.emulator import driver_crm, driver_setup, methods_crm
 from tests.emulator.portal import Portal, RobotRun
 from tests.emulator.protocol import Delivery
 from tests.emulator.server import Emulator
@@ -230,6 +230,9 @@ def control(portal: Portal, action: str, payload: dict[str, Any]) -> dict[str, A
         "uninstall": lambda: [d.status for d in uninstall(emu, portal, **payload)],
         "start_robot": lambda: start_robot(emu, portal, **payload)[0].event_token,
         "open_placement": lambda: open_placement(emu, portal, **payload).status,
+        "add_chat": lambda: add_chat(portal, **payload),
+        **driver_crm.actions(emu, portal, payload),
+        **driver_setup.actions(emu, portal, payload),
     }
     if action not in actions:
         return {"error": "UNKNOWN_ACTION", "error_description": f"no portal action {action!r}"}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.emulator.methods_events import available_events
 from tests.emulator.portal import AppInstall
 from tests.emulator.protocol import B24Error, CallContext, method
 
@@ -61,7 +62,7 @@ def user_current(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 @method("event.bind", app_only=True)
 def event_bind(ctx: CallContext, params: dict[str, Any]) -> bool:
     app, event = _app(ctx), str(params.get("event") or "").upper()
-    if event not in KNOWN_EVENTS:
+    if event not in KNOWN_EVENTS and event not in available_events(ctx.portal):
         raise B24Error("ERROR_EVENT_NOT_FOUND", "Event not found")
     offline = str(params.get("event_type") or "online").lower() == "offline"
     handler = "" if offline else str(params.get("handler") or "")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.emulator import productrows, rowcalc
 from tests.emulator.filters import as_page
 from tests.emulator.portal import Portal, now_iso
 from tests.emulator.protocol import B24Error, CallContext, method
@@ -117,27 +118,17 @@ for _entity in ENTITIES:
 
 
 def set_product_rows(portal: Portal, deal_id: int, rows: list[dict[str, Any]]) -> None:
-    """Replace a deal's product rows; the deal's OPPORTUNITY becomes their sum, as on a portal."""
+    """Replace a deal's product rows; the deal's OPPORTUNITY becomes their sum, as on a portal.
+
+    The rows live in the store crm.item.productrow.* uses too (productrows.py), so both views agree.
+    """
     if deal_id not in portal.deals:
         raise B24Error("", "Not found.")
-    stored = []
-    for row in rows:
-        price, quantity = float(row.get("PRICE") or 0), float(row.get("QUANTITY") or 1)
-        stored.append(
-            {
-                "ID": str(portal.next_id()),
-                "OWNER_ID": str(deal_id),
-                "OWNER_TYPE": "D",
-                "PRODUCT_ID": str(row.get("PRODUCT_ID") or 0),
-                "PRODUCT_NAME": str(row.get("PRODUCT_NAME") or ""),
-                "PRICE": f"{price:.2f}",
-                "QUANTITY": f"{quantity:.2f}",
-            }
-        )
-    portal.product_rows[deal_id] = stored
-    portal.deals[deal_id]["OPPORTUNITY"] = (
-        f"{sum(float(r['PRICE']) * float(r['QUANTITY']) for r in stored):.2f}"
-    )
+    owner = productrows.resolve_owner(portal, "D", deal_id)
+    cleaned = [
+        rowcalc.clean({rowcalc.LEGACY[k]: v for k, v in r.items() if k in rowcalc.LEGACY}) for r in rows
+    ]
+    productrows.replace_rows(portal, owner, cleaned, strict=False)
 
 
 @method("crm.deal.productrows.set")
@@ -152,7 +143,8 @@ def productrows_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, 
     deal_id = _id(params)
     if deal_id not in ctx.portal.deals:
         raise B24Error("", "Not found.")
-    return [dict(r) for r in ctx.portal.product_rows.get(deal_id, [])]
+    owner = productrows.resolve_owner(ctx.portal, "D", deal_id)
+    return [rowcalc.legacy_view(r) for r in productrows.rows_of(ctx.portal, owner)]
 
 
 @method("crm.timeline.comment.add")

@@ -1,4 +1,4 @@
-"""Messaging, product rows, deal contacts, the offline event queue and the SMS sender registration."""
+"""Messaging, deal contacts, the offline event queue and the SMS sender registration."""
 
 from __future__ import annotations
 
@@ -27,29 +27,6 @@ def deal_contacts(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, An
         {"CONTACT_ID": int(c), "SORT": 100 * (i + 1), "ROLE_ID": 0, "IS_PRIMARY": "Y" if i == 0 else "N"}
         for i, c in enumerate(ids)
     ]
-
-
-@method("crm.item.productrow.list")
-def item_rows(ctx: CallContext, params: dict[str, Any]) -> Any:
-    filter_ = params.get("filter") or {}
-    deal = ctx.portal.deals.get(int(str(filter_.get("=ownerId") or 0)))
-    rows = (
-        []
-        if deal is None or filter_.get("=ownerType") != "D"
-        else ctx.portal.product_rows.get(int(deal["ID"]), [])
-    )
-    camel = [
-        {
-            "id": int(r["ID"]),
-            "ownerId": int(r["OWNER_ID"]),
-            "ownerType": "D",
-            "productName": r.get("PRODUCT_NAME"),
-            "price": float(r.get("PRICE") or 0),
-            "quantity": float(r.get("QUANTITY") or 1),
-        }
-        for r in rows
-    ]
-    return as_page("productRows", camel, {}, id_field="id")
 
 
 @method("crm.activity.add")

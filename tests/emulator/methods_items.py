@@ -5,7 +5,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from tests.emulator import item_events, productrows
 from tests.emulator.filters import as_page
+from tests.emulator.item_events import SYSTEM_ITEMS
 from tests.emulator.portal import SPA_STAGES, Portal, now_iso
 from tests.emulator.protocol import B24Error, CallContext, method
 
@@ -179,7 +181,8 @@ def _deal_item(deal: dict[str, Any]) -> dict[str, Any]:
 
 
 def _out(item: dict[str, Any], original: bool) -> dict[str, Any]:
-    return item if original else {(k if k in SYSTEM else _camel_uf(k)): v for k, v in item.items()}
+    kept = SYSTEM | item_events.READ_ONLY
+    return item if original else {(k if k in kept else _camel_uf(k)): v for k, v in item.items()}
 
 
 def _item_store(portal: Portal, etid: int) -> dict[int, dict[str, Any]]:
@@ -187,9 +190,11 @@ def _item_store(portal: Portal, etid: int) -> dict[int, dict[str, Any]]:
     return portal.items[etid]
 
 
-@method("crm.item.add")
+@method("crm.item.add")  # api-reference/crm/universal/crm-item-add.md
 def item_add(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     etid = _int(params.get("entityTypeId"), "entityTypeId")
+    if etid in SYSTEM_ITEMS:  # contacts, companies, smart invoices: their own modules
+        return dict(SYSTEM_ITEMS[etid].add(ctx, params))
     store, info = _item_store(ctx.portal, etid), _type_by_etid(ctx.portal, etid)
     fields = dict(params.get("fields") or {})
     category = ctx.portal.categories[etid][0]["id"]
@@ -207,11 +212,13 @@ def item_add(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         }
     )
     item.setdefault("stageId", f"DT{etid}_{category}:NEW")
+    item_events.stamp_new(item, ctx.user_id)
     store[item["id"]] = item
+    item_events.emit(ctx.portal, "ADD", etid, item["id"], ctx.user_id)
     return {"item": _out(dict(item), params.get("useOriginalUfNames") in ("Y", True))}
 
 
-@method("crm.item.get")
+@method("crm.item.get")  # api-reference/crm/universal/crm-item-get.md
 def item_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     etid, item_id = _int(params.get("entityTypeId"), "entityTypeId"), _int(params.get("id"), "id")
     if etid == 2:
@@ -219,37 +226,51 @@ def item_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         if deal is None:
             raise B24Error("NOT_FOUND", "Element not found", 400)
         return {"item": _deal_item(deal)}
+    if etid in SYSTEM_ITEMS:
+        return dict(SYSTEM_ITEMS[etid].get(ctx, params))
     item = _item_store(ctx.portal, etid).get(item_id)
     if item is None:
         raise B24Error("NOT_FOUND", "Element not found", 400)
     return {"item": _out(dict(item), params.get("useOriginalUfNames") in ("Y", True))}
 
 
-@method("crm.item.list")
+@method("crm.item.list")  # api-reference/crm/universal/crm-item-list.md
 def item_list(ctx: CallContext, params: dict[str, Any]) -> Any:
     etid = _int(params.get("entityTypeId"), "entityTypeId")
     if etid == 2:
         rows = [_deal_item(d) for d in ctx.portal.deals.values()]
+    elif etid in SYSTEM_ITEMS:
+        return SYSTEM_ITEMS[etid].list(ctx, params)
     else:
         original = params.get("useOriginalUfNames") in ("Y", True)
         rows = [_out(dict(i), original) for i in _item_store(ctx.portal, etid).values()]
     return as_page("items", rows, params, id_field="id")
 
 
-@method("crm.item.update")
+@method("crm.item.update")  # api-reference/crm/universal/crm-item-update.md
 def item_update(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     etid, item_id = _int(params.get("entityTypeId"), "entityTypeId"), _int(params.get("id"), "id")
+    if etid in SYSTEM_ITEMS:
+        return dict(SYSTEM_ITEMS[etid].update(ctx, params))
     item = _item_store(ctx.portal, etid).get(item_id)
     if item is None:
         raise B24Error("NOT_FOUND", "Element not found", 400)
-    item.update(dict(params.get("fields") or {}))
-    item["updatedTime"] = now_iso()
+    # crm-item-update.md: "if it is determined before saving that no field values have changed, the
+    # save is not performed" -- no new updatedTime, no event.
+    changed = item_events.changes(item, dict(params.get("fields") or {}))
+    if changed:
+        item_events.apply(item, changed, ctx.user_id)
+        item_events.emit(ctx.portal, "UPDATE", etid, item_id, ctx.user_id)
     return {"item": _out(dict(item), params.get("useOriginalUfNames") in ("Y", True))}
 
 
-@method("crm.item.delete")
+@method("crm.item.delete")  # api-reference/crm/universal/crm-item-delete.md
 def item_delete(ctx: CallContext, params: dict[str, Any]) -> list[Any]:
     etid, item_id = _int(params.get("entityTypeId"), "entityTypeId"), _int(params.get("id"), "id")
+    if etid in SYSTEM_ITEMS:
+        return list(SYSTEM_ITEMS[etid].delete(ctx, params))
     if _item_store(ctx.portal, etid).pop(item_id, None) is None:
         raise B24Error("NOT_FOUND", "Element not found", 400)
+    productrows.drop_rows(ctx.portal, f"T{etid:x}", item_id)
+    item_events.emit(ctx.portal, "DELETE", etid, item_id, ctx.user_id)
     return []

@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from tests.emulator.protocol import B24Error, Services
+from tests.emulator.state import CatalogState, PeopleState, Sequences, seed_invoice_pipeline
 
 DEAL_STAGES = [  # (STATUS_ID, NAME, SEMANTICS, SORT) for the general pipeline (category 0)
     ("NEW", "New", None, 10),
@@ -71,7 +72,6 @@ class Portal:
         }
         self._ids = itertools.count(1)
         self.deals: dict[int, dict[str, Any]] = {}
-        self.product_rows: dict[int, list[dict[str, Any]]] = {}
         self.contacts: dict[int, dict[str, Any]] = {}
         self.companies: dict[int, dict[str, Any]] = {}
         self.types: dict[int, dict[str, Any]] = {}  # by type id
@@ -97,6 +97,18 @@ class Portal:
         self.offline: list[dict[str, Any]] = []  # the offline queue: one record per (app, event, object)
         for code, name, semantics, sort in DEAL_STAGES:
             self.add_status("DEAL_STAGE", code, name, semantics, sort)
+        self._init_newer_state()
+
+    def _init_newer_state(self) -> None:
+        """State of the newer methods (state.py); their tables count ids on their own sequences."""
+        self.seq = Sequences()
+        self.rows: dict[int, dict[str, Any]] = {}  # product rows of every owner (D, SI, T..), by row id
+        self.catalog = CatalogState()
+        self.people = PeopleState.seeded(list(self.users), head=1)
+        self.log_messages: list[dict[str, Any]] = []  # crm.timeline.logmessage.add records
+        self.chat_members: dict[str, set[int]] = {}  # open-line chat id -> users added to it
+        self.items[31] = {}  # smart invoices (entityTypeId 31), camelCase like smart-process items
+        self.invoice_category = seed_invoice_pipeline(self.seq, self.categories, self.statuses)
 
     def next_id(self) -> int:
         return next(self._ids)
@@ -166,32 +178,39 @@ class Portal:
         ]
         return pairs
 
-    def emit(self, event: str, entity_id: int, user_id: int | None) -> None:
-        """Deliver an event to every installed app's online handler for it."""
+    def emit(
+        self, event: str, entity_id: int, user_id: int | None, extra: dict[str, Any] | None = None
+    ) -> None:
+        """Deliver an event to every installed app's online handler for it, queue it for offline ones.
+
+        ``data[FIELDS]`` is ``{ID}`` plus ``extra`` (``ENTITY_TYPE_ID`` for smart-process items).
+        """
+        fields = {"ID": entity_id, **(extra or {})}
         for app in self.apps.values():
             if not app.installed:
                 continue  # nothing is delivered before installFinish
             for binding in app.events:
                 if binding["event"] == event and binding["offline"]:
-                    self._queue_offline(app.client_id, event, entity_id)
+                    self._queue_offline(app.client_id, event, fields)
                 if binding["event"] == event and not binding["offline"]:
                     form = [
                         ("event", event),
                         ("event_handler_id", str(binding["id"])),
-                        ("data[FIELDS][ID]", str(entity_id)),
+                        *[(f"data[FIELDS][{k}]", str(v)) for k, v in fields.items()],
                         ("ts", str(int(self.services.now()))),
                     ]
                     self.services.deliver(binding["handler"], form + self.auth_block(app, user_id))
 
-    def _queue_offline(self, client_id: str, event: str, entity_id: int) -> None:
+    def _queue_offline(self, client_id: str, event: str, fields: dict[str, Any]) -> None:
         # The queue keeps the latest state per object: a new change replaces an unreserved record.
+        key = tuple(sorted((k, str(v)) for k, v in fields.items()))
         self.offline = [
             e
             for e in self.offline
             if not (
                 e["client_id"] == client_id
                 and e["EVENT_NAME"] == event
-                and e["_object"] == entity_id
+                and e["_object"] == key
                 and not e["process_id"]
             )
         ]
@@ -200,11 +219,11 @@ class Portal:
                 "ID": self.next_id(),
                 "TIMESTAMP_X": now_iso(),
                 "EVENT_NAME": event,
-                "EVENT_DATA": {"FIELDS": {"ID": entity_id}},
+                "EVENT_DATA": {"FIELDS": dict(fields)},
                 "EVENT_ADDITIONAL": {},
                 "MESSAGE_ID": secrets.token_hex(8),
                 "client_id": client_id,
                 "process_id": "",
-                "_object": entity_id,
+                "_object": key,
             }
         )
