@@ -15,6 +15,15 @@ class Unauthorized(Exception):
     """Unknown portal or wrong application_token: answer 401, write nothing."""
 
 
+class FrameDenied(Exception):
+    """A frame we cannot serve: answered with a friendly page (``notice`` key) and ``status``."""
+
+    def __init__(self, notice: str, status: int) -> None:
+        super().__init__(notice)
+        self.notice = notice
+        self.status = status
+
+
 def token_hash(application_token: str) -> str:
     return hashlib.sha256(application_token.encode()).hexdigest()
 
