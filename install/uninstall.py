@@ -63,7 +63,10 @@ def app_is_gone(client: PortalClient) -> bool:
 
 
 def uninstall_step(ctx: LaneContext) -> bool:
-    """Lane step: check pending ONAPPUNINSTALL claims with the portal, then act or ignore them."""
+    """Lane step: check pending ONAPPUNINSTALL claims with the portal, then act or ignore them.
+
+    On an uninstalled portal it ends the run: no other step has anything to do there.
+    """
     with ctx.db.transaction() as session:
         claims = list(
             session.execute(
@@ -75,12 +78,13 @@ def uninstall_step(ctx: LaneContext) -> bool:
             )
         )
         status = session.get_one(Portal, ctx.portal_id).status
-    if not claims:
-        return False
     ids = [row.id for row in claims]
     if status == "uninstalled":
         _close(ctx, ids, "skipped", "already uninstalled")
-        return True
+        ctx.stopped = True
+        return bool(ids)
+    if not claims:
+        return False
     if not app_is_gone(ctx.client):
         _close(ctx, ids, "skipped", "the portal still accepts our tokens")
         log.warning("uninstall.unconfirmed", extra={"portal_id": ctx.portal_id, "claims": len(ids)})
@@ -89,6 +93,7 @@ def uninstall_step(ctx: LaneContext) -> bool:
     with ctx.db.transaction() as session:
         _mark(session, ids, "done", None, ctx.clock.now())
         remove(session, session.get_one(Portal, ctx.portal_id), clean, ctx.clock.now())
+    ctx.stopped = True
     return True
 
 
@@ -114,8 +119,8 @@ def remove(session: Session, portal: Portal, clean: bool, now: datetime) -> None
         .where(InboxEvent.portal_id == portal.id, InboxEvent.status == "pending")
         .values(status="skipped", error="application uninstalled", processed_at=now)
     )
-    if clean:
+    if clean:  # the lane's lease stays: this runs inside the lane that holds it
         for table in reversed(Base.metadata.sorted_tables):
-            if "portal_id" in table.c and table.name not in {"portals"}:
+            if "portal_id" in table.c and table.name not in {"portals", "lane_leases"}:
                 session.execute(delete(table).where(table.c.portal_id == portal.id))
     log.info("install.uninstalled", extra={"portal_id": portal.id, "clean": clean})
