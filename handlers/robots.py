@@ -24,7 +24,7 @@ from registry.workflow import CALLER_TOKEN, TEXT_LIMIT, TEXT_PROPERTIES
 
 bp = Blueprint("robots", __name__)
 KNOWN_CODES = frozenset({"bonus_writeoff", "bonus_accrue"})
-_DIGITS = re.compile(r"\d+")  # any Unicode digits, so that "DEAL_²" is caught here too
+_DOCUMENT = re.compile(r"[A-Za-z0-9_]+")  # DEAL_12, CONTACT_5, DYNAMIC_1032_7 (ASCII: int() reads "٣" too)
 
 
 def _document(body: dict[str, Any]) -> list[str]:
@@ -33,7 +33,9 @@ def _document(body: dict[str, Any]) -> list[str]:
         raise BadRequest("document_id", "must have three parts")
     if any(len(part) > 128 for part in document):
         raise BadRequest("document_id", "parts are at most 128 characters")
-    for digits in _DIGITS.findall(document[2]):
+    if not _DOCUMENT.fullmatch(document[2]):
+        raise BadRequest("document_id[2]", "must be an entity name and ids, like DEAL_12")
+    for digits in re.findall(r"[0-9]+", document[2]):
         parse_id(digits, "document_id[2]")
     return [str(p) for p in document]
 

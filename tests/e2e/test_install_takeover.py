@@ -183,7 +183,9 @@ def test_installs_are_throttled_per_address(app: AppHarness) -> None:
     assert codes == [400, 400, 400, 429, 429]
 
 
-def test_an_install_while_the_oauth_server_is_silent_stores_nothing(database: Any, emulator: Emulator) -> None:
+def test_an_install_while_the_oauth_server_is_silent_stores_nothing(
+    database: Any, emulator: Emulator
+) -> None:
     silent = AppHarness(database.url, oauth_url="http://127.0.0.1:9/oauth/token/")  # nothing listens
     try:
         portal = emulator.add_portal()

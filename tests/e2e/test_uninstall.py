@@ -100,7 +100,9 @@ def test_an_uninstall_waits_while_the_portal_does_not_answer(
     assert _portal_row(app)[0] == "uninstalled" and _counts(app.db)["ledger_entries"] == 0
 
 
-def test_an_uninstall_confirmed_by_a_refused_refresh(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> None:
+def test_an_uninstall_confirmed_by_a_refused_refresh(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
     """Our access token had expired: the refresh answering invalid_grant is the confirmation."""
     _with_bonuses(app, emulator, portal)
     emulator.expire_access_tokens(portal)
