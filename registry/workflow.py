@@ -123,18 +123,9 @@ def refuse_caller(session: Session, portal_id: int, inbox_id: int, code: str, no
     if row is None or row.status != "pending":
         return
     if code == EXPIRED:
-        _answer(
-            session,
-            portal_id,
-            row.payload,
-            answers.refusal(
-                str(row.payload.get("code")),
-                "CALLER_EXPIRED",
-                Decimal("0"),
-                portal_language(session, portal_id),
-            ),
-            now,
-        )
+        language = portal_language(session, portal_id)
+        refusal = answers.refusal(str(row.payload.get("code")), "CALLER_EXPIRED", Decimal("0"), language)
+        _answer(session, portal_id, row.payload, refusal, now)
         row.status = "done"
     else:
         row.status, row.error = "skipped", f"caller not verified: {code}"[:500]
@@ -266,5 +257,8 @@ def _text(payload: dict[str, Any], key: str) -> str | None:
 
 def _retry_later(ctx: LaneContext, inbox_id: int, error: str, now: datetime) -> None:
     with ctx.db.transaction() as session:
-        inbox.retry_later(session.get_one(InboxEvent, inbox_id), error, now)
+        row = session.get_one(InboxEvent, inbox_id)
+        inbox.retry_later(row, error, now)
+        if row.status == "failed":  # given up: the caller's token is no longer needed
+            row.payload = _without_caller(row.payload)
     log.warning("workflow.document_read_failed", extra={"portal_id": ctx.portal_id, "inbox_id": inbox_id})

@@ -10,6 +10,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import redis
 import requests
 from sqlalchemy import func, select
 
@@ -21,6 +22,8 @@ from tests.emulator.protocol import TokenPair
 from tests.emulator.pytest_plugin import CLIENT_ID, EmulatorFactory
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness
+
+REDIS_URL = "redis://127.0.0.1:6379/14"  # the job-queue tests use 15
 
 
 def _stored(app: AppHarness) -> dict[str, Any]:
@@ -194,3 +197,25 @@ def test_an_install_while_the_oauth_server_is_silent_stores_nothing(
         assert _stored(silent) == {} and silent.container.jobs.pending_count() == 0
     finally:
         silent.close()
+
+
+def test_with_redis_the_install_throttle_is_shared_by_every_web_process(database: Any) -> None:
+    client = redis.Redis.from_url(REDIS_URL)
+    stale = list(client.scan_iter("*bonus-install*"))
+    if stale:
+        client.delete(*stale)
+    overrides = {"redis_url": REDIS_URL, "install_rate_limit": "3 per minute"}
+    first = AppHarness(database.url, oauth_url="http://127.0.0.1:9/", overrides=overrides)
+    second = AppHarness(database.url, oauth_url="http://127.0.0.1:9/", overrides=overrides)
+    try:
+        codes = [
+            requests.post(web.base_url + "/install", data={"event": "ONAPPINSTALL"}, timeout=5).status_code
+            for web in (first, second, first, second)
+        ]
+        assert codes == [400, 400, 400, 429]
+    finally:
+        first.close()
+        second.close()
+        used = list(client.scan_iter("*bonus-install*"))
+        if used:
+            client.delete(*used)
