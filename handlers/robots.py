@@ -20,7 +20,8 @@ from b24app import inbox
 from handlers.common import container, form_body
 from handlers.forms import BadRequest, parse_id, require
 from handlers.security import verify_portal
-from registry.workflow import CALLER_TOKEN, TEXT_LIMIT, TEXT_PROPERTIES
+from registry.callers import CALLER_TOKEN
+from registry.workflow import TEXT_LIMIT, TEXT_PROPERTIES
 
 bp = Blueprint("robots", __name__)
 KNOWN_CODES = frozenset({"bonus_writeoff", "bonus_accrue"})

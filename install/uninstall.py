@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from b24app import inbox
 from b24app.db import Base
-from b24app.gateway import AuthRevoked, PortalClient
+from b24app.gateway import AuthRevoked, PortalCallError, PortalClient
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, OutboxMessage, Portal, ProvisionedObject
 
@@ -51,6 +51,8 @@ def app_is_gone(client: PortalClient) -> bool:
     """
     try:
         client.call("app.info")  # api-reference/common/system/app-info.md
+        return False
+    except PortalCallError:  # the portal answered and knew our token: the app is there
         return False
     except AuthRevoked as exc:
         if exc.code:

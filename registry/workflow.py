@@ -41,7 +41,6 @@ ROBOTS_PER_ROUND = 100
 TEXT_LIMIT = 500  # what we keep of a comment or reason (the ledger's reason, the registry's REASON)
 TEXT_PROPERTIES = frozenset({"comment", "reason"})
 EXPIRED = "expired_token"  # the portal knows the caller's token, but it died before we asked
-__all__ = ["CALLER_TOKEN", "TEXT_LIMIT", "TEXT_PROPERTIES", "handle", "parse_document", "workflow_step"]
 
 
 @dataclass(frozen=True)
@@ -99,7 +98,7 @@ def workflow_step(ctx: LaneContext) -> bool:
     for row in rows:
         if row.id in verified.refused:
             with ctx.db.transaction() as session:
-                refuse_caller(session, ctx.portal_id, row.id, verified.refused[row.id], now)
+                _refuse_caller(session, ctx.portal_id, row.id, verified.refused[row.id], now)
             continue
         doc = docs[row.id]
         error = result.errors.get(doc.label) if doc and doc.label else None
@@ -112,7 +111,7 @@ def workflow_step(ctx: LaneContext) -> bool:
     return True
 
 
-def refuse_caller(session: Session, portal_id: int, inbox_id: int, code: str, now: datetime) -> None:
+def _refuse_caller(session: Session, portal_id: int, inbox_id: int, code: str, now: datetime) -> None:
     """A call whose token the portal refused: nothing is written to the ledger.
 
     An expired token is one the portal issued, so the call was genuine but reached us too late:

@@ -48,7 +48,6 @@ class FrameVerifier:
         self.deadline = deadline
         self._cache: TLRUCache[str, _Cached] = TLRUCache(CACHE_SIZE, _until, timer=time.monotonic)
         self._lock = threading.Lock()
-        self.portal_calls = 0  # how often we asked a portal (the rest came from the cache)
 
     def identify(self, portal_id: int, auth_id: str, lifetime: int) -> Identity:
         """The user behind ``auth_id`` on the installed portal ``portal_id``, or FrameRejected.
@@ -61,7 +60,6 @@ class FrameVerifier:
         if hit is not None:
             return hit.identity
         endpoint = self._endpoint(portal_id)
-        self.portal_calls += 1
         try:
             identity = identify(endpoint, auth_id, self.deadline)
         except CallerRejected as exc:
