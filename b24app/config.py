@@ -41,6 +41,8 @@ class Settings:
     sms_sender: str | None = None  # an approved sender name, if any
     sms_webhook_url: str | None = None
     sms_webhook_token: str | None = None
+    install_rate_limit: str = "10 per minute"  # per client IP, on POST /install (Flask-Limiter notation)
+    proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For (the client IP for throttling)
 
     @property
     def is_dev(self) -> bool:

@@ -1,4 +1,5 @@
-"""The object graph one process needs: settings, database, clock, lanes and the job queue."""
+"""The object graph one process needs: settings, database, clock, lanes, the job queue and the
+frame verifier (with its per-process cache)."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ from dataclasses import dataclass
 from b24app.clock import Clock
 from b24app.config import Settings
 from b24app.db import Database
+from b24app.gateway.frames import FrameVerifier
 from b24app.jobs import JobQueue
 from b24app.lanes import Lanes
 
@@ -18,6 +20,7 @@ class Container:
     clock: Clock
     lanes: Lanes
     jobs: JobQueue
+    frames: FrameVerifier
 
     def close(self) -> None:
         """Release connections (tests and console commands build many containers)."""

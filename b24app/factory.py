@@ -8,25 +8,31 @@ from typing import Any
 
 from flask import Flask
 from sqlalchemy import select
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from b24app.clock import Clock, SystemClock
 from b24app.config import Settings, load_settings
 from b24app.container import Container
 from b24app.db import Database
+from b24app.gateway.frames import FrameVerifier
 from b24app.jobs import JobQueue, make_huey
 from b24app.lanes import LaneContext, Lanes, LaneStep
 from b24app.logs import configure_logging
 from b24app.models import Portal
 
 DEV_SECRET = "dev-only-secret-key"  # noqa: S105 - used only when APP_ENV is dev or test
+# Bodies are read only up to MAX_CONTENT_LENGTH (413 beyond, before anything is buffered);
+# MAX_FORM_PARTS bounds multipart forms (urlencoded ones are counted in handlers/common.py).
+BODY_LIMITS = {"MAX_CONTENT_LENGTH": 1024 * 1024, "MAX_FORM_MEMORY_SIZE": 1024 * 1024, "MAX_FORM_PARTS": 300}
 
 
 def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
-    """Lane steps in order: provision first, then find missed deals, read deals, handle workflow
-    robots, deliver the mirror and the answers."""
+    """Lane steps in order: check uninstall claims, provision, then find missed deals, read deals,
+    handle workflow robots, deliver the mirror and the answers."""
     from b24app.outbox import OutboxStep
     from b24app.sms import provider_from
     from install.service import provision_step
+    from install.uninstall import uninstall_step
     from registry.answers import WorkflowAnswerKind
     from registry.delivery import NotifyStep
     from registry.healing import healing_step
@@ -41,6 +47,7 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         return provision_step(ctx, settings.app_base_url.rstrip("/"))
 
     return [
+        ("uninstall", uninstall_step),  # first: a confirmed uninstall makes the rest moot
         ("provision", provision),
         ("reconcile", reconcile_step),
         ("offline", offline_step),
@@ -75,7 +82,7 @@ def build_container(overrides: Mapping[str, Any] | None = None, *, clock: Clock 
     holder: list[JobQueue] = []
     jobs = JobQueue(huey, lanes, periodic=[("sweep", _sweep(db, holder), 5)])
     holder.append(jobs)
-    return Container(settings, db, clock, lanes, jobs)
+    return Container(settings, db, clock, lanes, jobs, FrameVerifier(db))
 
 
 def create_app(overrides: Mapping[str, Any] | None = None, *, container: Container | None = None) -> Flask:
@@ -88,11 +95,15 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
     configure_logging(c.settings)
     app = Flask("handlers", root_path=str(__import__("handlers").__path__[0]))
     app.config["SECRET_KEY"] = c.settings.secret_key or DEV_SECRET
+    app.config.update(BODY_LIMITS)
     app.extensions[EXTENSION] = c
     for module in (health, install, events, robots, placements, main):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_frame_context(app)
+    install.throttle(app, c.settings)
+    if c.settings.proxy_count:  # the client's address for throttling comes from X-Forwarded-For
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=c.settings.proxy_count)  # type: ignore[method-assign]
     return app
 
 

@@ -30,6 +30,7 @@ class LaneContext:
     portal_id: int
     client: PortalClient
     clock: Clock
+    stopped: bool = False  # a step found the portal gone: the run ends after it
 
 
 # A step does one unit of work for the portal and says whether it found any (then it runs again).
@@ -144,6 +145,8 @@ class Lanes:
                 if step(ctx):
                     busy = True
                     report.steps[name] = report.steps.get(name, 0) + 1
+                if ctx.stopped:
+                    return
             if not busy:
                 return
             self._renew(ctx.portal_id, holder)

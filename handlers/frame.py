@@ -35,16 +35,24 @@ class FrameProblem(StrEnum):
     """Why a frame page cannot be shown; each kind has its words and its next step."""
 
     NOT_INSTALLED = "not_installed"
+    UNVERIFIED = "frame_unverified"
     ACCESS_DENIED = "access_denied"
     BAD_REQUEST = "bad_request"
     UNAVAILABLE = "unavailable"
+    PORTAL_SILENT = "portal_silent"
+    INSTALL_REFUSED = "install_refused"
+    INSTALL_LATER = "install_later"
 
 
 STATUS = {
     FrameProblem.NOT_INSTALLED: 401,
+    FrameProblem.UNVERIFIED: 401,
     FrameProblem.ACCESS_DENIED: 403,
     FrameProblem.BAD_REQUEST: 400,
     FrameProblem.UNAVAILABLE: 503,
+    FrameProblem.PORTAL_SILENT: 503,
+    FrameProblem.INSTALL_REFUSED: 401,
+    FrameProblem.INSTALL_LATER: 503,
 }
 
 TEXTS: dict[str, dict[FrameProblem, tuple[str, str, str]]] = {
@@ -69,6 +77,26 @@ TEXTS: dict[str, dict[FrameProblem, tuple[str, str, str]]] = {
             "Мы не смогли обработать запрос.",
             "Обновите страницу через минуту. Если ошибка повторяется, сообщите администратору.",
         ),
+        FrameProblem.UNVERIFIED: (
+            "Не удалось подтвердить пользователя",
+            "Не удалось подтвердить, кто открыл эту страницу.",
+            "Закройте страницу и откройте её снова из Битрикс24.",
+        ),
+        FrameProblem.PORTAL_SILENT: (
+            "Битрикс24 не ответил",
+            "Портал не ответил вовремя, поэтому мы не смогли проверить, кто открыл страницу.",
+            "Откройте страницу ещё раз через минуту.",
+        ),
+        FrameProblem.INSTALL_REFUSED: (
+            "Установка не подтверждена",
+            "Установку не удалось подтвердить в Битрикс24.",
+            "Установить приложение может только администратор портала. Попросите его открыть приложение.",
+        ),
+        FrameProblem.INSTALL_LATER: (
+            "Сервер авторизации не ответил",
+            "Сервер авторизации Битрикс24 не ответил, установка не начата.",
+            "Откройте приложение ещё раз через минуту.",
+        ),
     },
     "en": {
         FrameProblem.NOT_INSTALLED: (
@@ -91,8 +119,33 @@ TEXTS: dict[str, dict[FrameProblem, tuple[str, str, str]]] = {
             "We could not handle the request.",
             "Reload the page in a minute. If it keeps failing, tell your administrator.",
         ),
+        FrameProblem.UNVERIFIED: (
+            "We could not confirm who you are",
+            "We could not confirm who opened this page.",
+            "Close this page and open it again from Bitrix24.",
+        ),
+        FrameProblem.PORTAL_SILENT: (
+            "Bitrix24 did not answer",
+            "The portal did not answer in time, so we could not check who opened the page.",
+            "Open the page again in a minute.",
+        ),
+        FrameProblem.INSTALL_REFUSED: (
+            "The installation was not confirmed",
+            "The installation could not be confirmed with Bitrix24.",
+            "Only a portal administrator can install the application. Ask them to open it.",
+        ),
+        FrameProblem.INSTALL_LATER: (
+            "The authorisation server did not answer",
+            "The Bitrix24 authorisation server did not answer, so the installation has not started.",
+            "Open the application again in a minute.",
+        ),
     },
 }
+
+
+def page_language(default: str = "en") -> str:
+    """The portal's language from the frame's ``LANG`` query parameter (ru or en)."""
+    return "ru" if str(request.args.get("LANG", default)).lower().startswith("ru") else "en"
 
 
 def frame_error(problem: FrameProblem, language: str, detail: str = "") -> tuple[str, int]:

@@ -1,19 +1,32 @@
-"""POST /install (both scenarios), the installer page's status and retry endpoints."""
+"""POST /install (both scenarios), the installer page's status and retry endpoints.
+
+An install is confirmed with the OAuth server and the portal (install/confirm.py) before anything
+is stored or enqueued; ``/install`` is throttled per client address.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, jsonify, render_template, request, url_for
-from flask.typing import ResponseReturnValue
+import logging
+from typing import cast
+
+from flask import Blueprint, Flask, abort, current_app, jsonify, render_template, request, url_for
+from flask.typing import ResponseReturnValue, RouteCallable
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 
+from b24app.config import Settings
+from b24app.gateway import PortalUnavailable
 from b24app.models import Portal
 from handlers.common import container, form_body
 from handlers.forms import BadRequest
+from handlers.frame import FrameProblem, frame_error, page_language
 from handlers.security import token_hash
-from install import service
+from install import confirm, service
 
 bp = Blueprint("install", __name__)
+log = logging.getLogger(__name__)
 
 PAGE_TEXTS = {
     "ru": {
@@ -43,17 +56,34 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="install-status")
 
 
-@bp.post("/install")
-def install() -> ResponseReturnValue:
-    body = form_body()
+def _claim(body: dict[str, object]) -> confirm.InstallClaim:
     try:
         if body.get("event") == "ONAPPINSTALL" or "auth" in body:
-            req = service.parse_api_install(body)
-        else:
-            req = service.parse_ui_install(body, request.args.to_dict())
+            return confirm.parse_api_install(body)
+        return confirm.parse_ui_install(body, request.args.to_dict())
     except service.InstallError as exc:
         raise BadRequest(exc.field, exc.message) from exc
+
+
+def _not_installed(claim: confirm.InstallClaim, status: int, key: str) -> ResponseReturnValue:
+    if claim.scenario == "api":
+        error = "unauthorized" if status == 401 else "unavailable"
+        return jsonify(error=error, message="the install could not be confirmed"), status
+    return frame_error(FrameProblem(key), page_language())
+
+
+@bp.post("/install")
+def install() -> ResponseReturnValue:
+    claim = _claim(form_body())
     c = container()
+    try:
+        req = confirm.confirm(c.settings, claim)  # network only: no transaction is open
+    except confirm.InstallRefused as exc:
+        log.warning("install.refused", extra={"scenario": claim.scenario, "reason": exc.reason})
+        return _not_installed(claim, 401, "install_refused")
+    except PortalUnavailable as exc:
+        log.warning("install.unconfirmed", extra={"scenario": claim.scenario, "error": str(exc)})
+        return _not_installed(claim, 503, "install_later")
     with c.db.transaction() as session:
         portal_id = service.register_install(
             session, req, token_hash(req.application_token), c.clock.now()
@@ -69,6 +99,22 @@ def install() -> ResponseReturnValue:
         t=PAGE_TEXTS[lang],
         status_url=url_for("install.status", sig=sig),
         retry_url=url_for("install.retry", sig=sig),
+    )
+
+
+def throttle(app: Flask, settings: Settings) -> None:
+    """Per-IP limit on POST /install (each attempt costs an OAuth round trip), shared through Redis
+    when the app runs several processes."""
+    limiter = Limiter(
+        get_remote_address,
+        app=app,
+        storage_uri=settings.redis_url or "memory://",
+        key_prefix="bonus-install",
+        strategy="moving-window",
+    )
+    view = app.view_functions["install.install"]
+    app.view_functions["install.install"] = cast(
+        RouteCallable, limiter.limit(settings.install_rate_limit)(view)
     )
 
 

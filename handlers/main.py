@@ -1,17 +1,34 @@
-"""The application's main page (the local app's handler path)."""
+"""The application's main page (the local app's handler path), opened by the portal in a frame.
+
+Who opened it comes from the portal (handlers/frames.py); administrators (``user.admin``) also
+see how the portal's installation is doing.
+"""
 
 from __future__ import annotations
 
-from flask import Blueprint, render_template_string
+from typing import Any
+
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-bp = Blueprint("main", __name__)
+from b24app.models import Portal
+from handlers.common import container, form_body
+from handlers.frame import page_language
+from handlers.frames import verify_frame
+from install.service import portal_status
 
-PAGE = """<!doctype html><html><head><meta charset="utf-8"><title>Bonuses</title></head>
-<body><h2>Bonuses</h2><p>The bonus registry is installed. Balances are on contact and company
-cards; every movement is in the "Bonuses" smart process.</p></body></html>"""
+bp = Blueprint("main", __name__)
+ADMIN_FIELDS = ("status", "install_error", "outbox_failed", "inbox_failed", "notifications_failed")
 
 
 @bp.route("/", methods=["GET", "POST"])
 def index() -> ResponseReturnValue:
-    return render_template_string(PAGE)
+    user = verify_frame(form_body())  # a GET carries no frame: it gets the friendly 401 page
+    health: dict[str, Any] | None = None
+    if user.is_admin:
+        c = container()
+        with c.db.transaction() as session:
+            full = portal_status(session, session.get_one(Portal, user.portal_id), c.jobs.pending_count())
+        health = {key: full[key] for key in ADMIN_FIELDS}
+    lang = page_language("ru")
+    return render_template("main.html", ru=lang == "ru", lang=lang, name=user.name, health=health)

@@ -1,20 +1,19 @@
 """POST /placements/tab: the "Bonuses" tab on deal, contact and company cards.
 
-The portal opens it in a frame with the app's ``APPLICATION_TOKEN``, which we check like any
-inbound call; the page is rendered from the ledger without calling the portal.
+The portal opens it in a frame with the user's ``AUTH_ID``; the portal tells us who that is
+(handlers/frames.py, cached per token), then the page is rendered from the ledger.
 """
 
 from __future__ import annotations
 
-import json
 from decimal import Decimal
 
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
 from handlers.common import container, form_body
-from handlers.forms import BadRequest, require
-from handlers.security import verify_portal
+from handlers.forms import BadRequest, load_json, parse_id, require
+from handlers.frames import verify_frame
 from registry.card import TAB_ENTITIES, card_view
 from registry.texts import lang, operation_label, points
 
@@ -22,11 +21,10 @@ bp = Blueprint("placements", __name__)
 
 
 def _entity_id(body: dict[str, object]) -> int:
-    try:
-        options = json.loads(str(body.get("PLACEMENT_OPTIONS") or "{}"))
-        return int(str(options.get("ID")))
-    except (ValueError, TypeError, AttributeError) as exc:
-        raise BadRequest("PLACEMENT_OPTIONS", "must be JSON with the card's ID") from exc
+    options = load_json(str(body.get("PLACEMENT_OPTIONS") or "{}"), "PLACEMENT_OPTIONS")
+    if not isinstance(options, dict):
+        raise BadRequest("PLACEMENT_OPTIONS", "must be JSON with the card's ID")
+    return parse_id(options.get("ID"), "PLACEMENT_OPTIONS.ID")
 
 
 @bp.post("/placements/tab")
@@ -35,14 +33,12 @@ def tab() -> ResponseReturnValue:
     placement = require(body, "PLACEMENT")
     if placement not in TAB_ENTITIES:
         raise BadRequest("PLACEMENT", f"not a bonus tab: {placement!r}")
-    member_id = require(body, "member_id")
-    app_token = require(body, "APPLICATION_TOKEN")
     entity_id = _entity_id(body)
     language = lang(request.args.get("LANG", "ru"))
+    user = verify_frame(body)
     c = container()
     with c.db.transaction() as session:
-        portal_id = verify_portal(session, member_id, app_token)
-        view = card_view(session, portal_id, TAB_ENTITIES[placement], entity_id, c.clock.now())
+        view = card_view(session, user.portal_id, TAB_ENTITIES[placement], entity_id, c.clock.now())
     return render_template(
         "tab.html",
         view=view,

@@ -1,23 +1,59 @@
 """POST /robots/<code>: a robot or workflow action started on a document — record it, answer 200.
 
-The write-off itself runs in the portal's lane; the workflow gets its answer through
-``bizproc.event.send``. A repeated delivery (same ``event_token``) is stored once.
+The application token only says the call names an installed portal (every frame user can read
+it). The caller's own ``auth[access_token]`` is kept with the call so that the lane can ask the
+portal who it belongs to (``user.current``) before the ledger is touched; a token the portal
+refuses writes nothing. The write-off itself runs in the portal's lane; the workflow gets its
+answer through ``bizproc.event.send``. A repeated delivery (same ``event_token``) is stored once.
 """
 
 from __future__ import annotations
 
 import hashlib
+import re
+from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
 from b24app import inbox
 from handlers.common import container, form_body
-from handlers.forms import BadRequest, require
+from handlers.forms import BadRequest, parse_id, require
 from handlers.security import verify_portal
+from registry.callers import CALLER_TOKEN
+from registry.workflow import TEXT_LIMIT, TEXT_PROPERTIES
 
 bp = Blueprint("robots", __name__)
 KNOWN_CODES = frozenset({"bonus_writeoff", "bonus_accrue"})
+_DOCUMENT = re.compile(r"[A-Za-z0-9_]+")  # DEAL_12, CONTACT_5, DYNAMIC_1032_7 (ASCII: int() reads "٣" too)
+
+
+def _document(body: dict[str, Any]) -> list[str]:
+    document = body.get("document_id")
+    if not isinstance(document, list) or len(document) != 3 or not all(isinstance(p, str) for p in document):
+        raise BadRequest("document_id", "must have three parts")
+    if any(len(part) > 128 for part in document):
+        raise BadRequest("document_id", "parts are at most 128 characters")
+    if not _DOCUMENT.fullmatch(document[2]):
+        raise BadRequest("document_id[2]", "must be an entity name and ids, like DEAL_12")
+    for digits in re.findall(r"[0-9]+", document[2]):
+        parse_id(digits, "document_id[2]")
+    return [str(p) for p in document]
+
+
+def _properties(body: dict[str, Any]) -> dict[str, str]:
+    """Flat string properties; free texts cut to what the registry keeps, anything else bounded."""
+    raw = body.get("properties")
+    properties: dict[str, str] = {}
+    for key, value in (raw if isinstance(raw, dict) else {}).items():
+        if not isinstance(value, str):
+            raise BadRequest(f"properties[{key}]", "must be a single value")
+        if key in TEXT_PROPERTIES:
+            value = value[:TEXT_LIMIT]
+        elif len(value) > TEXT_LIMIT:
+            raise BadRequest(f"properties[{key}]", f"is longer than {TEXT_LIMIT} characters")
+        properties[key] = value
+    return properties
 
 
 @bp.post("/robots/<code>")
@@ -27,23 +63,22 @@ def start(code: str) -> ResponseReturnValue:
     body = form_body()
     member_id = require(body, "auth.member_id")
     app_token = require(body, "auth.application_token")
+    caller_token = require(body, "auth.access_token")
     event_token = require(body, "event_token")
-    document = body.get("document_id")
-    if not isinstance(document, list) or len(document) != 3:
-        raise BadRequest("document_id", "must have three parts")
-    properties = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+    if len(event_token) > 255 or len(caller_token) > 255:
+        raise BadRequest("event_token" if len(event_token) > 255 else "auth[access_token]", "is too long")
+    payload = {
+        "code": code,
+        "event_token": event_token,  # needed to answer; not a credential for anything else
+        "workflow_id": str(body.get("workflow_id", ""))[:64],
+        "document_id": _document(body),
+        "properties": _properties(body),
+        CALLER_TOKEN: caller_token,  # checked with the portal in the lane, then erased
+    }
     c = container()
     with c.db.transaction() as session:
         portal_id = verify_portal(session, member_id, app_token)
         token_key = hashlib.sha256(event_token.encode()).hexdigest()
-        payload = {
-            "code": code,
-            "event_token": event_token,  # needed to answer; not a credential for anything else
-            "workflow_id": str(body.get("workflow_id", "")),
-            "document_id": [str(p) for p in document],
-            "properties": properties,
-            "user_id": str((body.get("auth") or {}).get("user_id", "")),
-        }
         inbox.record(
             session,
             portal_id=portal_id,

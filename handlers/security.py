@@ -15,6 +15,14 @@ class Unauthorized(Exception):
     """Unknown portal or wrong application_token: answer 401, write nothing."""
 
 
+class FrameDenied(Exception):
+    """A frame we cannot serve: answered with the friendly page of ``problem`` (handlers/frame.py)."""
+
+    def __init__(self, problem: str) -> None:
+        super().__init__(problem)
+        self.problem = problem
+
+
 def token_hash(application_token: str) -> str:
     return hashlib.sha256(application_token.encode()).hexdigest()
 

@@ -1,4 +1,4 @@
-"""Install and uninstall commands: record the portal and its tokens, provision in the lane."""
+"""Install commands: record a confirmed portal and its tokens, provision in the lane, report status."""
 
 from __future__ import annotations
 
@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from b24app.db import Base, utcnow
+from b24app.db import utcnow
 from b24app.gateway import PortalCallError
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, ProvisionedObject
@@ -34,6 +34,8 @@ class InstallError(ValueError):
 
 @dataclass(frozen=True)
 class InstallRequest:
+    """An install the OAuth server and the portal have confirmed (install/confirm.py builds it)."""
+
     member_id: str
     domain: str
     client_endpoint: str
@@ -45,61 +47,6 @@ class InstallRequest:
     scenario: str  # ui | api
     user_id: int | None = None
     scope: str | None = None
-
-
-def _need(source: dict[str, Any], key: str, label: str) -> str:
-    value = source.get(key)
-    if not isinstance(value, str) or not value.strip():
-        raise InstallError(label, "is required")
-    return value.strip()
-
-
-def _int(value: Any, label: str, default: int) -> int:
-    if value in (None, ""):
-        return default
-    try:
-        return int(str(value))
-    except ValueError as exc:
-        raise InstallError(label, "must be a number") from exc
-
-
-def parse_ui_install(form: dict[str, Any], query: dict[str, Any]) -> InstallRequest:
-    """The UI scenario: form AUTH_ID/REFRESH_ID/member_id/APPLICATION_TOKEN, query DOMAIN/PROTOCOL/LANG."""
-    domain = _need(query, "DOMAIN", "DOMAIN")
-    scheme = "http" if str(query.get("PROTOCOL", "1")) == "0" else "https"
-    return InstallRequest(
-        member_id=_need(form, "member_id", "member_id"),
-        domain=domain,
-        client_endpoint=f"{scheme}://{domain}/rest/",
-        access_token=_need(form, "AUTH_ID", "AUTH_ID"),
-        refresh_token=_need(form, "REFRESH_ID", "REFRESH_ID"),
-        expires_in=_int(form.get("AUTH_EXPIRES"), "AUTH_EXPIRES", 3600),
-        application_token=_need(form, "APPLICATION_TOKEN", "APPLICATION_TOKEN"),
-        language=str(query.get("LANG") or "en")[:8],
-        scenario="ui",
-        scope=form.get("APPLICATION_SCOPE"),
-    )
-
-
-def parse_api_install(body: dict[str, Any]) -> InstallRequest:
-    """The API-only scenario: an ONAPPINSTALL body with ``auth[...]`` and ``data[LANGUAGE_ID]``."""
-    auth = body.get("auth")
-    if not isinstance(auth, dict):
-        raise InstallError("auth", "is required")
-    data = body.get("data") if isinstance(body.get("data"), dict) else {}
-    return InstallRequest(
-        member_id=_need(auth, "member_id", "auth[member_id]"),
-        domain=_need(auth, "domain", "auth[domain]"),
-        client_endpoint=_need(auth, "client_endpoint", "auth[client_endpoint]"),
-        access_token=_need(auth, "access_token", "auth[access_token]"),
-        refresh_token=_need(auth, "refresh_token", "auth[refresh_token]"),
-        expires_in=_int(auth.get("expires_in"), "auth[expires_in]", 3600),
-        application_token=_need(auth, "application_token", "auth[application_token]"),
-        language=str((data or {}).get("LANGUAGE_ID") or "en")[:8],
-        scenario="api",
-        user_id=_int(auth.get("user_id"), "auth[user_id]", 1),
-        scope=auth.get("scope"),
-    )
 
 
 def register_install(session: Session, req: InstallRequest, token_hash: str, now: datetime) -> Portal:
@@ -119,26 +66,15 @@ def register_install(session: Session, req: InstallRequest, token_hash: str, now
     portal.scope = req.scope
     portal.status = "installing"
     session.flush()
-    log.info("install.accepted", extra={"portal_id": portal.id, "scenario": req.scenario})
+    log.info(
+        "install.accepted", extra={"portal_id": portal.id, "scenario": req.scenario, "user_id": req.user_id}
+    )
     return portal
 
 
 def request_provisioning(session: Session, portal: Portal) -> None:
     """Retry after a failure: back to ``installing`` so the lane provisions again."""
     portal.status, portal.install_error = "installing", None
-
-
-def uninstall(session: Session, portal: Portal, clean: bool, now: datetime) -> None:
-    """Tokens go at once; the ledger stays unless the admin asked to delete the app's data."""
-    portal.access_token = portal.refresh_token = None
-    portal.status, portal.uninstalled_at = "uninstalled", now
-    session.execute(delete(OutboxMessage).where(OutboxMessage.portal_id == portal.id))
-    session.execute(delete(ProvisionedObject).where(ProvisionedObject.portal_id == portal.id))
-    if clean:
-        for table in reversed(Base.metadata.sorted_tables):
-            if "portal_id" in table.c and table.name not in {"portals"}:
-                session.execute(delete(table).where(table.c.portal_id == portal.id))
-    log.info("install.uninstalled", extra={"portal_id": portal.id, "clean": clean})
 
 
 def provision_step(ctx: LaneContext, base_url: str) -> bool:

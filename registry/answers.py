@@ -30,6 +30,7 @@ MESSAGES = {
         "APPROVAL_REQUIRED": "Начисление больше {limit} бонусов требует согласования",
         "DOCUMENT_NOT_FOUND": "Документ не найден",
         "UNSUPPORTED_DOCUMENT": "Этот тип документа не поддерживается",
+        "CALLER_EXPIRED": "Запуск не удалось проверить вовремя: запустите действие ещё раз",
     },
     "en": {
         "OK_WRITE_OFF": "Written off {amount} bonuses. Balance: {balance}",
@@ -43,6 +44,7 @@ MESSAGES = {
         "APPROVAL_REQUIRED": "Accruals above {limit} bonuses need approval",
         "DOCUMENT_NOT_FOUND": "The document was not found",
         "UNSUPPORTED_DOCUMENT": "This document type is not supported",
+        "CALLER_EXPIRED": "The call could not be verified in time: start the action again",
     },
 }
 

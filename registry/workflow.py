@@ -1,8 +1,10 @@
 """The workflow lane step: robot deliveries (``bonus_writeoff``, ``bonus_accrue``) become ledger
 entries or refusals, each answered once through the outbox.
 
-Deals named by the documents are read in shared batches (a deal's bonus owner is its company or
-contact, as the program says); contacts and companies own themselves. Each delivery is handled
+Each call's caller is verified first: its own access token goes to the portal with
+``user.current`` and the documents it names (registry/callers.py); a call the portal refuses writes
+nothing, and the verified user is the movement's actor. A deal's bonus owner is its company or
+contact, as the program says; contacts and companies own themselves. Each delivery is handled
 in one transaction: the entry, its mirror, the answer and the inbox row's status commit together,
 and the entry's business key (from the ``event_token``) makes a replay write nothing new.
 """
@@ -20,10 +22,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app import inbox, outbox
-from b24app.gateway import BatchResult, Command
+from b24app.gateway import Command
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
-from registry import answers, mirror
+from registry import answers, callers, mirror
+from registry.callers import CALLER_TOKEN
 from registry.deals import owner_of
 from registry.intake import is_not_found, snapshot_from_deal
 from registry.ledger import Owner, balance_of
@@ -35,6 +38,9 @@ from registry.texts import portal_language
 
 log = logging.getLogger(__name__)
 ROBOTS_PER_ROUND = 100
+TEXT_LIMIT = 500  # what we keep of a comment or reason (the ledger's reason, the registry's REASON)
+TEXT_PROPERTIES = frozenset({"comment", "reason"})
+EXPIRED = "expired_token"  # the portal knows the caller's token, but it died before we asked
 
 
 @dataclass(frozen=True)
@@ -80,10 +86,20 @@ def workflow_step(ctx: LaneContext) -> bool:
     if not rows:
         return False
     docs = {row.id: parse_document(row.payload.get("document_id")) for row in rows}
-    reads = {d.label: cmd for d in docs.values() if d and d.label and (cmd := d.read())}
-    result = ctx.client.batch_all(reads) if reads else BatchResult()
+
+    def reads_of(row: InboxEvent) -> dict[str, Command]:
+        doc = docs[row.id]
+        command = doc.read() if doc else None
+        return {doc.label: command} if doc and doc.label and command else {}
+
+    verified = callers.verify(ctx.client, rows, reads_of)
+    result = verified.reads
     now = ctx.clock.now()
     for row in rows:
+        if row.id in verified.refused:
+            with ctx.db.transaction() as session:
+                _refuse_caller(session, ctx.portal_id, row.id, verified.refused[row.id], now)
+            continue
         doc = docs[row.id]
         error = result.errors.get(doc.label) if doc and doc.label else None
         if error is not None and not is_not_found(error):
@@ -91,8 +107,49 @@ def workflow_step(ctx: LaneContext) -> bool:
             continue
         data = result.results.get(doc.label) if doc and doc.label and error is None else None
         with ctx.db.transaction() as session:
-            handle(session, ctx.portal_id, row.id, doc, data, now)
+            handle(session, ctx.portal_id, row.id, doc, data, now, actor=f"user:{verified.user_ids[row.id]}")
     return True
+
+
+def _refuse_caller(session: Session, portal_id: int, inbox_id: int, code: str, now: datetime) -> None:
+    """A call whose token the portal refused: nothing is written to the ledger.
+
+    An expired token is one the portal issued, so the call was genuine but reached us too late:
+    the workflow gets a refusal and can be started again. Any other refusal means the call did
+    not come from the portal; it gets no answer, so nobody can use us to end a waiting workflow.
+    """
+    row = session.get(InboxEvent, inbox_id)
+    if row is None or row.status != "pending":
+        return
+    if code == EXPIRED:
+        language = portal_language(session, portal_id)
+        refusal = answers.refusal(str(row.payload.get("code")), "CALLER_EXPIRED", Decimal("0"), language)
+        _answer(session, portal_id, row.payload, refusal, now)
+        row.status = "done"
+    else:
+        row.status, row.error = "skipped", f"caller not verified: {code}"[:500]
+        log.warning(
+            "workflow.caller_refused", extra={"portal_id": portal_id, "inbox_id": inbox_id, "code": code}
+        )
+    row.payload, row.processed_at = _without_caller(row.payload), now
+
+
+def _without_caller(payload: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in payload.items() if k != CALLER_TOKEN}
+
+
+def _answer(
+    session: Session, portal_id: int, p: dict[str, Any], answer: dict[str, Any], now: datetime
+) -> None:
+    token_hash = hashlib.sha256(str(p.get("event_token")).encode()).hexdigest()
+    outbox.add(
+        session,
+        portal_id=portal_id,
+        kind="workflow_answer",
+        key=f"answer:{token_hash}",
+        payload={"event_token": p.get("event_token"), "answer": answer},
+        now=now,
+    )
 
 
 def _pending(ctx: LaneContext) -> list[InboxEvent]:
@@ -114,7 +171,14 @@ def _pending(ctx: LaneContext) -> list[InboxEvent]:
 
 
 def handle(
-    session: Session, portal_id: int, inbox_id: int, doc: Document | None, data: Any, now: datetime
+    session: Session,
+    portal_id: int,
+    inbox_id: int,
+    doc: Document | None,
+    data: Any,
+    now: datetime,
+    *,
+    actor: str,
 ) -> None:
     """One delivery, one transaction: ledger entry or refusal, mirror, answer, inbox status."""
     row = session.get(InboxEvent, inbox_id)
@@ -132,7 +196,7 @@ def handle(
             owner=owner,
             amount=parse_amount((p.get("properties") or {}).get("amount")),
             key=f"{code}:{token_hash}",
-            actor=f"user:{p.get('user_id') or 'robot'}"[:64],
+            actor=actor[:64],
             reason=_text(p, "reason" if code == "bonus_accrue" else "comment"),
             deal_id=deal_id,
             deal_amount=deal_amount,
@@ -147,15 +211,8 @@ def handle(
         balance = balance_of(session, portal_id, owner.type, owner.id) if owner else Decimal("0")
         answer = answers.refusal(code, refused.code, balance, language, **refused.details)
         log.info("workflow.refused", extra={"portal_id": portal_id, "code": code, "error_code": refused.code})
-    outbox.add(
-        session,
-        portal_id=portal_id,
-        kind="workflow_answer",
-        key=f"answer:{token_hash}",
-        payload={"event_token": p.get("event_token"), "answer": answer},
-        now=now,
-    )
-    row.status, row.processed_at = "done", now
+    _answer(session, portal_id, p, answer, now)
+    row.status, row.processed_at, row.payload = "done", now, _without_caller(p)
 
 
 def _owner(
@@ -194,10 +251,13 @@ def _move(
 
 def _text(payload: dict[str, Any], key: str) -> str | None:
     value = (payload.get("properties") or {}).get(key)
-    return str(value).strip()[:500] or None if value is not None else None
+    return str(value).strip()[:TEXT_LIMIT] or None if value is not None else None
 
 
 def _retry_later(ctx: LaneContext, inbox_id: int, error: str, now: datetime) -> None:
     with ctx.db.transaction() as session:
-        inbox.retry_later(session.get_one(InboxEvent, inbox_id), error, now)
+        row = session.get_one(InboxEvent, inbox_id)
+        inbox.retry_later(row, error, now)
+        if row.status == "failed":  # given up: the caller's token is no longer needed
+            row.payload = _without_caller(row.payload)
     log.warning("workflow.document_read_failed", extra={"portal_id": ctx.portal_id, "inbox_id": inbox_id})

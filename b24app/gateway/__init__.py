@@ -3,6 +3,7 @@
 from b24app.gateway.client import BatchResult, Command, PortalClient
 from b24app.gateway.errors import (
     AuthRevoked,
+    CallerRejected,
     PortalCallError,
     PortalError,
     PortalUnavailable,
@@ -11,6 +12,7 @@ from b24app.gateway.errors import (
 __all__ = [
     "AuthRevoked",
     "BatchResult",
+    "CallerRejected",
     "Command",
     "PortalCallError",
     "PortalClient",

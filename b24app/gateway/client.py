@@ -13,7 +13,9 @@ from b24app.config import Settings
 from b24app.db import Database
 from b24app.gateway import transport
 from b24app.gateway.errors import (
+    AUTH_DEAD_CODES,
     TOKEN_EXPIRED_CODES,
+    CallerRejected,
     PortalCallError,
     PortalUnavailable,
     error_from_response,
@@ -62,6 +64,24 @@ def _as_dict(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _batch_result(commands: Mapping[str, Command], body: dict[str, Any]) -> BatchResult:
+    errors = {
+        label: PortalCallError(
+            str(err.get("error", "")),
+            str(err.get("error_description", "")),
+            method=commands[label].method,
+        )
+        for label, err in _as_dict(body.get("result_error")).items()
+    }
+    totals = {k: int(v) for k, v in _as_dict(body.get("result_total")).items()}
+    return BatchResult(_as_dict(body.get("result")), errors, totals)
+
+
+def _refuses_token(status: int, code: str) -> bool:
+    """The portal's "not this token" answers (_includes/system-errors.md): 401s and the auth codes."""
+    return status == 401 or code in TOKEN_EXPIRED_CODES or code in AUTH_DEAD_CODES
+
+
 class PortalClient:
     """Talks to one portal for one job; not shared between threads."""
 
@@ -108,20 +128,24 @@ class PortalClient:
 
     def batch(self, commands: Mapping[str, Command], *, halt: bool = False) -> BatchResult:
         """Send up to 50 commands as one request; each keeps its own result or error."""
+        body = self._request("batch", self._batch_body(commands, halt))["result"]
+        return _batch_result(commands, body)
+
+    def batch_as(self, token: str, commands: Mapping[str, Command]) -> BatchResult:
+        """A batch sent with a caller's own token (a robot call's ``auth[access_token]``) to the endpoint
+        we stored: only that portal can accept it. CallerRejected when it does not (forged, foreign
+        or expired: we cannot refresh a token that is not ours)."""
+        endpoint = (self._auth or self.tokens.current(self.portal_id)).endpoint
+        caller = PortalAuth(self.portal_id, "", endpoint, token, -1)
+        body = self._request("batch", self._batch_body(commands, False), caller=caller)["result"]
+        return _batch_result(commands, body)
+
+    @staticmethod
+    def _batch_body(commands: Mapping[str, Command], halt: bool) -> dict[str, Any]:
         if len(commands) > BATCH_LIMIT:
             raise ValueError(f"a batch holds at most {BATCH_LIMIT} commands, got {len(commands)}")
-        cmd = {label: command.encoded() for label, command in commands.items()}
-        body = self._request("batch", {"halt": 1 if halt else 0, "cmd": cmd})["result"]
-        errors = {
-            label: PortalCallError(
-                str(err.get("error", "")),
-                str(err.get("error_description", "")),
-                method=commands[label].method,
-            )
-            for label, err in _as_dict(body.get("result_error")).items()
-        }
-        totals = {k: int(v) for k, v in _as_dict(body.get("result_total")).items()}
-        return BatchResult(_as_dict(body.get("result")), errors, totals)
+        encoded = {label: command.encoded() for label, command in commands.items()}
+        return {"halt": 1 if halt else 0, "cmd": encoded}
 
     def batch_all(self, commands: Mapping[str, Command]) -> BatchResult:
         """Any number of independent commands, sent 50 to a request."""
@@ -146,15 +170,18 @@ class PortalClient:
                 return
             last_id = int(rows[-1][id_field])
 
-    def _request(self, method: str, body: dict[str, Any]) -> dict[str, Any]:
-        auth = self._auth or self.tokens.current(self.portal_id)
-        self._auth = auth
+    def _request(self, method: str, body: dict[str, Any], caller: PortalAuth | None = None) -> dict[str, Any]:
+        auth = caller or self._auth or self.tokens.current(self.portal_id)
+        if caller is None:
+            self._auth = auth
         refreshed = False
         for _ in range(LIMIT_RETRIES + 2):
             answer = self._send(auth, method, body)
             code = str(answer.body.get("error", "")) if "error" in answer.body else ""
             if not code:
                 return answer.body
+            if caller is not None and _refuses_token(answer.status, code):
+                raise CallerRejected(code)
             if code in TOKEN_EXPIRED_CODES and not refreshed:
                 auth = self._auth = self.tokens.refresh(self.portal_id, auth.generation)
                 refreshed = True

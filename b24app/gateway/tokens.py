@@ -6,16 +6,15 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-import requests
 from sqlalchemy import select
 
 from b24app.config import Settings
 from b24app.db import Database, utcnow
-from b24app.gateway.errors import AuthRevoked, PortalUnavailable
+from b24app.gateway.errors import AuthRevoked
+from b24app.gateway.oauth import request_tokens
 from b24app.models import Portal
 
 log = logging.getLogger(__name__)
-DEAD_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_client", "invalid_request", "PAYMENT_REQUIRED"})
 
 
 @dataclass(frozen=True)
@@ -73,29 +72,17 @@ class TokenKeeper:
                 return _auth_of(portal)
         assert dead
         log.warning("oauth.refresh_dead", extra={"portal_id": portal_id, "error": answer.get("error")})
-        raise AuthRevoked(f"refresh token rejected: {answer.get('error')}")
+        raise AuthRevoked(f"refresh token rejected: {answer.get('error')}", code=str(answer.get("error")))
+
+    def recheck(self, portal_id: int) -> PortalAuth:
+        """Ask the OAuth server again about tokens we already took for dead (e.g. before acting on an
+        uninstall): a new pair if they live after all, else AuthRevoked with the server's error code."""
+        with self.db.transaction() as session:
+            generation = session.get_one(Portal, portal_id).token_generation
+        return self.refresh(portal_id, generation)
 
     def _exchange(self, refresh_token: str) -> dict[str, object]:
-        params = {
-            "grant_type": "refresh_token",
-            "client_id": self.settings.b24_client_id or "",
-            "client_secret": self.settings.b24_client_secret or "",
-            "refresh_token": refresh_token,
-        }
-        try:
-            response = requests.get(
-                self.settings.b24_oauth_url, params=params, timeout=self.settings.portal_timeout
-            )
-            body = response.json()
-        except (requests.RequestException, ValueError) as exc:
-            raise PortalUnavailable(f"oauth server: {type(exc).__name__}") from exc
-        if response.status_code >= 500:
-            raise PortalUnavailable(f"oauth server: HTTP {response.status_code}", status=response.status_code)
-        if not isinstance(body, dict):
-            raise PortalUnavailable("oauth server: unexpected answer")
-        if "error" in body and body["error"] not in DEAD_GRANT_ERRORS:
-            raise PortalUnavailable(f"oauth server: {body['error']}")
-        return body
+        return request_tokens(self.settings, refresh_token, self.settings.portal_timeout)
 
     @staticmethod
     def _store(portal: Portal, answer: dict[str, object]) -> None:

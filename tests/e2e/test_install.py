@@ -77,7 +77,7 @@ def test_api_install_provisions_everything_once(app: AppHarness, emulator: Emula
     driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
     app.drain()
     assert portal_objects(emulator, portal) == seen  # a second install changes nothing
-    assert emulator.stats.http_requests == 2  # two read rounds, nothing created
+    assert emulator.stats.http_requests == 3  # the admin check, then two read rounds, nothing created
     assert _provisioned(app)[0] == "installed"
 
 
@@ -112,7 +112,7 @@ def test_bad_install_body_names_the_field(app: AppHarness) -> None:
     answer = requests.post(
         app.base_url + "/install", data={"event": "ONAPPINSTALL", "auth[member_id]": "m"}, timeout=5
     )
-    assert answer.status_code == 400 and answer.json()["field"] == "auth[domain]"
+    assert answer.status_code == 400 and answer.json()["field"] == "auth[refresh_token]"
 
 
 def test_uninstall_deletes_tokens_and_keeps_or_cleans_data(app: AppHarness, emulator: Emulator) -> None:
@@ -121,6 +121,7 @@ def test_uninstall_deletes_tokens_and_keeps_or_cleans_data(app: AppHarness, emul
     app.drain()
     deliveries = driver.uninstall(emulator, portal, CLIENT_ID, clean=False)
     assert [d.status for d in deliveries] == [200]
+    app.drain()  # the lane confirms with the portal that the app is gone, then acts
     with app.db.transaction() as session:
         row = session.execute(select(Portal)).scalar_one()
         assert row.status == "uninstalled" and row.access_token is None and row.refresh_token is None

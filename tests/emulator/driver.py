@@ -101,8 +101,10 @@ def install_api(
 
 
 def uninstall(emu: Emulator, portal: Portal, client_id: str, clean: bool = False) -> list[Delivery]:
-    """ONAPPUNINSTALL to the app's handlers, then its bindings and placements are gone."""
+    """The app is deleted: its tokens stop working at once (settings/app-uninstallation.md: "the
+    saved tokens will no longer work"), ONAPPUNINSTALL goes to its handlers, bindings are gone."""
     app = emu.app_install(portal, client_id)
+    emu.revoke_tokens(portal, client_id)
     deliveries = []
     for binding in [b for b in app.events if b["event"] == "ONAPPUNINSTALL"]:
         form = [

@@ -59,6 +59,12 @@ def user_current(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     return dict(ctx.portal.users[ctx.user_id])
 
 
+@method("user.admin")
+def user_admin(ctx: CallContext, params: dict[str, Any]) -> bool:
+    # api-reference/common/users/user-admin.md: whether the token's user may manage app settings.
+    return bool(ctx.portal.users[ctx.user_id]["ADMIN"])
+
+
 @method("event.bind", app_only=True)
 def event_bind(ctx: CallContext, params: dict[str, Any]) -> bool:
     app, event = _app(ctx), str(params.get("event") or "").upper()

@@ -149,3 +149,32 @@ def test_control_endpoints_drive_the_portal(emulator: Emulator) -> None:
     assert _call(emulator, portal, "profile").status_code == 502
     stats = requests.get(f"{control}/stats", timeout=5).json()
     assert stats["http_requests"] == 1 and stats["per_method"] == {"profile": 1}
+
+
+def test_user_admin_answers_for_the_tokens_user(emulator: Emulator) -> None:
+    portal = emulator.add_portal()
+    emulator.app_install(portal, CLIENT_ID)
+    admin = emulator.issue_tokens(portal, CLIENT_ID, 1).access_token
+    manager = emulator.issue_tokens(portal, CLIENT_ID, 2).access_token
+    url = emulator.rest_base(portal) + "user.admin"
+    assert requests.post(url, json={"auth": admin}, timeout=5).json()["result"] is True
+    assert requests.post(url, json={"auth": manager}, timeout=5).json()["result"] is False
+
+
+def test_uninstall_revokes_the_apps_tokens_before_telling_it(emulator: Emulator) -> None:
+    portal = emulator.add_portal()
+    app = emulator.app_install(portal, CLIENT_ID)
+    app.installed = True
+    tokens = emulator.issue_tokens(portal, CLIENT_ID, 1)
+    driver.uninstall(emulator, portal, CLIENT_ID, clean=True)
+    info = requests.post(
+        emulator.rest_base(portal) + "app.info", json={"auth": tokens.access_token}, timeout=5
+    )
+    assert info.status_code == 401 and info.json()["error"] == "invalid_token"
+    params = {
+        "grant_type": "refresh_token",
+        "client_id": CLIENT_ID,
+        "client_secret": "test-secret",
+        "refresh_token": tokens.refresh_token,
+    }
+    assert requests.get(emulator.oauth_url(), params=params, timeout=5).json()["error"] == "invalid_grant"
