@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from huey import Huey, MemoryHuey, RedisHuey, SqliteHuey, crontab
@@ -17,12 +18,20 @@ LOCKED_RETRY_SECONDS = 2
 
 
 def make_huey(settings: Settings, name: str = "bonus") -> Huey:
-    """Pick the queue storage from the settings."""
+    """Pick the queue storage from the settings (the SQLite queue's directory is created)."""
     if settings.queue_memory:
         return MemoryHuey(name)
     if settings.redis_url:
         return RedisHuey(name, url=settings.redis_url)
+    Path(settings.queue_path).parent.mkdir(parents=True, exist_ok=True)
     return SqliteHuey(name, filename=settings.queue_path)
+
+
+def queue_kind(settings: Settings) -> str:
+    """``memory``, ``redis`` or ``sqlite`` (what the worker's start line says; no URL, no password)."""
+    if settings.queue_memory:
+        return "memory"
+    return "redis" if settings.redis_url else "sqlite"
 
 
 class JobQueue:
@@ -45,13 +54,24 @@ class JobQueue:
             self._lane_task(portal_id)
         return True
 
+    def wake_lane(self, portal_id: int, delay: float) -> None:
+        """A run after ``delay`` seconds, when a retry comes due.
+
+        It leaves the queued flag alone: an event arriving meanwhile still gets its own run at once.
+        """
+        self._lane_task.schedule((portal_id,), delay=delay)
+
     def _run_lane(self, portal_id: int) -> dict[str, Any]:
         report = self.lanes.run(portal_id)
-        if not report.acquired:
+        if report.interrupted:  # this process is stopping: the job goes back for the next worker
+            self.enqueue_lane(portal_id, force=True)
+        elif not report.acquired:
             raise RetryTask(delay=LOCKED_RETRY_SECONDS)  # another job holds the lane; try after it
-        if report.retry_in is not None:
+        elif report.retry_in is not None:
             log.info("lane.retry_scheduled", extra={"portal_id": portal_id, "delay": report.retry_in})
             self.enqueue_lane(portal_id, force=True, delay=report.retry_in)
+        elif report.wake_in is not None:
+            self.wake_lane(portal_id, report.wake_in)
         return {"rounds": report.rounds, "requests": report.requests, "error": report.error}
 
     def pending_count(self) -> int:

@@ -25,6 +25,11 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(payload, default=str, ensure_ascii=False)
 
 
+# Libraries that chatter at DEBUG/INFO on every portal call (asyncio: "Using selector" per
+# request; urllib3: every connection); their warnings still show.
+QUIET_LIBRARIES = ("asyncio", "urllib3", "fast_bitrix24", "huey")
+
+
 def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
@@ -32,6 +37,6 @@ def configure_logging(settings: Settings) -> None:
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JsonFormatter())
     root.addHandler(handler)
-    root.setLevel(logging.INFO if not settings.is_dev else logging.DEBUG)
-    logging.getLogger("fast_bitrix24").setLevel(logging.WARNING)
-    logging.getLogger("huey").setLevel(logging.WARNING)
+    root.setLevel(settings.log_level)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

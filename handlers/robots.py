@@ -32,6 +32,7 @@ def start(code: str) -> ResponseReturnValue:
     if not isinstance(document, list) or len(document) != 3:
         raise BadRequest("document_id", "must have three parts")
     properties = body.get("properties") if isinstance(body.get("properties"), dict) else {}
+    document_type = body.get("document_type")  # checked against document_id by the lane
     c = container()
     with c.db.transaction() as session:
         portal_id = verify_portal(session, member_id, app_token)
@@ -41,6 +42,7 @@ def start(code: str) -> ResponseReturnValue:
             "event_token": event_token,  # needed to answer; not a credential for anything else
             "workflow_id": str(body.get("workflow_id", "")),
             "document_id": [str(p) for p in document],
+            "document_type": [str(p) for p in document_type] if isinstance(document_type, list) else None,
             "properties": properties,
             "user_id": str((body.get("auth") or {}).get("user_id", "")),
         }

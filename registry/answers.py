@@ -30,6 +30,7 @@ MESSAGES = {
         "APPROVAL_REQUIRED": "Начисление больше {limit} бонусов требует согласования",
         "DOCUMENT_NOT_FOUND": "Документ не найден",
         "UNSUPPORTED_DOCUMENT": "Этот тип документа не поддерживается",
+        "INTERNAL_ERROR": "Не удалось выполнить операцию; подробности у администратора приложения",
     },
     "en": {
         "OK_WRITE_OFF": "Written off {amount} bonuses. Balance: {balance}",
@@ -43,6 +44,7 @@ MESSAGES = {
         "APPROVAL_REQUIRED": "Accruals above {limit} bonuses need approval",
         "DOCUMENT_NOT_FOUND": "The document was not found",
         "UNSUPPORTED_DOCUMENT": "This document type is not supported",
+        "INTERNAL_ERROR": "The operation could not be done; the application's administrator has the details",
     },
 }
 

@@ -5,6 +5,12 @@ Deals named by the documents are read in shared batches (a deal's bonus owner is
 contact, as the program says); contacts and companies own themselves. Each delivery is handled
 in one transaction: the entry, its mirror, the answer and the inbox row's status commit together,
 and the entry's business key (from the ``event_token``) makes a replay write nothing new.
+
+What a delivery carries is checked before anything is looked up: the amount is plain decimal
+notation within bounds (else ``BAD_AMOUNT``), the document is a deal, contact, company or
+smart-process item whose id fits the id columns and whose ``document_type`` agrees with it (else
+``UNSUPPORTED_DOCUMENT`` / ``DOCUMENT_NOT_FOUND``). A delivery that still fails is retried alone;
+after ``GIVE_UP_ATTEMPTS`` the workflow is answered ``INTERNAL_ERROR`` so it never waits for ever.
 """
 
 from __future__ import annotations
@@ -32,9 +38,18 @@ from registry.models import LedgerEntry
 from registry.program import Program, current_program
 from registry.spending import Movement, Refused, accrue_manually, parse_amount, write_off
 from registry.texts import portal_language
+from registry.values import bounded_id
 
 log = logging.getLogger(__name__)
 ROBOTS_PER_ROUND = 100
+GIVE_UP_ATTEMPTS = 3
+# api-reference/bizproc/bizproc-activity/bizproc-activity-add.md: document types of the CRM module
+DOCUMENT_CLASSES = {
+    "DEAL": "CCrmDocumentDeal",
+    "CONTACT": "CCrmDocumentContact",
+    "COMPANY": "CCrmDocumentCompany",
+    "DYNAMIC": "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic",
+}
 
 
 @dataclass(frozen=True)
@@ -58,20 +73,44 @@ class Document:
         return None
 
 
-def parse_document(parts: Any) -> Document | None:
-    """``["crm", "CCrmDocumentDeal", "DEAL_12"]``, ``..."CONTACT_5"``, ``..."DYNAMIC_1032_7"``."""
+def parse_document(parts: Any, document_type: Any = None) -> Document:
+    """``["crm", "CCrmDocumentDeal", "DEAL_12"]``, ``..."CONTACT_5"``, ``..."DYNAMIC_1032_7"``.
+
+    Refused with ``UNSUPPORTED_DOCUMENT`` for another kind of document (or one whose
+    ``document_type`` names another kind) and ``DOCUMENT_NOT_FOUND`` for an id no row can have.
+    """
     if not isinstance(parts, list) or len(parts) != 3:
-        return None
-    prefix, _, rest = str(parts[2]).partition("_")
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    module, document_class, name = (str(p) for p in parts)
+    prefix, _, rest = name.partition("_")
+    if module != "crm" or DOCUMENT_CLASSES.get(prefix) != document_class:
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    if prefix == "DYNAMIC":
+        return _item(module, document_class, rest, document_type)
+    if document_type is not None and document_type != [module, document_class, prefix]:
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    document_id = bounded_id(rest)
+    if document_id is None:
+        raise Refused("DOCUMENT_NOT_FOUND")
+    return Document(prefix.lower(), document_id)
+
+
+def _item(module: str, document_class: str, rest: str, document_type: Any) -> Document:
+    """A smart-process item: ``DYNAMIC_{entityTypeId}_{id}``, typed ``DYNAMIC_{entityTypeId}``."""
+    type_part, _, id_part = rest.partition("_")
+    if document_type is not None and document_type != [module, document_class, f"DYNAMIC_{type_part}"]:
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    entity_type_id, item_id = bounded_id(type_part), bounded_id(id_part)
+    if entity_type_id is None or item_id is None:
+        raise Refused("DOCUMENT_NOT_FOUND")
+    return Document("item", item_id, entity_type_id)
+
+
+def _document(payload: dict[str, Any]) -> Document | Refused:
     try:
-        if prefix in ("DEAL", "CONTACT", "COMPANY"):
-            return Document(prefix.lower(), int(rest))
-        if prefix == "DYNAMIC":
-            type_id, _, item_id = rest.partition("_")
-            return Document("item", int(item_id), int(type_id))
-    except ValueError:
-        return None
-    return None
+        return parse_document(payload.get("document_id"), payload.get("document_type"))
+    except Refused as refused:
+        return refused
 
 
 def workflow_step(ctx: LaneContext) -> bool:
@@ -79,20 +118,43 @@ def workflow_step(ctx: LaneContext) -> bool:
     rows = _pending(ctx)
     if not rows:
         return False
-    docs = {row.id: parse_document(row.payload.get("document_id")) for row in rows}
-    reads = {d.label: cmd for d in docs.values() if d and d.label and (cmd := d.read())}
+    docs = {row.id: _document(row.payload) for row in rows}
+    reads = {d.label: cmd for d in docs.values() if isinstance(d, Document) and d.label and (cmd := d.read())}
     result = ctx.client.batch_all(reads) if reads else BatchResult()
     now = ctx.clock.now()
     for row in rows:
         doc = docs[row.id]
-        error = result.errors.get(doc.label) if doc and doc.label else None
+        label = doc.label if isinstance(doc, Document) else None
+        error = result.errors.get(label) if label else None
         if error is not None and not is_not_found(error):
             _retry_later(ctx, row.id, f"{error.code}: {error.description}", now)
             continue
-        data = result.results.get(doc.label) if doc and doc.label and error is None else None
-        with ctx.db.transaction() as session:
-            handle(session, ctx.portal_id, row.id, doc, data, now)
+        data = result.results.get(label) if label and error is None else None
+        _handle_alone(ctx, row.id, doc, data, now)
     return True
+
+
+def _handle_alone(ctx: LaneContext, inbox_id: int, doc: Document | Refused, data: Any, now: datetime) -> None:
+    """One delivery in its own transaction; if it fails, it alone retries (and is answered at last)."""
+    try:
+        with ctx.db.transaction() as session:
+            handle(session, ctx.portal_id, inbox_id, doc, data, now)
+    except Exception as exc:  # noqa: BLE001 - one delivery's failure must not hold up the others
+        extra = {"portal_id": ctx.portal_id, "inbox_id": inbox_id}
+        log.warning("workflow.failed", extra=extra, exc_info=True)
+        with ctx.db.transaction() as session:
+            _failed(session, ctx.portal_id, inbox_id, f"{type(exc).__name__}: {exc}", now)
+
+
+def _failed(session: Session, portal_id: int, inbox_id: int, error: str, now: datetime) -> None:
+    row = session.get_one(InboxEvent, inbox_id)
+    inbox.retry_later(row, error, now)
+    if row.attempts < GIVE_UP_ATTEMPTS:
+        return
+    row.status = "failed"
+    code = str(row.payload.get("code"))
+    answer = answers.refusal(code, "INTERNAL_ERROR", Decimal("0"), portal_language(session, portal_id))
+    _owe_answer(session, portal_id, row.payload, answer, now)
 
 
 def _pending(ctx: LaneContext) -> list[InboxEvent]:
@@ -114,7 +176,7 @@ def _pending(ctx: LaneContext) -> list[InboxEvent]:
 
 
 def handle(
-    session: Session, portal_id: int, inbox_id: int, doc: Document | None, data: Any, now: datetime
+    session: Session, portal_id: int, inbox_id: int, doc: Document | Refused, data: Any, now: datetime
 ) -> None:
     """One delivery, one transaction: ledger entry or refusal, mirror, answer, inbox status."""
     row = session.get(InboxEvent, inbox_id)
@@ -124,7 +186,7 @@ def handle(
     code = str(p.get("code"))
     program = current_program(session, portal_id)
     language = portal_language(session, portal_id)
-    token_hash = hashlib.sha256(str(p.get("event_token")).encode()).hexdigest()
+    token_hash = _token_hash(p)
     owner: Owner | None = None
     try:
         owner, deal_id, deal_amount = _owner(doc, data, program, now)
@@ -147,22 +209,32 @@ def handle(
         balance = balance_of(session, portal_id, owner.type, owner.id) if owner else Decimal("0")
         answer = answers.refusal(code, refused.code, balance, language, **refused.details)
         log.info("workflow.refused", extra={"portal_id": portal_id, "code": code, "error_code": refused.code})
+    _owe_answer(session, portal_id, p, answer, now)
+    row.status, row.processed_at = "done", now
+
+
+def _token_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(str(payload.get("event_token")).encode()).hexdigest()
+
+
+def _owe_answer(
+    session: Session, portal_id: int, payload: dict[str, Any], answer: dict[str, Any], now: datetime
+) -> None:
     outbox.add(
         session,
         portal_id=portal_id,
         kind="workflow_answer",
-        key=f"answer:{token_hash}",
-        payload={"event_token": p.get("event_token"), "answer": answer},
+        key=f"answer:{_token_hash(payload)}",
+        payload={"event_token": payload.get("event_token"), "answer": answer},
         now=now,
     )
-    row.status, row.processed_at = "done", now
 
 
 def _owner(
-    doc: Document | None, data: Any, program: Program, now: datetime
+    doc: Document | Refused, data: Any, program: Program, now: datetime
 ) -> tuple[Owner, int | None, Decimal | None]:
-    if doc is None:
-        raise Refused("UNSUPPORTED_DOCUMENT")
+    if isinstance(doc, Refused):
+        raise doc
     if doc.kind in ("contact", "company"):
         return Owner(doc.kind, doc.id), None, None
     if not isinstance(data, dict):
@@ -174,7 +246,7 @@ def _owner(
             raise Refused("NO_CLIENT")
         return owner, doc.id, deal.amount
     item: dict[str, Any] = data["item"] if isinstance(data.get("item"), dict) else data
-    company, contact = int(item.get("companyId") or 0), int(item.get("contactId") or 0)
+    company, contact = bounded_id(item.get("companyId")), bounded_id(item.get("contactId"))
     first = [("contact", contact), ("company", company)]
     if program.owner_preference == "company_first":
         first.reverse()
