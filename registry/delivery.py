@@ -65,7 +65,9 @@ class NotifyStep:
         for n in rows:
             if n.id not in outcomes:
                 outcomes[n.id] = _portal_outcome(n, sent)
-        _record(ctx, rows, outcomes, notes, now)
+            if n.id in notes and outcomes[n.id].reason is None:  # a refused template stays on the row
+                outcomes[n.id].reason = notes[n.id]
+        _record(ctx, rows, outcomes, now)
         return True
 
     def _prepare_alone(
@@ -240,30 +242,15 @@ def _portal_outcome(n: Notification, sent: BatchResult) -> Outcome:
     return Outcome("retry", "no answer for the command")
 
 
-def _record(
-    ctx: LaneContext,
-    rows: list[Notification],
-    outcomes: dict[int, Outcome],
-    notes: dict[int, str],
-    now: datetime,
-) -> None:
+def _record(ctx: LaneContext, rows: list[Notification], outcomes: dict[int, Outcome], now: datetime) -> None:
     with ctx.db.transaction() as session:
         for n in rows:
             o = outcomes[n.id]
-            reason = o.reason or notes.get(n.id)  # a refused template is worth keeping on the row
-            values: dict[str, Any] = {"error": reason[:255] if reason else None}
+            values: dict[str, Any] = {"error": (o.reason or None) and o.reason[:255]}
             if o.status == "sent":
                 values.update(status="sent", sent_at=now, remote_id=o.remote_id)
                 if n.channel == "sms":  # the text goes on the client's timeline too
-                    payload = {"entity_type": n.owner_type, "entity_id": n.owner_id, "text": f"SMS: {n.text}"}
-                    outbox.add(
-                        session,
-                        portal_id=n.portal_id,
-                        kind="comment",
-                        key=f"sms:{n.id}",
-                        payload=payload,
-                        now=now,
-                    )
+                    _sms_on_timeline(session, n, now)
             elif o.status == "retry":
                 first = n.first_failure_at or now
                 gave_up = now - first >= outbox.GIVE_UP_AFTER
@@ -281,6 +268,11 @@ def _record(
                     "status": values["status"],
                 },
             )
+
+
+def _sms_on_timeline(session: Session, n: Notification, now: datetime) -> None:
+    payload = {"entity_type": n.owner_type, "entity_id": n.owner_id, "text": f"SMS: {n.text}"}
+    outbox.add(session, portal_id=n.portal_id, kind="comment", key=f"sms:{n.id}", payload=payload, now=now)
 
 
 def _fall_back(session: Session, n: Notification, now: datetime) -> None:

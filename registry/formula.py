@@ -85,6 +85,7 @@ class FormulaError(ValueError):
     def __init__(self, message: str, column: int) -> None:
         super().__init__(f"{message} at position {column}")
         self.column = column
+        self.reason = message  # without the position, for failures that have none
 
 
 class FormulaOutOfRange(FormulaError):
@@ -161,8 +162,7 @@ def trial(tree: ast.Expression, text: str) -> None:
     try:
         run_formula(tree, text, names)
     except FormulaOutOfRange as exc:
-        reason = str(exc).rsplit(" at position", 1)[0]
-        raise FormulaError(f"{reason} for sample values {_shown(names)}", 1) from exc
+        raise FormulaError(f"{exc.reason} for sample values {_shown(names)}", 1) from exc
     except FormulaError:
         pass
     if time.monotonic() - started > TRIAL_SECONDS:
@@ -203,5 +203,5 @@ def run_formula(tree: ast.Expression, text: str, names: Mapping[str, Any]) -> De
     except InvalidOperation as exc:  # pragma: no cover - Decimal(int|Decimal) cannot fail
         raise FormulaError("the result is not a number", 1) from exc
     if not result.is_finite() or abs(result) > MAX_RESULT:
-        raise FormulaOutOfRange(f"the result {result:.3g} is beyond ±10^12", 1)
+        raise FormulaOutOfRange(f"the result {result.normalize():.3g} is beyond ±10^12", 1)
     return result

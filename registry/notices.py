@@ -119,6 +119,18 @@ def values_for(
     }
 
 
+@dataclass(frozen=True)
+class Draft:
+    """What a notification will say, before it is rendered: the template, its values, the language."""
+
+    template: str
+    values: dict[str, Any]
+    language: str
+
+    def stored(self) -> dict[str, Any]:
+        return {"values": self.values, "language": self.language}
+
+
 def plan(
     session: Session,
     portal_id: int,
@@ -144,18 +156,6 @@ def plan(
     return owe(
         session, portal_id, subject=subject, event=event, channels=channels, owner=owner, draft=draft, now=now
     )
-
-
-@dataclass(frozen=True)
-class Draft:
-    """What a notification will say, before it is rendered: the template, its values, the language."""
-
-    template: str
-    values: dict[str, Any]
-    language: str
-
-    def stored(self) -> dict[str, Any]:
-        return {"values": self.values, "language": self.language}
 
 
 def render_row(n: Notification) -> tuple[str, str | None]:

@@ -186,9 +186,9 @@ def _bounded(raw: Decimal, rounding: str) -> Decimal:
     try:
         amount = quantize(raw, rounding)
     except ArithmeticError as exc:  # InvalidOperation: more digits than the precision holds
-        raise NotComputable(f"the bonus {raw:.3g} is beyond ±10^12") from exc
+        raise NotComputable(f"the bonus {raw.normalize():.3g} is beyond ±10^12") from exc
     if abs(amount) > MAX_AMOUNT:
-        raise NotComputable(f"the bonus {amount:.3g} is beyond ±10^12")
+        raise NotComputable(f"the bonus {amount.normalize():.3g} is beyond ±10^12")
     return amount
 
 
@@ -215,7 +215,7 @@ def _formula(rule: dict[str, Any], deal: DealSnapshot, margin_field: str) -> Dec
     try:
         return run_formula(tree, rule["formula"], names)
     except FormulaError as exc:
-        raise NotComputable(str(exc)) from exc
+        raise NotComputable(exc.reason) from exc
 
 
 def _variable(name: str, deal: DealSnapshot, margin_field: str) -> Any:
