@@ -26,8 +26,9 @@ class JsonFormatter(logging.Formatter):
 
 
 # Libraries that chatter at DEBUG/INFO on every portal call (asyncio: "Using selector" per
-# request; urllib3: every connection); their warnings still show.
-QUIET_LIBRARIES = ("asyncio", "urllib3", "fast_bitrix24", "huey")
+# request; urllib3: every connection; werkzeug: every request to a development server, at INFO
+# whatever the root level); their warnings still show.
+QUIET_LIBRARIES = ("asyncio", "urllib3", "fast_bitrix24", "huey", "werkzeug")
 
 
 def configure_logging(settings: Settings) -> None:
