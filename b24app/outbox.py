@@ -155,6 +155,7 @@ class OutboxStep:
         by_label = {f"m{m.id}": m for m in messages}
         labels = list(commands)
         for start in range(0, len(labels), BATCH_LIMIT):
+            ctx.check_stop()  # a stopping worker hands back here: what is unsent gets its claim back
             chunk = labels[start : start + BATCH_LIMIT]
             try:
                 result = ctx.client.batch({label: commands[label] for label in chunk})

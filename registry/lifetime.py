@@ -42,6 +42,7 @@ def lifetime_step(ctx: LaneContext) -> bool:
     worked = False
     for task in (activate_chunk, expire_chunk, remind_chunk):
         while True:
+            ctx.check_stop()  # a stopping worker hands back between chunks; the next run goes on
             with ctx.db.transaction() as session:
                 done = task(session, ctx.portal_id, now)
             worked = worked or done > 0
