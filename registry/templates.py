@@ -124,8 +124,10 @@ def render(source: str, values: Mapping[str, Any], seconds: float = RENDER_SECON
                 raise TemplateRefused(f"renders longer than {MAX_OUTPUT} characters")
             if time.monotonic() > deadline:
                 raise TemplateRefused(f"took longer than {seconds * 1000:.0f} ms to render")
-    except TemplateError as exc:
-        raise TemplateRefused(f"cannot render: {exc}") from exc
+    except TemplateRefused:
+        raise
+    except Exception as exc:  # noqa: BLE001 - a sandbox refusal, a type error, a division by zero ...
+        raise TemplateRefused(f"cannot render: {type(exc).__name__}: {exc}") from exc
     return "".join(parts).strip()
 
 

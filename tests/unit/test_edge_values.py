@@ -173,6 +173,7 @@ def test_a_rule_reading_a_poison_field_is_not_computable(uf: str, reason: str) -
         ("{{ amount | truncate(1000000000) }}", "above 2000"),
         ("{{ lipsum() }}", "calls"),
         ("{{ range }}", "'range'"),
+        ("{% if 3 is divisibleby(0) %}x{% endif %}", "cannot render: ZeroDivisionError"),
         ("x" * 2001, "longer than 2000"),
     ],
 )
