@@ -73,8 +73,8 @@ def _notifications(session: Session, portal_id: int) -> list[dict[str, Any]]:
         select(Notification)
         .where(
             Notification.portal_id == portal_id,
-            Notification.status.in_(("pending", "failed")),
-            Notification.error.is_not(None),
+            Notification.status != "skipped",  # a skipped channel's reason is routine (no chat, no phone)
+            Notification.error.is_not(None),  # on a sent one: its template was refused and ours was sent
         )
         .order_by(Notification.id.desc())
         .limit(LIMIT)
@@ -83,9 +83,9 @@ def _notifications(session: Session, portal_id: int) -> list[dict[str, Any]]:
         {
             "row": f"notification:{row.id}",
             "what": f"{row.event} by {row.channel} to {row.owner_type}:{row.owner_id}",
-            "status": "failed" if row.status == "failed" else "retrying",
+            "status": {"pending": "retrying"}.get(row.status, row.status),
             "attempts": row.attempts,
-            "retry_at": _when(row.next_attempt_at),
+            "retry_at": _when(row.next_attempt_at) if row.status == "pending" else None,
             "error": row.error,
         }
         for row in rows

@@ -256,6 +256,7 @@ def test_a_template_bomb_saved_by_an_older_release_sends_our_words_with_the_reas
         notice = session.execute(select(Notification).where(Notification.owner_id == company)).scalar_one()
         status = portal_status(session, session.get_one(Portal, portal_id), 0)
     assert notice.status == "sent" and construct in (notice.error or "")
+    assert [(p["row"], p["status"]) for p in status["row_errors"]] == [(f"notification:{notice.id}", "sent")]
     assert status["degraded_steps"] == []
 
 
