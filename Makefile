@@ -27,10 +27,13 @@ migrate: install
 	$(BIN)/alembic -c migrations/alembic.ini upgrade head
 
 # Web (gunicorn) and worker (Huey consumer) together on the embedded defaults; Ctrl-C stops both.
+# Ctrl-C reaches gunicorn from the terminal; the shell then stops the worker (SIGTERM: it hands
+# its lane back) and waits for it. No `kill 0`: it signals the shell itself, whose trap re-enters.
 run: migrate
 	@echo "Serving on http://localhost:$(PORT) (health: /healthz)"
-	@trap 'kill 0' INT TERM EXIT; \
-	PORT=$(PORT) $(BIN)/python -m b24app.worker & \
+	@PORT=$(PORT) $(BIN)/python -m b24app.worker & worker=$$!; \
+	trap 'kill -TERM $$worker 2>/dev/null; wait $$worker' EXIT; \
+	trap 'exit 130' INT TERM; \
 	$(BIN)/gunicorn --bind 0.0.0.0:$(PORT) --workers 1 --threads 8 --worker-class gthread b24app.wsgi:app
 
 lint: install-test
@@ -52,8 +55,9 @@ demo: install-test
 	$(BIN)/python -m bench.demo
 
 # Benchmarks against the emulator's default limiter; BENCH_DATABASE_URL picks PostgreSQL.
+# Progress and errors go to stderr, the table to stdout (`python -m bench --help` for options).
 bench: install-test
-	$(BIN)/python -m bench 2>/dev/null
+	$(BIN)/python -m bench
 
 # The stylesheet from the Bitrix24 UI kit's tokens (tools/css; needs node and npm). Commit the output:
 # the app serves handlers/static/app.css itself, so neither CI nor production needs node.

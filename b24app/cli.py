@@ -10,7 +10,9 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 
+from b24app.config import ConfigError
 from b24app.container import Container
 from b24app.factory import build_container
 from b24app.models import Portal
@@ -122,15 +124,13 @@ def cmd_history(c: Container, args: argparse.Namespace) -> Any:
 
 
 def _manual(c: Container, args: argparse.Namespace, operation: str) -> Any:
-    from decimal import Decimal, InvalidOperation
-
     from registry.support import manual
+    from registry.values import plain_amount
 
     portal_id, owner = _owner_args(c, args)
-    try:
-        amount = Decimal(args.amount)
-    except InvalidOperation as exc:
-        raise SystemExit(f"amount must be a number, not {args.amount!r}") from exc
+    amount = plain_amount(args.amount, signed=True)
+    if amount is None:
+        raise SystemExit(f"amount must be a number like 150 or -20.50, not {args.amount!r}")
     with c.db.transaction() as session:
         result = manual(session, portal_id, owner, amount, args.reason, operation, c.clock.now())
     if result["ok"]:
@@ -191,8 +191,16 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None, container: Container | None = None) -> int:
     args = parser().parse_args(argv)
-    c = container or build_container()
-    result = COMMANDS[args.command][0](c, args)
+    try:
+        c = container or build_container()
+    except ConfigError as exc:  # one line naming the variable, no traceback
+        print(f"configuration error: {exc}", file=sys.stderr)
+        return 2
+    try:
+        result = COMMANDS[args.command][0](c, args)
+    except OperationalError as exc:
+        print(f"database error: {exc.orig} (is DATABASE_URL right, and migrated?)", file=sys.stderr)
+        return 2
     json.dump(result, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     return 0

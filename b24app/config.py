@@ -10,6 +10,7 @@ from typing import Any
 
 DEFAULT_OAUTH_URL = "https://oauth.bitrix.info/oauth/token/"
 INSTANCE_DIR = Path(__file__).resolve().parent.parent / "instance"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
 class ConfigError(RuntimeError):
@@ -23,7 +24,7 @@ class Settings:
     app_env: str = "production"  # dev | test | production
     database_url: str = f"sqlite:///{INSTANCE_DIR / 'bonus.sqlite3'}"
     redis_url: str | None = None
-    queue_path: str = str(INSTANCE_DIR / "queue.sqlite3")
+    queue_path: str = str(INSTANCE_DIR / "queue.sqlite3")  # default: next to a SQLite database
     queue_memory: bool = False  # an in-process queue that tests drain by hand
     app_base_url: str = "http://localhost:5000"
     b24_client_id: str | None = None
@@ -43,6 +44,7 @@ class Settings:
     sms_webhook_token: str | None = None
     install_rate_limit: str = "10 per minute"  # per client IP, on POST /install (Flask-Limiter notation)
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For (the client IP for throttling)
+    log_level: str = "INFO"
 
     @property
     def is_dev(self) -> bool:
@@ -56,6 +58,8 @@ class Settings:
                     raise ConfigError(f"{name} must be set when APP_ENV={self.app_env}")
         if self.app_env not in {"dev", "test", "production"}:
             raise ConfigError(f"APP_ENV must be dev, test or production, not {self.app_env!r}")
+        if self.log_level not in LOG_LEVELS:
+            raise ConfigError(f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, not {self.log_level!r}")
         return self
 
 
@@ -94,4 +98,21 @@ def load_settings(
         if name not in _ENV_NAMES:
             raise ConfigError(f"unknown setting {key!r}")
         values[name] = _coerce(name, value, getattr(base, name))
+    if "log_level" in values:
+        values["log_level"] = str(values["log_level"]).upper()
+    if "queue_path" not in values:
+        values["queue_path"] = default_queue_path(values.get("database_url", base.database_url))
     return replace(base, **values).validate()
+
+
+def default_queue_path(database_url: str) -> str:
+    """The SQLite job queue lives next to a SQLite database, else under ``instance/``.
+
+    Web and worker then find the same queue file from ``DATABASE_URL`` alone; the directory is
+    created when the queue is opened.
+    """
+    prefix = "sqlite:///"
+    database = database_url.removeprefix(prefix) if database_url.startswith(prefix) else ""
+    if database and database != ":memory:":
+        return str(Path(database).parent / "queue.sqlite3")
+    return str(INSTANCE_DIR / "queue.sqlite3")

@@ -16,7 +16,7 @@ from b24app.container import Container
 from b24app.db import Database
 from b24app.gateway.frames import FrameVerifier
 from b24app.jobs import JobQueue, make_huey
-from b24app.lanes import LaneContext, Lanes, LaneStep
+from b24app.lanes import LaneContext, Lanes, LaneStep, WakeProbe
 from b24app.logs import configure_logging
 from b24app.models import Portal
 
@@ -60,6 +60,14 @@ def _steps(settings: Settings) -> list[tuple[str, LaneStep]]:
     ]
 
 
+def _wake_probes() -> list[WakeProbe]:
+    """What comes due later on a portal: each gives the earliest time after now (a lane wake-up)."""
+    from b24app import inbox, lane_health, outbox
+    from registry import delivery
+
+    return [outbox.next_due, inbox.next_due, delivery.next_due, lane_health.next_retry]
+
+
 def _sweep(db: Database, jobs: list[JobQueue]) -> Callable[[], None]:
     """Periodic: give every installed portal a lane run (reconciliation, retries that are due)."""
 
@@ -77,7 +85,7 @@ def build_container(overrides: Mapping[str, Any] | None = None, *, clock: Clock 
     settings = load_settings(overrides)
     db = Database(settings.database_url)
     clock = clock or SystemClock()
-    lanes = Lanes(db, settings, clock, _steps(settings))
+    lanes = Lanes(db, settings, clock, _steps(settings), _wake_probes())
     huey = make_huey(settings)
     holder: list[JobQueue] = []
     jobs = JobQueue(huey, lanes, periodic=[("sweep", _sweep(db, holder), 5)])

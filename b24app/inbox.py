@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
@@ -60,3 +61,13 @@ def retry_later(row: InboxEvent, error: str, now: datetime) -> None:
     row.retry_at = now + backoff(row.attempts)
     if now - row.received_at >= GIVE_UP_AFTER:
         row.status = "failed"
+
+
+def next_due(session: Session, portal_id: int, now: datetime) -> datetime | None:
+    """The earliest retry of a pending row after ``now`` (a lane wake-up)."""
+    at: datetime | None = session.execute(
+        select(func.min(InboxEvent.retry_at)).where(
+            InboxEvent.portal_id == portal_id, InboxEvent.status == "pending", InboxEvent.retry_at > now
+        )
+    ).scalar_one()
+    return at

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import logging
+import threading
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import cast
 
 from sqlalchemy import Table, select, update
@@ -16,9 +17,16 @@ from b24app.clock import Clock
 from b24app.config import Settings
 from b24app.db import Database, insert_ignore
 from b24app.gateway import PortalClient, PortalError
+from b24app.lane_health import StepHealth
 from b24app.models import LaneLease
 
 log = logging.getLogger(__name__)
+RETRY_CAP_SECONDS = 30  # a failing portal is tried again at least this often, so recovery is quick
+SHORTEST_WAKE_SECONDS = 1.0
+
+
+class LaneInterrupted(Exception):
+    """The process is stopping (SIGTERM, Ctrl-C): the run hands its lane back at the next safe point."""
 
 
 @dataclass
@@ -31,10 +39,19 @@ class LaneContext:
     client: PortalClient
     clock: Clock
     stopped: bool = False  # a step found the portal gone: the run ends after it
+    stopping: threading.Event = field(default_factory=threading.Event)
+
+    def check_stop(self) -> None:
+        """Between units of work: give the lane back if the process is stopping."""
+        if self.stopping.is_set():
+            raise LaneInterrupted()
 
 
 # A step does one unit of work for the portal and says whether it found any (then it runs again).
 LaneStep = Callable[[LaneContext], bool]
+# The earliest time after ``now`` when a portal has something coming due (a retry): the lane is
+# woken then, not at the next sweep.
+WakeProbe = Callable[[Session, int, datetime], datetime | None]
 
 
 @dataclass
@@ -43,7 +60,9 @@ class LaneRun:
     acquired: bool
     rounds: int = 0
     error: str | None = None
-    retry_in: float | None = None
+    retry_in: float | None = None  # the run failed: try again after this many seconds
+    wake_in: float | None = None  # the run succeeded and something comes due after this many seconds
+    interrupted: bool = False  # the process is stopping; the lane was handed back
     requests: int = 0
     steps: dict[str, int] = field(default_factory=dict)
 
@@ -52,12 +71,19 @@ class Lanes:
     """Leases, coalesced enqueueing and the run loop of portal lanes."""
 
     def __init__(
-        self, db: Database, settings: Settings, clock: Clock, steps: Sequence[tuple[str, LaneStep]]
+        self,
+        db: Database,
+        settings: Settings,
+        clock: Clock,
+        steps: Sequence[tuple[str, LaneStep]],
+        wake_probes: Sequence[WakeProbe] = (),
     ) -> None:
         self.db = db
         self.settings = settings
         self.clock = clock
         self.steps = list(steps)
+        self.wake_probes = list(wake_probes)
+        self.stopping = threading.Event()  # set by the worker on SIGTERM
 
     def mark_queued(self, portal_id: int) -> bool:
         """Flag the lane as queued; False when a job is already waiting (the caller skips enqueueing)."""
@@ -96,7 +122,11 @@ class Lanes:
             stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, free)
             expires = now + timedelta(seconds=self.settings.lane_lease_seconds)
             values = {"holder": holder, "expires_at": expires, "queued": False}
-            return bool(session.execute(stmt.values(**values)).rowcount)  # type: ignore[attr-defined]
+            acquired = bool(session.execute(stmt.values(**values)).rowcount)  # type: ignore[attr-defined]
+            if acquired:  # a wake-up that has come is used up by this run
+                woken = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.wake_at <= now)
+                session.execute(woken.values(wake_at=None))
+            return acquired
 
     def _renew(self, portal_id: int, holder: str) -> None:
         expires = self.clock.now() + timedelta(seconds=self.settings.lane_lease_seconds)
@@ -117,15 +147,19 @@ class Lanes:
 
     def run(self, portal_id: int, max_rounds: int = 1000) -> LaneRun:
         """Run every step until none finds work; portal failures end the run with a retry delay."""
+        if self.stopping.is_set():
+            return LaneRun(portal_id, acquired=False, interrupted=True)
         holder = uuid.uuid4().hex
         if not self._acquire(portal_id, holder):
             return LaneRun(portal_id, acquired=False)
         report = LaneRun(portal_id, acquired=True)
-        client = PortalClient(self.db, self.settings, portal_id)
+        client = PortalClient(self.db, self.settings, portal_id, sleep=self._pause)
+        ctx = LaneContext(self.db, self.settings, portal_id, client, self.clock, stopping=self.stopping)
         try:
-            self._loop(
-                LaneContext(self.db, self.settings, portal_id, client, self.clock), report, max_rounds, holder
-            )
+            self._loop(ctx, report, max_rounds, holder)
+        except LaneInterrupted:
+            report.interrupted = True
+            log.info("lane.handed_back", extra={"portal_id": portal_id})
         except PortalError as exc:
             report.error = f"{type(exc).__name__}: {exc}"
             log.warning("lane.failed", extra={"portal_id": portal_id, "error": type(exc).__name__})
@@ -134,15 +168,24 @@ class Lanes:
             client.save_bucket()
             failures = self._release(portal_id, holder, report.error)
         if report.error:
-            report.retry_in = float(min(2 ** min(failures, 9), 300))
+            report.retry_in = float(min(2 ** min(failures, 9), RETRY_CAP_SECONDS))
+        elif not report.interrupted:
+            report.wake_in = self._wake_in(portal_id)
         return report
 
+    def _pause(self, seconds: float) -> None:
+        """The client's pacing wait; a stopping process does not sit it out."""
+        if self.stopping.wait(seconds):
+            raise LaneInterrupted()
+
     def _loop(self, ctx: LaneContext, report: LaneRun, max_rounds: int, holder: str) -> None:
+        health = StepHealth.load(self.db, ctx.portal_id, self.clock)
         while report.rounds < max_rounds:
             report.rounds += 1
             busy = False
             for name, step in self.steps:
-                if step(ctx):
+                ctx.check_stop()
+                if health.ready(name) and self._step(ctx, name, step, health):
                     busy = True
                     report.steps[name] = report.steps.get(name, 0) + 1
                 if ctx.stopped:
@@ -150,3 +193,39 @@ class Lanes:
             if not busy:
                 return
             self._renew(ctx.portal_id, holder)
+
+    @staticmethod
+    def _step(ctx: LaneContext, name: str, step: LaneStep, health: StepHealth) -> bool:
+        """One step; a failure that is not the portal being unavailable degrades this step only."""
+        try:
+            found = step(ctx)
+        except LaneInterrupted:
+            raise
+        except PortalError as exc:
+            if exc.retryable:  # the portal is down or our tokens are gone: the whole run waits
+                raise
+            health.failed(name, exc)
+            return False
+        except Exception as exc:  # noqa: BLE001 - a bug in one step must not stop the others
+            health.failed(name, exc)
+            return False
+        health.recovered(name)
+        return found
+
+    def _wake_in(self, portal_id: int) -> float | None:
+        """Seconds until the earliest retry that comes due, if no wake-up is scheduled by then.
+
+        Only future times count: what is due now and still waiting belongs to a step that is
+        backing off, and that step's own retry time is one of the probes.
+        """
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            times = [at for probe in self.wake_probes if (at := probe(session, portal_id, now))]
+            if not times:
+                return None
+            earliest = min(times)
+            lease = session.get_one(LaneLease, portal_id)
+            if lease.wake_at is not None and now < lease.wake_at <= earliest:
+                return None  # an earlier (or the same) wake-up is already scheduled
+            lease.wake_at = earliest
+        return max((earliest - now).total_seconds(), SHORTEST_WAKE_SECONDS)

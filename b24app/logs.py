@@ -108,13 +108,17 @@ def build_handler(settings: Settings, stream: IO[str] | None = None) -> logging.
     return handler
 
 
+# Libraries that chatter at DEBUG/INFO on every portal call (asyncio: "Using selector" per
+# request; urllib3: every connection; werkzeug: every request to a development server, at INFO
+# whatever the root level); their warnings still show.
+QUIET_LIBRARIES = ("asyncio", "urllib3", "fast_bitrix24", "huey", "werkzeug")
+
+
 def configure_logging(settings: Settings) -> None:
     root = logging.getLogger()
     if any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):
         return
     root.addHandler(build_handler(settings))
-    root.setLevel(logging.INFO if not settings.is_dev else logging.DEBUG)
-    logging.getLogger("fast_bitrix24").setLevel(logging.WARNING)
-    logging.getLogger("huey").setLevel(logging.WARNING)
-    # Connection chatter with URLs; the filter masks their secrets, this keeps DEBUG readable.
-    logging.getLogger("urllib3").setLevel(logging.INFO)
+    root.setLevel(settings.log_level)
+    for name in QUIET_LIBRARIES:
+        logging.getLogger(name).setLevel(logging.WARNING)

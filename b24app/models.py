@@ -68,6 +68,25 @@ class LaneLease(Base):
     queued: Mapped[bool] = mapped_column(default=False)  # a lane job waits in the queue
     failures: Mapped[int] = mapped_column(default=0)  # consecutive failed runs, for backoff
     last_error: Mapped[str | None] = mapped_column(Text)
+    wake_at: Mapped[datetime | None]  # a delayed run is scheduled for then (retries that come due)
+
+
+class StepFailure(Base):
+    """A lane step that keeps failing on one portal: skipped until ``retry_at``, shown by the status.
+
+    The row exists only while the step fails; its next success deletes it.
+    """
+
+    __tablename__ = "lane_step_failures"
+    __table_args__ = (UniqueConstraint("portal_id", "step"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    step: Mapped[str] = mapped_column(String(32))
+    failures: Mapped[int] = mapped_column(default=1)
+    error: Mapped[str] = mapped_column(Text)
+    failing_since: Mapped[datetime]
+    retry_at: Mapped[datetime]
 
 
 class InboxEvent(Base):

@@ -4,21 +4,28 @@ A message is claimed by bumping ``attempts`` and pushing ``next_attempt_at`` out
 sent, so a crash mid-send means a later retry, not a loss. A message with ``attempts > 1`` may
 already have reached the portal (a lost response), so its kind first looks the object up and only
 writes when it is not there. Messages of every kind share batches of up to 50 commands.
+
+Each batch settles its own messages: when one fails because the portal is unreachable, its
+messages count an attempt and are due again at the lane's next run (the lane backs off), the
+batches already answered are recorded, and the messages never sent get their claim back. A
+message whose own data cannot be turned into a command fails alone.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalError
+from b24app.gateway.client import BATCH_LIMIT
 from b24app.lanes import LaneContext
 from b24app.models import OutboxMessage
 
@@ -70,10 +77,27 @@ def add(
     return insert_ignore(session, OutboxMessage.__table__, values)
 
 
+def next_due(session: Session, portal_id: int, now: datetime) -> datetime | None:
+    """The earliest retry of a pending message after ``now`` (a lane wake-up)."""
+    at: datetime | None = session.execute(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.portal_id == portal_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at > now,
+        )
+    ).scalar_one()
+    return at
+
+
 @dataclass
 class _Outcome:
     remote_id: str | None = None
     error: str | None = None
+    due_now: bool = False  # its batch found the portal unreachable: retried at the lane's next run
+    released: bool = False  # never sent (an earlier batch failed): the claim is given back
+
+
+Settle = Callable[[list[OutboxMessage], BatchResult], None]
 
 
 class OutboxStep:
@@ -90,13 +114,10 @@ class OutboxStep:
         outcomes: dict[int, _Outcome] = {}
         try:
             self._deliver(ctx, messages, outcomes)
-        except PortalError as exc:
-            # The portal failed mid-way: every unsettled message counts a failed attempt.
+        finally:  # whatever happened, what was settled is recorded and the rest given back
             for m in messages:
-                outcomes.setdefault(m.id, _Outcome(error=f"{type(exc).__name__}: {exc}"[:500]))
+                outcomes.setdefault(m.id, _Outcome(released=True))
             self._record(ctx, messages, outcomes, now)
-            raise
-        self._record(ctx, messages, outcomes, now)
         return True
 
     def _deliver(
@@ -104,15 +125,46 @@ class OutboxStep:
     ) -> None:
         with ctx.db.transaction() as session:
             lookups = self._commands(session, messages, outcomes, lookup=True)
-        found = ctx.client.batch_all(lookups) if lookups else BatchResult()
-        for m in messages:
-            self._settle_lookup(m, found, outcomes)
+
+        def settle_lookups(chunk: list[OutboxMessage], found: BatchResult) -> None:
+            for m in chunk:
+                _alone(self._settle_lookup, m, found, outcomes)
+
+        self._send(ctx, lookups, messages, outcomes, settle_lookups)
         with ctx.db.transaction() as session:
             pending = [m for m in messages if m.id not in outcomes]
             writes = self._commands(session, pending, outcomes, lookup=False)
-        written = ctx.client.batch_all(writes) if writes else BatchResult()
-        for m in pending:
-            self._settle_write(m, written, outcomes)
+
+        def settle_writes(chunk: list[OutboxMessage], written: BatchResult) -> None:
+            for m in chunk:
+                _alone(self._settle_write, m, written, outcomes)
+                if m.id not in outcomes:  # sent, but the batch said nothing about it: look it up next time
+                    outcomes[m.id] = _Outcome(error="no answer for the command")
+
+        self._send(ctx, writes, messages, outcomes, settle_writes)
+
+    @staticmethod
+    def _send(
+        ctx: LaneContext,
+        commands: dict[str, Command],
+        messages: list[OutboxMessage],
+        outcomes: dict[int, _Outcome],
+        settle: Settle,
+    ) -> None:
+        """Batches of up to 50, each settled as soon as it is answered."""
+        by_label = {f"m{m.id}": m for m in messages}
+        labels = list(commands)
+        for start in range(0, len(labels), BATCH_LIMIT):
+            ctx.check_stop()  # a stopping worker hands back here: what is unsent gets its claim back
+            chunk = labels[start : start + BATCH_LIMIT]
+            try:
+                result = ctx.client.batch({label: commands[label] for label in chunk})
+            except PortalError as exc:
+                error = f"{type(exc).__name__}: {exc}"[:500]
+                for label in chunk:  # may have reached the portal: an attempt, looked up next time
+                    outcomes[by_label[label].id] = _Outcome(error=error, due_now=True)
+                raise
+            settle([by_label[label] for label in chunk], result)
 
     def _claim(self, ctx: LaneContext, now: datetime) -> list[OutboxMessage]:
         with ctx.db.transaction() as session:
@@ -158,6 +210,11 @@ class OutboxStep:
             except NotReady as exc:
                 outcomes[m.id] = _Outcome(error=f"not ready: {exc}")
                 continue
+            except SQLAlchemyError:
+                raise  # the database, not this message: the step fails and retries
+            except Exception as exc:  # noqa: BLE001 - this message's data is broken; it fails alone
+                _broken(m, outcomes, exc)
+                continue
             if command is not None:
                 commands[f"m{m.id}"] = command
             elif not lookup:
@@ -189,36 +246,48 @@ class OutboxStep:
     def _record(
         self, ctx: LaneContext, messages: list[OutboxMessage], outcomes: dict[int, _Outcome], now: datetime
     ) -> None:
-        params: list[dict[str, Any]] = []
-        for m in messages:
-            outcome = outcomes.get(m.id)
-            if outcome is None:
-                continue
-            if outcome.error is None:
-                params.append(
-                    {
-                        "id": m.id,
-                        "status": "done",
-                        "done_at": now,
-                        "remote_id": outcome.remote_id,
-                        "last_error": None,
-                    }
-                )
-                continue
-            first = m.first_failure_at or now
-            failed = now - first >= GIVE_UP_AFTER
-            params.append(
-                {
-                    "id": m.id,
-                    "status": "failed" if failed else m.status,
-                    "last_error": outcome.error,
-                    "first_failure_at": first,
-                }
-            )
-            if failed:
-                log.error("outbox.failed", extra={"portal_id": ctx.portal_id, "kind": m.kind, "id": m.id})
-        if params:
-            with ctx.db.transaction() as session:
-                for status in {p["status"] for p in params}:  # executemany needs one set of columns
-                    batch = [p for p in params if p["status"] == status]
-                    session.execute(update(OutboxMessage), batch)
+        params = [self._values(ctx, m, outcomes[m.id], now) for m in messages]
+        with ctx.db.transaction() as session:
+            for columns in {tuple(sorted(p)) for p in params}:  # executemany needs one set of columns
+                session.execute(update(OutboxMessage), [p for p in params if tuple(sorted(p)) == columns])
+
+    @staticmethod
+    def _values(ctx: LaneContext, m: OutboxMessage, outcome: _Outcome, now: datetime) -> dict[str, Any]:
+        if outcome.released:
+            return {"id": m.id, "attempts": m.attempts - 1, "next_attempt_at": now}
+        if outcome.error is None:
+            done = {"status": "done", "done_at": now, "remote_id": outcome.remote_id, "last_error": None}
+            return {"id": m.id, **done}
+        first = m.first_failure_at or now
+        failed = now - first >= GIVE_UP_AFTER
+        if failed:
+            log.error("outbox.failed", extra={"portal_id": ctx.portal_id, "kind": m.kind, "id": m.id})
+        values = {
+            "id": m.id,
+            "status": "failed" if failed else m.status,
+            "last_error": outcome.error,
+            "first_failure_at": first,
+        }
+        if outcome.due_now:
+            values["next_attempt_at"] = now
+        return values
+
+
+def _alone(
+    settle: Callable[[OutboxMessage, BatchResult, dict[int, _Outcome]], None],
+    m: OutboxMessage,
+    result: BatchResult,
+    outcomes: dict[int, _Outcome],
+) -> None:
+    """Settle one message; an answer its kind cannot read fails that message, not the batch."""
+    try:
+        settle(m, result, outcomes)
+    except SQLAlchemyError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - the message's own data or answer is broken
+        _broken(m, outcomes, exc)
+
+
+def _broken(m: OutboxMessage, outcomes: dict[int, _Outcome], exc: Exception) -> None:
+    outcomes[m.id] = _Outcome(error=f"{type(exc).__name__}: {exc}"[:500])
+    log.warning("outbox.broken_message", extra={"portal_id": m.portal_id, "id": m.id, "kind": m.kind})

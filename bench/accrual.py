@@ -84,7 +84,9 @@ def run(deals: int = 1000) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    import argparse
     import json
-    import sys
 
-    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 1000), indent=2))
+    parser = argparse.ArgumentParser(prog="python -m bench.accrual", description=__doc__.split("\n\n")[0])
+    parser.add_argument("deals", nargs="?", type=int, default=1000, help="won deals in the burst (1000)")
+    print(json.dumps(run(parser.parse_args().deals), indent=2))

@@ -68,7 +68,8 @@ def stand(*, worker_process: bool = False) -> Stand:
         _reset_postgres(url)
     migrate(url)
     queue = os.path.join(tempfile.mkdtemp(), "queue.sqlite3")
-    overrides = {"b24_client_id": CLIENT_ID, "b24_client_secret": CLIENT_SECRET}
+    # Warnings and errors only: the figures go to stdout, and a benchmark's own progress to stderr.
+    overrides = {"b24_client_id": CLIENT_ID, "b24_client_secret": CLIENT_SECRET, "log_level": "WARNING"}
     if worker_process:
         overrides.update(queue_memory=False, queue_path=queue)
     app = AppHarness(url, oauth_url=emu.oauth_url(), overrides=overrides)
@@ -85,6 +86,7 @@ def stand(*, worker_process: bool = False) -> Stand:
             "B24_CLIENT_SECRET": CLIENT_SECRET,
             "B24_OAUTH_URL": emu.oauth_url(),
             "APP_BASE_URL": app.base_url,
+            "LOG_LEVEL": "WARNING",
         }
         s.process = subprocess.Popen([sys.executable, "-m", "b24app.worker"], env=env)
     else:

@@ -33,7 +33,7 @@ def main() -> None:
     app = AppHarness(
         url,
         oauth_url=emu.oauth_url(),
-        overrides={"b24_client_id": CLIENT_ID, "b24_client_secret": CLIENT_SECRET},
+        overrides={"b24_client_id": CLIENT_ID, "b24_client_secret": CLIENT_SECRET, "log_level": "WARNING"},
     )
     portal = emu.add_portal(domain="demo.bitrix24.test", lang="ru")
     driver.install_api(emu, portal, CLIENT_ID, app.base_url + "/install")
@@ -82,4 +82,7 @@ def _print(emu: Emulator, portal: object, company: int, contact: int) -> None:
 
 
 if __name__ == "__main__":
+    import argparse
+
+    argparse.ArgumentParser(prog="python -m bench.demo", description=__doc__).parse_args()
     main()

@@ -194,7 +194,9 @@ def _peak_rss_mb(pid: int) -> float:
 
 
 if __name__ == "__main__":
+    import argparse
     import json
-    import sys
 
-    print(json.dumps(run(int(sys.argv[1]) if len(sys.argv) > 1 else 10_000), indent=2))
+    parser = argparse.ArgumentParser(prog="python -m bench.expiry", description=__doc__.split("\n\n")[0])
+    parser.add_argument("owners", nargs="?", type=int, default=10_000, help="owners to expire (10000)")
+    print(json.dumps(run(parser.parse_args().owners), indent=2))

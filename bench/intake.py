@@ -138,6 +138,11 @@ def run(total: int = 4000, clients: int = 4) -> dict[str, Any]:
 
 
 if __name__ == "__main__":
+    import argparse
     import json
 
-    print(json.dumps(run(), indent=2))
+    parser = argparse.ArgumentParser(prog="python -m bench.intake", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--total", type=int, default=4000, help="events posted at saturation (4000)")
+    parser.add_argument("--clients", type=int, default=4, help="keep-alive clients posting at once (4)")
+    options = parser.parse_args()
+    print(json.dumps(run(options.total, options.clients), indent=2))

@@ -10,7 +10,6 @@ answer through ``bizproc.event.send``. A repeated delivery (same ``event_token``
 from __future__ import annotations
 
 import hashlib
-import re
 from typing import Any
 
 from flask import Blueprint, jsonify
@@ -18,14 +17,13 @@ from flask.typing import ResponseReturnValue
 
 from b24app import inbox
 from handlers.common import container, form_body
-from handlers.forms import BadRequest, parse_id, require
+from handlers.forms import BadRequest, require
 from handlers.security import verify_portal
 from registry.callers import CALLER_TOKEN
 from registry.workflow import TEXT_LIMIT, TEXT_PROPERTIES
 
 bp = Blueprint("robots", __name__)
 KNOWN_CODES = frozenset({"bonus_writeoff", "bonus_accrue"})
-_DOCUMENT = re.compile(r"[A-Za-z0-9_]+")  # DEAL_12, CONTACT_5, DYNAMIC_1032_7 (ASCII: int() reads "٣" too)
 
 
 def _document(body: dict[str, Any]) -> list[str]:
@@ -34,11 +32,17 @@ def _document(body: dict[str, Any]) -> list[str]:
         raise BadRequest("document_id", "must have three parts")
     if any(len(part) > 128 for part in document):
         raise BadRequest("document_id", "parts are at most 128 characters")
-    if not _DOCUMENT.fullmatch(document[2]):
-        raise BadRequest("document_id[2]", "must be an entity name and ids, like DEAL_12")
-    for digits in re.findall(r"[0-9]+", document[2]):
-        parse_id(digits, "document_id[2]")
+    # What the parts name (an id out of range, "CONTACT_²", a lead) is the lane's to refuse: the
+    # workflow is answered DOCUMENT_NOT_FOUND / UNSUPPORTED_DOCUMENT instead of waiting for ever.
     return [str(p) for p in document]
+
+
+def _document_type(body: dict[str, Any]) -> list[str] | None:
+    """``document_type`` as sent (checked against ``document_id`` by the lane), if any."""
+    value = body.get("document_type")
+    if not isinstance(value, list):
+        return None
+    return [str(p)[:128] for p in value[:3]]
 
 
 def _properties(body: dict[str, Any]) -> dict[str, str]:
@@ -72,6 +76,7 @@ def start(code: str) -> ResponseReturnValue:
         "event_token": event_token,  # needed to answer; not a credential for anything else
         "workflow_id": str(body.get("workflow_id", ""))[:64],
         "document_id": _document(body),
+        "document_type": _document_type(body),
         "properties": _properties(body),
         CALLER_TOKEN: caller_token,  # checked with the portal in the lane, then erased
     }

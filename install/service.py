@@ -12,12 +12,14 @@ from sqlalchemy.orm import Session
 
 from b24app.db import utcnow
 from b24app.gateway import PortalCallError
+from b24app.lane_health import degraded_steps
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, ProvisionedObject
 from install import spec
 from install.provision import Provisioned, Provisioner
 from registry.healing import last_report
 from registry.models import DealState, Notification
+from registry.problems import row_errors
 from registry.target import TARGET_KEY, TARGET_KIND
 
 log = logging.getLogger(__name__)
@@ -178,4 +180,6 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
         "notifications_failed": _count(session, Notification, portal.id, "failed"),
         "lane_failures": lease.failures if lease else 0,
         "lane_error": lease.last_error if lease else None,
+        "degraded_steps": degraded_steps(session, portal.id),  # steps skipped with backoff
+        "row_errors": row_errors(session, portal.id),  # rows that failed alone, with the error
     }

@@ -31,6 +31,7 @@ MESSAGES = {
         "DOCUMENT_NOT_FOUND": "Документ не найден",
         "UNSUPPORTED_DOCUMENT": "Этот тип документа не поддерживается",
         "CALLER_EXPIRED": "Запуск не удалось проверить вовремя: запустите действие ещё раз",
+        "INTERNAL_ERROR": "Не удалось выполнить операцию; подробности у администратора приложения",
     },
     "en": {
         "OK_WRITE_OFF": "Written off {amount} bonuses. Balance: {balance}",
@@ -45,6 +46,7 @@ MESSAGES = {
         "DOCUMENT_NOT_FOUND": "The document was not found",
         "UNSUPPORTED_DOCUMENT": "This document type is not supported",
         "CALLER_EXPIRED": "The call could not be verified in time: start the action again",
+        "INTERNAL_ERROR": "The operation could not be done; the application's administrator has the details",
     },
 }
 

@@ -45,6 +45,7 @@ class DealSnapshot:
     uf: dict[str, Any] = field(default_factory=dict)
     assigned_by_id: int | None = None
     products: ProductTotals | None = None  # read only while a formula needs product rows
+    amount_problem: str | None = None  # OPPORTUNITY was no sane number: the deal is left as it is
 
     @property
     def won(self) -> bool:
@@ -89,7 +90,10 @@ def sync_deal(session: Session, portal_id: int, deal: DealSnapshot, now: datetim
     """Make the ledger agree with the deal's current state (one transaction, owned by the caller)."""
     program = current_program(session, portal_id)
     state = _state(session, portal_id, deal.deal_id, now)
-    state.updated_at = now
+    state.updated_at, state.skipped_reason = now, None
+    if deal.won and deal.amount_problem is not None:
+        state.skipped_reason = deal.amount_problem[:255]
+        return SyncOutcome(skipped=state.skipped_reason)
     if state.lot_id is None:
         return _accrue(session, program, state, deal, now) if deal.won else SyncOutcome()
     lot = session.get_one(Lot, state.lot_id)
@@ -104,11 +108,10 @@ def _accrue(
     session: Session, program: Program, state: DealState, deal: DealSnapshot, now: datetime
 ) -> SyncOutcome:
     owner = owner_of(deal, program)
-    result = evaluate(program, deal, now.date()) if owner else None
+    skipped: list[str] = []
+    result = evaluate(program, deal, now.date(), skipped) if owner else None
     if owner is None or result is None or result[0] <= ZERO:
-        state.skipped_reason = (
-            "no_client" if owner is None else "no_rule" if result is None else "zero_amount"
-        )
+        state.skipped_reason = _skip_reason(owner, result, skipped)
         return SyncOutcome(skipped=state.skipped_reason)
     amount, snapshot = result
     account = ledger.lock_account(session, state.portal_id, owner, now, program.allow_negative)
@@ -130,6 +133,17 @@ def _accrue(
     entries = [entry]
     repaid = ledger.settle_debt(session, account, lot, entry, now)
     return SyncOutcome(entries + ([repaid] if repaid else []))
+
+
+def _skip_reason(
+    owner: Owner | None, result: tuple[Decimal, dict[str, Any]] | None, skipped: list[str]
+) -> str:
+    """``no_client``, ``zero_amount``, or ``no_rule`` with why the rules in scope could not value it."""
+    if owner is None:
+        return "no_client"
+    if result is not None:
+        return "zero_amount"
+    return ("no_rule: " + "; ".join(skipped))[:255] if skipped else "no_rule"
 
 
 def _reverse(session: Session, program: Program, state: DealState, lot: Lot, now: datetime) -> SyncOutcome:

@@ -1,10 +1,12 @@
 """The notification lane step: reach the client over e-mail, SMS or an open-line chat.
 
-One round claims due notifications, reads what it needs about the owners in one batch (phones
-and e-mails from the card, open-line chats), sends SMS through the gateway and the portal's
-messages in one more batch. A client who cannot be reached on a channel (no phone, an invalid
-number, no chat, SMS not configured) is tried on the next channel the program lists. Nothing
-personal is logged: ids, channels and reasons only.
+One round claims due notifications, renders the texts not rendered yet (outside any
+transaction, bounded, stored before the first send so a retry says the same words), reads what it
+needs about the owners in one batch (phones and e-mails from the card, open-line chats), sends
+SMS through the gateway and the portal's messages in one more batch. A client who cannot be
+reached on a channel (no phone, an invalid number, no chat, SMS not configured) is tried on the
+next channel the program lists. A notification that fails for a reason of its own is retried
+alone. Nothing personal is logged: ids, channels and reasons only.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from b24app import outbox
@@ -47,21 +49,37 @@ class NotifyStep:
         rows = _claim(ctx, now)
         if not rows:
             return False
-        cards = ctx.client.batch_all(_reads(rows))
         outcomes: dict[int, Outcome] = {}
+        notes = _render(ctx, rows, outcomes)
+        cards = ctx.client.batch_all(_reads(rows))
         sends: dict[str, Command] = {}
         with ctx.db.transaction() as session:
             user_id = session.get_one(Portal, ctx.portal_id).user_id or 1
         for n in rows:
-            outcome = self._prepare(n, cards, sends, user_id)
+            if n.id in outcomes:
+                continue
+            outcome = self._prepare_alone(n, cards, sends, user_id)
             if outcome is not None:
                 outcomes[n.id] = outcome
         sent = ctx.client.batch_all(sends) if sends else BatchResult()
         for n in rows:
             if n.id not in outcomes:
                 outcomes[n.id] = _portal_outcome(n, sent)
+            if n.id in notes and outcomes[n.id].reason is None:  # a refused template stays on the row
+                outcomes[n.id].reason = notes[n.id]
         _record(ctx, rows, outcomes, now)
         return True
+
+    def _prepare_alone(
+        self, n: Notification, cards: BatchResult, sends: dict[str, Command], user_id: int
+    ) -> Outcome | None:
+        """``_prepare`` for one row; an answer or a row it cannot read fails that row alone."""
+        try:
+            return self._prepare(n, cards, sends, user_id)
+        except Exception as exc:  # noqa: BLE001 - one client's odd card must not hold up the others
+            log.warning("notice.unprepared", extra={"portal_id": n.portal_id, "notice": n.id}, exc_info=True)
+            sends.pop(f"n{n.id}", None)
+            return Outcome("retry", f"{type(exc).__name__}: {exc}"[:200])
 
     def _prepare(
         self, n: Notification, cards: BatchResult, sends: dict[str, Command], user_id: int
@@ -103,10 +121,45 @@ class NotifyStep:
             return Outcome("failed", f"invalid phone: {exc}")
         try:
             return Outcome(
-                "sent", remote_id=self.sms.send(phone, n.text, f"notice-{n.portal_id}-{n.id}")[:64]
+                "sent", remote_id=self.sms.send(phone, _text(n), f"notice-{n.portal_id}-{n.id}")[:64]
             )
         except SmsError as exc:
             return Outcome("failed" if exc.permanent else "retry", f"{self.sms.name}: {exc}")
+
+
+def _render(ctx: LaneContext, rows: list[Notification], outcomes: dict[int, Outcome]) -> dict[int, str]:
+    """Texts of the rows planned but not rendered yet, rendered here (no transaction is open) and
+    stored before anything is sent; returns why a portal's template was set aside, per row."""
+    notes: dict[int, str] = {}
+    rendered: list[dict[str, Any]] = []
+    for n in rows:
+        if n.text is not None:
+            continue
+        try:
+            n.text, note = notices.render_row(n)
+        except Exception as exc:  # noqa: BLE001 - a row we cannot render waits alone
+            outcomes[n.id] = Outcome("retry", f"cannot render: {type(exc).__name__}: {exc}"[:200])
+            continue
+        rendered.append({"id": n.id, "text": n.text})
+        if note:
+            notes[n.id] = note
+            log.warning("notice.template_refused", extra={"portal_id": n.portal_id, "notice": n.id})
+    if rendered:
+        with ctx.db.transaction() as session:
+            session.execute(update(Notification), rendered)
+    return notes
+
+
+def next_due(session: Session, portal_id: int, now: datetime) -> datetime | None:
+    """The earliest retry of a pending notification after ``now`` (a lane wake-up)."""
+    at: datetime | None = session.execute(
+        select(func.min(Notification.next_attempt_at)).where(
+            Notification.portal_id == portal_id,
+            Notification.status == "pending",
+            Notification.next_attempt_at > now,
+        )
+    ).scalar_one()
+    return at
 
 
 def _claim(ctx: LaneContext, now: datetime) -> list[Notification]:
@@ -153,13 +206,17 @@ def _email(n: Notification, address: str) -> Command:
         "TYPE_ID": 4,
         "DIRECTION": 2,
         "COMPLETED": "Y",
-        "SUBJECT": n.text[:60],
-        "DESCRIPTION": n.text,
+        "SUBJECT": _text(n)[:60],
+        "DESCRIPTION": _text(n),
         "DESCRIPTION_TYPE": 1,
         "ORIGIN_ID": _origin(n),
         "COMMUNICATIONS": [{"VALUE": address, "ENTITY_TYPE_ID": owner_type, "ENTITY_ID": n.owner_id}],
     }
     return Command("crm.activity.add", {"fields": fields})
+
+
+def _text(n: Notification) -> str:
+    return n.text or ""  # rendered by ``_render`` before anything is sent
 
 
 def _origin(n: Notification) -> str:
@@ -193,15 +250,7 @@ def _record(ctx: LaneContext, rows: list[Notification], outcomes: dict[int, Outc
             if o.status == "sent":
                 values.update(status="sent", sent_at=now, remote_id=o.remote_id)
                 if n.channel == "sms":  # the text goes on the client's timeline too
-                    payload = {"entity_type": n.owner_type, "entity_id": n.owner_id, "text": f"SMS: {n.text}"}
-                    outbox.add(
-                        session,
-                        portal_id=n.portal_id,
-                        kind="comment",
-                        key=f"sms:{n.id}",
-                        payload=payload,
-                        now=now,
-                    )
+                    _sms_on_timeline(session, n, now)
             elif o.status == "retry":
                 first = n.first_failure_at or now
                 gave_up = now - first >= outbox.GIVE_UP_AFTER
@@ -219,6 +268,11 @@ def _record(ctx: LaneContext, rows: list[Notification], outcomes: dict[int, Outc
                     "status": values["status"],
                 },
             )
+
+
+def _sms_on_timeline(session: Session, n: Notification, now: datetime) -> None:
+    payload = {"entity_type": n.owner_type, "entity_id": n.owner_id, "text": f"SMS: {n.text}"}
+    outbox.add(session, portal_id=n.portal_id, kind="comment", key=f"sms:{n.id}", payload=payload, now=now)
 
 
 def _fall_back(session: Session, n: Notification, now: datetime) -> None:

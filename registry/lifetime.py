@@ -4,16 +4,18 @@ clients are reminded once before their bonuses expire.
 Each pass works in chunks (one transaction per chunk) and only owes portal writes to the
 outbox, so thousands of owners expiring on one night share batches of 50 commands. Every change
 is keyed (``expiry:lot:{id}``, ``remind:lot:{id}``) and marked on the lot, so a rerun — after a
-crash or on the next day — does nothing twice.
+crash or on the next day — does nothing twice. Each lot is handled in a savepoint: one that fails
+keeps its error (the status shows it) and is left alone for ``LOT_RETRY``; the chunk goes on.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
 from b24app import outbox, schedule
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 CURSOR = "lifetime"
 INTERVAL = timedelta(hours=1)
 CHUNK = 200  # lots per transaction: about a second of work, then other writers get a turn
+LOT_RETRY = timedelta(hours=1)  # a lot the pass could not handle is tried again on a later pass
 
 
 def lifetime_step(ctx: LaneContext) -> bool:
@@ -39,6 +42,7 @@ def lifetime_step(ctx: LaneContext) -> bool:
     worked = False
     for task in (activate_chunk, expire_chunk, remind_chunk):
         while True:
+            ctx.check_stop()  # a stopping worker hands back between chunks; the next run goes on
             with ctx.db.transaction() as session:
                 done = task(session, ctx.portal_id, now)
             worked = worked or done > 0
@@ -58,14 +62,19 @@ def request_lifetime_pass(session: Session, portal_id: int, now: datetime) -> No
 
 def activate_chunk(session: Session, portal_id: int, now: datetime) -> int:
     """Held lots whose hold is over become spendable; their items move to "active"."""
-    lots = _lots(session, Lot.portal_id == portal_id, Lot.activated_at.is_(None), Lot.activates_at <= now)
+    lots = _lots(
+        session, now, Lot.portal_id == portal_id, Lot.activated_at.is_(None), Lot.activates_at <= now
+    )
     language = texts.portal_language(session, portal_id)
-    for lot in lots:
+
+    def activate(lot: Lot) -> None:
         lot.activated_at = now
         mirror.owe_stage(session, portal_id, lot.entry_id, now)
         account = _owe_balance(session, portal_id, lot.account_id, now)
         balance = current_balance(session, portal_id, *_owner(account))
         _tell(session, portal_id, "accrued", f"entry:{lot.entry_id}", account, lot, balance, language, now)
+
+    _each(session, lots, now, activate)
     return len(lots)
 
 
@@ -73,6 +82,7 @@ def expire_chunk(session: Session, portal_id: int, now: datetime) -> int:
     """Lots past their expiry lose what is left: an expiry entry each, drawn from that lot."""
     lots = _lots(
         session,
+        now,
         Lot.portal_id == portal_id,
         Lot.expires_at.is_not(None),
         Lot.expires_at <= now,
@@ -80,8 +90,8 @@ def expire_chunk(session: Session, portal_id: int, now: datetime) -> int:
     )
     program = current_program(session, portal_id)
     language = texts.portal_language(session, portal_id)
-    entries = []
-    for lot in lots:
+
+    def expire(lot: Lot) -> None:
         account = session.get_one(Account, lot.account_id)
         owner = ledger.Owner(account.owner_type, account.owner_id)
         account = ledger.lock_account(session, portal_id, owner, now, program.allow_negative)
@@ -99,9 +109,10 @@ def expire_chunk(session: Session, portal_id: int, now: datetime) -> int:
         session.add(LotDraw(portal_id=portal_id, entry_id=entry.id, lot_id=lot.id, amount=amount))
         lot.remaining, lot.expired_at = ledger.ZERO, now
         mirror.owe_stage(session, portal_id, lot.entry_id, now)
-        entries.append(entry.id)
-    session.flush()
-    mirror.enqueue_entries(session, portal_id, entry_views(session, entries), language, now)
+        session.flush()
+        mirror.enqueue_entries(session, portal_id, entry_views(session, [entry.id]), language, now)
+
+    _each(session, lots, now, expire)
     if lots:
         log.info("lifetime.expired", extra={"portal_id": portal_id, "lots": len(lots)})
     return len(lots)
@@ -115,6 +126,7 @@ def remind_chunk(session: Session, portal_id: int, now: datetime) -> int:
     horizon = now + timedelta(days=program.remind_days)
     lots = _lots(
         session,
+        now,
         Lot.portal_id == portal_id,
         Lot.reminded_at.is_(None),
         Lot.activated_at.is_not(None),
@@ -124,7 +136,8 @@ def remind_chunk(session: Session, portal_id: int, now: datetime) -> int:
         Lot.expires_at <= horizon,
     )
     language = texts.portal_language(session, portal_id)
-    for lot in lots:
+
+    def remind(lot: Lot) -> None:
         lot.reminded_at = now
         account = session.get_one(Account, lot.account_id)
         assert lot.expires_at is not None  # selected so
@@ -138,7 +151,29 @@ def remind_chunk(session: Session, portal_id: int, now: datetime) -> int:
             now=now,
         )
         _tell(session, portal_id, "expiring", f"lot:{lot.id}", account, lot, None, language, now)
+
+    _each(session, lots, now, remind)
     return len(lots)
+
+
+def _each(session: Session, lots: list[Lot], now: datetime, handle: Callable[[Lot], None]) -> None:
+    """Each lot in its own savepoint: one that fails is rolled back, marked and left for a while;
+    the others of the chunk commit."""
+    for lot in lots:
+        lot_id, portal_id = lot.id, lot.portal_id
+        try:
+            with session.begin_nested():
+                handle(lot)
+                if lot.error is not None:  # it failed before and works now
+                    lot.error, lot.retry_at = None, None
+        except Exception as exc:  # noqa: BLE001 - one lot must not stop the pass
+            log.warning("lifetime.lot_failed", extra={"portal_id": portal_id, "lot": lot_id}, exc_info=True)
+            session.execute(
+                update(Lot)
+                .where(Lot.id == lot_id)
+                .values(error=f"{type(exc).__name__}: {exc}"[:1000], retry_at=now + LOT_RETRY)
+                .execution_options(synchronize_session=False)
+            )
 
 
 def _tell(
@@ -166,8 +201,10 @@ def _tell(
     )
 
 
-def _lots(session: Session, *where: object) -> list[Lot]:
-    return list(session.execute(select(Lot).where(*where).order_by(Lot.id).limit(CHUNK)).scalars())  # type: ignore[arg-type]
+def _lots(session: Session, now: datetime, *where: object) -> list[Lot]:
+    """Up to a chunk of lots, leaving out those that failed lately."""
+    query = select(Lot).where(*where, or_(Lot.retry_at.is_(None), Lot.retry_at <= now))  # type: ignore[arg-type]
+    return list(session.execute(query.order_by(Lot.id).limit(CHUNK)).scalars())
 
 
 def _owe_balance(session: Session, portal_id: int, account_id: int, now: datetime) -> Account:

@@ -87,6 +87,8 @@ class Lot(Base):
     activated_at: Mapped[datetime | None]  # None while held (pending); set by the activation job
     reminded_at: Mapped[datetime | None]  # the expiring-soon reminder was owed (once per lot)
     expired_at: Mapped[datetime | None]  # what was left expired
+    error: Mapped[str | None] = mapped_column(Text)  # why the lifetime pass could not handle it
+    retry_at: Mapped[datetime | None]  # a failed lot is left alone until then
 
 
 class LotDraw(Base):
@@ -119,21 +121,24 @@ class DealState(Base):
     lot_id: Mapped[int | None] = mapped_column(ForeignKey("lots.id", ondelete="SET NULL"))
     accrued: Mapped[Decimal] = mapped_column(default=Decimal("0"))  # the lot's total after adjustments
     base_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
-    skipped_reason: Mapped[str | None] = mapped_column(String(64))
+    skipped_reason: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime]
 
 
 class Notification(Base):
     """One message to a client about one ledger entry (or lot) over one channel.
 
-    The unique key (portal, subject, event, channel) is what makes a rerun never send twice; the
-    text is rendered when the message is planned, so a retry sends exactly the same words.
+    The unique key (portal, subject, event, channel) is what makes a rerun never send twice. The
+    template and its values are fixed when the message is planned (in the ledger's transaction);
+    the delivery step renders the text outside any transaction and stores it before the first
+    send, so a retry sends exactly the same words.
     """
 
     __tablename__ = "notifications"
     __table_args__ = (
         UniqueConstraint("portal_id", "subject", "event", "channel"),
         CheckConstraint("status IN ('pending','sent','skipped','failed')", name="status"),
+        CheckConstraint("text IS NOT NULL OR template IS NOT NULL", name="text_or_template"),
         Index("ix_notifications_due", "portal_id", "status", "next_attempt_at"),
     )
 
@@ -145,7 +150,9 @@ class Notification(Base):
     fallbacks: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"next": [channels...]}
     owner_type: Mapped[str] = mapped_column(String(16))
     owner_id: Mapped[int]
-    text: Mapped[str] = mapped_column(Text)
+    text: Mapped[str | None] = mapped_column(Text)  # None until rendered
+    template: Mapped[str | None] = mapped_column(Text)  # the Jinja2 source, as planned
+    template_values: Mapped[dict[str, Any] | None]  # amount, balance, expires: formatted strings
     status: Mapped[str] = mapped_column(String(16), default="pending")
     attempts: Mapped[int] = mapped_column(default=0)
     next_attempt_at: Mapped[datetime]

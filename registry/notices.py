@@ -5,15 +5,18 @@ The program's ``notifications`` setting names, per event, channels in fallback o
     {"channels": {"accrued": ["whatsapp", "sms", "email"], "written_off": ["sms"]},
      "templates": {"accrued": {"ru": "...", "en": "..."}}}
 
-Planning happens in the transaction that writes the ledger entry: the text is rendered then
-(Jinja2, sandboxed, a missing value renders empty) and one ``Notification`` row is owed for the
-first channel; the delivery step falls back to the next channel when the client cannot be
-reached that way. The timeline comment on the owner is always written by the mirror.
+Planning happens in the transaction that writes the ledger entry: one ``Notification`` row is
+owed for the first channel, holding the template (the portal's, else ours) and the formatted
+values. Nothing is rendered there: the delivery step renders the text outside any transaction
+(``registry.templates``: Jinja2, sandboxed, bounded; a missing value renders empty) and stores it
+before the first send. It falls back to the next channel when the client cannot be reached that
+way. The timeline comment on the owner is always written by the mirror.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -26,6 +29,8 @@ from b24app.db import insert_ignore
 from registry.ledger_view import EntryView
 from registry.models import Notification
 from registry.program import current_program
+from registry.templates import TemplateRefused
+from registry.templates import render as render_bounded
 from registry.texts import lang, long_date, points
 
 CHANNELS = ("email", "sms", "whatsapp")
@@ -81,14 +86,27 @@ def check_settings(settings: Any) -> dict[str, Any]:
     return settings
 
 
+def template_for(event: str, language: str, overrides: dict[str, Any] | None = None) -> str:
+    """The template source: the portal's own for this event and language, else ours."""
+    code = lang(language)
+    return str(((overrides or {}).get(event) or {}).get(code) or DEFAULT_TEMPLATES[code][event])
+
+
+def render_text(event: str, language: str, source: str, values: dict[str, Any]) -> tuple[str, str | None]:
+    """The message text, and why the portal's template was set aside when it was (ours is used then).
+
+    Bounded in time and size (``registry.templates``); never call it inside a transaction.
+    """
+    try:
+        return render_bounded(source, values), None
+    except TemplateRefused as exc:
+        default = DEFAULT_TEMPLATES[lang(language)][event]
+        return render_bounded(default, values), f"template refused, ours sent: {exc}"[:255]
+
+
 def render(event: str, language: str, values: dict[str, Any], overrides: dict[str, Any] | None = None) -> str:
     """The message text; a portal's own template wins over ours, a broken value renders empty."""
-    code = lang(language)
-    source = ((overrides or {}).get(event) or {}).get(code) or DEFAULT_TEMPLATES[code][event]
-    try:
-        return _ENV.from_string(str(source)).render(**values).strip()
-    except TemplateError:
-        return _ENV.from_string(DEFAULT_TEMPLATES[code][event]).render(**values).strip()
+    return render_text(event, language, template_for(event, language, overrides), values)[0]
 
 
 def values_for(
@@ -99,6 +117,18 @@ def values_for(
         "balance": points(balance, language) if balance is not None else "",
         "expires": long_date(expires, language) if expires else "",
     }
+
+
+@dataclass(frozen=True)
+class Draft:
+    """What a notification will say, before it is rendered: the template, its values, the language."""
+
+    template: str
+    values: dict[str, Any]
+    language: str
+
+    def stored(self) -> dict[str, Any]:
+        return {"values": self.values, "language": self.language}
 
 
 def plan(
@@ -122,10 +152,17 @@ def plan(
         channels = [forced, *[c for c in channels if c != forced]]
     if not channels:
         return False
-    text = render(event, language, values, settings.get("templates"))
+    draft = Draft(template_for(event, language, settings.get("templates")), values, lang(language))
     return owe(
-        session, portal_id, subject=subject, event=event, channels=channels, owner=owner, text=text, now=now
+        session, portal_id, subject=subject, event=event, channels=channels, owner=owner, draft=draft, now=now
     )
+
+
+def render_row(n: Notification) -> tuple[str, str | None]:
+    """A planned row's text (see ``render_text``)."""
+    stored = n.template_values or {}
+    values, language = dict(stored.get("values") or {}), str(stored.get("language") or "en")
+    return render_text(n.event, language, str(n.template or ""), values)
 
 
 def owe(
@@ -136,10 +173,14 @@ def owe(
     event: str,
     channels: list[str],
     owner: tuple[str, int],
-    text: str,
     now: datetime,
+    text: str | None = None,
+    draft: Draft | None = None,
 ) -> bool:
-    """One pending row for ``channels[0]``, remembering the rest as fallbacks; False if owed before."""
+    """One pending row for ``channels[0]``, remembering the rest as fallbacks; False if owed before.
+
+    It holds either the rendered ``text`` (a fallback of a row already rendered) or the ``draft``.
+    """
     row = {
         "portal_id": portal_id,
         "subject": subject,
@@ -149,6 +190,8 @@ def owe(
         "owner_type": owner[0],
         "owner_id": owner[1],
         "text": text,
+        "template": draft.template if draft else None,
+        "template_values": draft.stored() if draft else None,
         "status": "pending",
         "attempts": 0,
         "next_attempt_at": now,

@@ -17,6 +17,7 @@ from b24app import inbox, schedule
 from b24app.gateway import PortalCallError
 from b24app.lanes import LaneContext
 from b24app.models import PortalCursor
+from registry.values import bounded_id
 
 CURSOR = "offline_events"
 INTERVAL = timedelta(minutes=10)
@@ -66,15 +67,16 @@ def _record(ctx: LaneContext, events: list[dict[str, Any]], now: datetime) -> No
     with ctx.db.transaction() as session:
         for event in events:
             data = event.get("EVENT_DATA") if isinstance(event.get("EVENT_DATA"), dict) else {}
-            deal_id = str(((data or {}).get("FIELDS") or {}).get("ID") or "")
-            if not deal_id.isdigit():
-                continue  # nothing we can act on
+            fields = (data or {}).get("FIELDS")
+            deal_id = bounded_id(fields.get("ID") if isinstance(fields, dict) else None)
+            if deal_id is None:
+                continue  # nothing we can act on (no id, or none a deal can have)
             inbox.record(
                 session,
                 portal_id=ctx.portal_id,
                 kind="deal",
-                event=f"OFFLINE:{event.get('EVENT_NAME')}",
-                subject_id=int(deal_id),
+                event=f"OFFLINE:{str(event.get('EVENT_NAME'))[:50]}",
+                subject_id=deal_id,
                 payload={"message_id": event.get("MESSAGE_ID"), "at": event.get("TIMESTAMP_X")},
                 received_at=now,
             )

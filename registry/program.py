@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from registry.models import ProgramVersion
 from registry.rules import NotComputable, RuleError, applies, compute, needs_products, number, parse_rule
+from registry.vetting import vet
 
 if TYPE_CHECKING:
     from registry.deals import DealSnapshot
@@ -148,8 +149,12 @@ def current_program(session: Session, portal_id: int) -> Program:
 def save_program(
     session: Session, portal_id: int, document: dict[str, Any], actor: str, now: datetime
 ) -> Program:
-    """Validate and store a new version; history and accruals keep the version they were made with."""
-    parse(document)
+    """Validate and store a new version; history and accruals keep the version they were made with.
+
+    Beyond being well-formed, it must pass ``registry.vetting`` (formulas and templates that
+    finish quickly, bounded numbers).
+    """
+    _vet(parse(document))
     latest = session.execute(
         select(func.max(ProgramVersion.version)).where(ProgramVersion.portal_id == portal_id)
     ).scalar_one()
@@ -162,10 +167,21 @@ def save_program(
     return parse(document, version)
 
 
-def evaluate(program: Program, deal: DealSnapshot, today: date) -> tuple[Decimal, dict[str, Any]] | None:
+def _vet(program: Program) -> None:
+    try:
+        vet(program.rules, program.document, program.notifications)
+    except RuleError as exc:
+        raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
+
+
+def evaluate(
+    program: Program, deal: DealSnapshot, today: date, skipped: list[str] | None = None
+) -> tuple[Decimal, dict[str, Any]] | None:
     """The bonus a won deal earns and the snapshot of what produced it; None when no rule applies.
 
-    Rules are tried in order; the first in scope that can value the deal decides.
+    Rules are tried in order; the first in scope that can value the deal decides. A rule in scope
+    that cannot (no margin, a field that is no sane number, a bonus out of range) is skipped, and
+    why goes into ``skipped``.
     """
     override = None
     if deal.manager_percent is not None:
@@ -175,7 +191,9 @@ def evaluate(program: Program, deal: DealSnapshot, today: date) -> tuple[Decimal
             continue
         try:
             valuation = compute(rule, deal, program.margin_field, override)
-        except NotComputable:
+        except NotComputable as exc:
+            if skipped is not None:
+                skipped.append(f"rules[{index}]: {exc}")
             continue
         snapshot = {
             "program_version": program.version,

@@ -8,7 +8,7 @@ treats them exactly like pushed events, so nothing is accrued twice.
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from b24app import inbox, schedule
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, Portal, PortalCursor
+from registry.values import bounded_id
 
 CURSOR = "deals_reconcile"
 INTERVAL = timedelta(minutes=10)
@@ -42,21 +43,29 @@ def reconcile_step(ctx: LaneContext) -> bool:
             return False
         since = cursor.value
     params = {"entityTypeId": 2, "select": ["id", "updatedTime"], "filter": {">=updatedTime": since}}
-    changed = {
-        int(row["id"]): str(row["updatedTime"])
-        for row in ctx.client.list_all("crm.item.list", params, "items")
-    }
+    changed: dict[int, datetime] = {}
+    for row in ctx.client.list_all("crm.item.list", params, "items"):
+        deal_id, updated = bounded_id(row.get("id")), _moment(row.get("updatedTime"))
+        if deal_id is not None and updated is not None:  # a row we cannot read is left out
+            changed[deal_id] = updated
     with ctx.db.transaction() as session:
         _record_changed(session, ctx.portal_id, changed, now)
         cursor = _cursor(session, ctx.portal_id, now)
         if changed:
-            newest = max(datetime.fromisoformat(v) for v in changed.values())
-            cursor.value = (newest - OVERLAP).isoformat()
+            cursor.value = (max(changed.values()) - OVERLAP).isoformat()
         cursor.next_run_at, cursor.updated_at = now + INTERVAL, now
     return bool(changed)
 
 
-def _record_changed(session: Session, portal_id: int, changed: dict[int, str], now: datetime) -> None:
+def _moment(raw: object) -> datetime | None:
+    try:
+        moment = datetime.fromisoformat(str(raw))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)  # compare like with like
+
+
+def _record_changed(session: Session, portal_id: int, changed: dict[int, datetime], now: datetime) -> None:
     if not changed:
         return
     already = set(
@@ -76,6 +85,6 @@ def _record_changed(session: Session, portal_id: int, changed: dict[int, str], n
             kind="deal",
             event="RECONCILE",
             subject_id=deal_id,
-            payload={"updatedTime": changed[deal_id]},
+            payload={"updatedTime": changed[deal_id].isoformat()},
             received_at=now,
         )

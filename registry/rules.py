@@ -7,13 +7,20 @@ exactly the rule that produced the accrual, whatever the program says by then.
 
 from __future__ import annotations
 
-import ast
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from registry.formula import FormulaError, compile_formula, run_formula, uses_products
+from registry.formula import (
+    FormulaError,
+    check_limits,
+    compile_formula,
+    names_in,
+    run_formula,
+    uses_products,
+)
+from registry.values import MAX_AMOUNT, is_blank, portal_number
 
 if TYPE_CHECKING:
     from registry.deals import DealSnapshot
@@ -128,11 +135,18 @@ def needs_products(rule: dict[str, Any]) -> bool:
 
 
 def margin_of(deal: DealSnapshot, margin_field: str) -> Decimal | None:
-    try:
-        raw = deal.uf.get(margin_field)
-        return None if raw in (None, "") else Decimal(str(raw))
-    except InvalidOperation:
+    """The deal's margin; None when the field is empty, NotComputable when it is no sane number."""
+    raw = deal.uf.get(margin_field)
+    if is_blank(raw):
         return None
+    margin = portal_number(raw)
+    if margin is None:
+        raise NotComputable(_not_a_number(margin_field, raw))
+    return margin
+
+
+def _not_a_number(name: str, raw: Any) -> str:
+    return f"{name} {str(raw)[:40]!r} is not a number within ±10^15"
 
 
 @dataclass(frozen=True)
@@ -159,12 +173,23 @@ def compute(
         if percent is not None and override is not None:
             percent = override
         raw = base * percent / HUNDRED if percent is not None else points
-    amount = quantize(raw, rule.get("rounding", "cents"))
+    amount = _bounded(raw, rule.get("rounding", "cents"))
     if rule.get("min_per_deal") is not None and amount > 0:
         amount = max(amount, Decimal(rule["min_per_deal"]))
     if rule.get("max_per_deal") is not None:
         amount = min(amount, Decimal(rule["max_per_deal"]))
     return Valuation(max(amount, Decimal("0")), percent, base)
+
+
+def _bounded(raw: Decimal, rounding: str) -> Decimal:
+    """The rounded bonus; one that no ledger amount can hold skips the rule instead."""
+    try:
+        amount = quantize(raw, rounding)
+    except ArithmeticError as exc:  # InvalidOperation: more digits than the precision holds
+        raise NotComputable(f"the bonus {raw.normalize():.3g} is beyond ±10^12") from exc
+    if abs(amount) > MAX_AMOUNT:
+        raise NotComputable(f"the bonus {amount.normalize():.3g} is beyond ±10^12")
+    return amount
 
 
 def _percent_or_points(rule: dict[str, Any], base: Decimal) -> tuple[Decimal | None, Decimal]:
@@ -180,40 +205,54 @@ def _percent_or_points(rule: dict[str, Any], base: Decimal) -> tuple[Decimal | N
 
 def _formula(rule: dict[str, Any], deal: DealSnapshot, margin_field: str) -> Decimal:
     tree = compile_formula(rule["formula"])
-    products = deal.products
-    if uses_products(tree) and products is None:
+    try:
+        check_limits(tree)  # a program saved before the limits existed may still hold such a formula
+    except FormulaError as exc:
+        raise NotComputable(str(exc)) from exc
+    if uses_products(tree) and deal.products is None:
         raise NotComputable("the deal's product rows were not read")
-    names: dict[str, Any] = {k: _uf_value(v) for k, v in deal.uf.items()}
-    names.update(
-        amount=deal.amount,
-        margin=margin_of(deal, margin_field) or Decimal("0"),
-        currency=deal.currency,
-        pipeline=Decimal(deal.category_id),
-        manager_percent=deal.manager_percent or Decimal("0"),
-        products_total=products.total if products else Decimal("0"),
-        products_quantity=products.quantity if products else Decimal("0"),
-        products_count=Decimal(products.count) if products else Decimal("0"),
-    )
-    _missing_uf_are_zero(tree, names)
+    names = {name: _variable(name, deal, margin_field) for name in names_in(tree)}
     try:
         return run_formula(tree, rule["formula"], names)
     except FormulaError as exc:
-        raise NotComputable(str(exc)) from exc
+        raise NotComputable(exc.reason) from exc
 
 
-def _uf_value(value: Any) -> Any:
+def _variable(name: str, deal: DealSnapshot, margin_field: str) -> Any:
+    """One name a formula reads, from the deal; only the names it uses are looked at."""
+    products = deal.products
+    facts: dict[str, Any] = {
+        "amount": deal.amount,
+        "currency": deal.currency,
+        "pipeline": Decimal(deal.category_id),
+        "manager_percent": deal.manager_percent or Decimal("0"),
+        "products_total": products.total if products else Decimal("0"),
+        "products_quantity": products.quantity if products else Decimal("0"),
+        "products_count": Decimal(products.count) if products else Decimal("0"),
+    }
+    if name in facts:
+        return facts[name]
+    if name == "margin":
+        return margin_of(deal, margin_field) or Decimal("0")
+    return _uf_value(name, deal.uf.get(name))
+
+
+def _uf_value(name: str, raw: Any) -> Any:
+    """A ``UF_*`` field: empty or missing counts as 0, a number is a bounded Decimal, text stays text.
+
+    Text that only looks like a number to Python (``1e30``, ``NaN``, ``Infinity``, ``1_0``,
+    full-width digits) skips the rule with the reason rather than feeding it a poison value.
+    """
+    if is_blank(raw):
+        return Decimal("0")
+    number = portal_number(raw)
+    if number is not None:
+        return number
     try:
-        return Decimal(str(value)) if value not in (None, "") else Decimal("0")
-    except InvalidOperation:
-        return str(value)
-
-
-def _missing_uf_are_zero(tree: ast.Expression, names: dict[str, Any]) -> None:
-    # A field the deal does not carry (not filled, or removed from the portal) counts as zero
-    # rather than failing the accrual.
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Name) and node.id.startswith("UF_") and node.id not in names:
-            names[node.id] = Decimal("0")
+        Decimal(str(raw))
+    except (InvalidOperation, ValueError):
+        return str(raw)
+    raise NotComputable(_not_a_number(name, raw))
 
 
 def quantize(value: Decimal, rounding: str) -> Decimal:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -20,6 +20,7 @@ from registry import ledger
 from registry.ledger import ZERO, Owner
 from registry.models import Account, LedgerEntry, Lot, LotDraw
 from registry.program import Program
+from registry.values import plain_amount
 
 
 class Refused(Exception):
@@ -32,15 +33,15 @@ class Refused(Exception):
 
 
 def parse_amount(raw: Any) -> Decimal:
-    """A positive amount with at most two decimals (``1 000,50`` as a portal may send it, too)."""
-    text = str(raw if raw is not None else "").replace("\xa0", "").replace(" ", "").replace(",", ".")
-    try:
-        amount = Decimal(text)
-    except InvalidOperation as exc:
-        raise Refused("BAD_AMOUNT", value=str(raw)[:40]) from exc
-    if not amount.is_finite() or amount <= ZERO or amount != amount.quantize(Decimal("0.01")):
+    """A positive amount in plain decimal notation with at most two decimals (``1 000,50`` too).
+
+    ``1e30``, ``NaN``, ``Infinity``, ``1_0``, full-width digits and more than 12 integer digits
+    are refused with ``BAD_AMOUNT`` (see ``registry.values.plain_amount``).
+    """
+    amount = plain_amount(raw)
+    if amount is None or amount <= ZERO:
         raise Refused("BAD_AMOUNT", value=str(raw)[:40])
-    return amount.quantize(Decimal("0.01"))
+    return amount
 
 
 def spendable_lots(session: Session, account: Account, now: datetime) -> list[Lot]:

@@ -7,6 +7,12 @@ nothing, and the verified user is the movement's actor. A deal's bonus owner is 
 contact, as the program says; contacts and companies own themselves. Each delivery is handled
 in one transaction: the entry, its mirror, the answer and the inbox row's status commit together,
 and the entry's business key (from the ``event_token``) makes a replay write nothing new.
+
+What a delivery carries is checked before anything is looked up: the amount is plain decimal
+notation within bounds (else ``BAD_AMOUNT``), the document is a deal, contact, company or
+smart-process item whose id fits the id columns and whose ``document_type`` agrees with it (else
+``UNSUPPORTED_DOCUMENT`` / ``DOCUMENT_NOT_FOUND``). A delivery that still fails is retried alone;
+after ``GIVE_UP_ATTEMPTS`` the workflow is answered ``INTERNAL_ERROR`` so it never waits for ever.
 """
 
 from __future__ import annotations
@@ -35,12 +41,21 @@ from registry.models import LedgerEntry
 from registry.program import Program, current_program
 from registry.spending import Movement, Refused, accrue_manually, parse_amount, write_off
 from registry.texts import portal_language
+from registry.values import bounded_id
 
 log = logging.getLogger(__name__)
 ROBOTS_PER_ROUND = 100
+GIVE_UP_ATTEMPTS = 3
 TEXT_LIMIT = 500  # what we keep of a comment or reason (the ledger's reason, the registry's REASON)
 TEXT_PROPERTIES = frozenset({"comment", "reason"})
 EXPIRED = "expired_token"  # the portal knows the caller's token, but it died before we asked
+# api-reference/bizproc/bizproc-activity/bizproc-activity-add.md: document types of the CRM module
+DOCUMENT_CLASSES = {
+    "DEAL": "CCrmDocumentDeal",
+    "CONTACT": "CCrmDocumentContact",
+    "COMPANY": "CCrmDocumentCompany",
+    "DYNAMIC": "Bitrix\\Crm\\Integration\\BizProc\\Document\\Dynamic",
+}
 
 
 @dataclass(frozen=True)
@@ -64,20 +79,44 @@ class Document:
         return None
 
 
-def parse_document(parts: Any) -> Document | None:
-    """``["crm", "CCrmDocumentDeal", "DEAL_12"]``, ``..."CONTACT_5"``, ``..."DYNAMIC_1032_7"``."""
+def parse_document(parts: Any, document_type: Any = None) -> Document:
+    """``["crm", "CCrmDocumentDeal", "DEAL_12"]``, ``..."CONTACT_5"``, ``..."DYNAMIC_1032_7"``.
+
+    Refused with ``UNSUPPORTED_DOCUMENT`` for another kind of document (or one whose
+    ``document_type`` names another kind) and ``DOCUMENT_NOT_FOUND`` for an id no row can have.
+    """
     if not isinstance(parts, list) or len(parts) != 3:
-        return None
-    prefix, _, rest = str(parts[2]).partition("_")
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    module, document_class, name = (str(p) for p in parts)
+    prefix, _, rest = name.partition("_")
+    if module != "crm" or DOCUMENT_CLASSES.get(prefix) != document_class:
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    if prefix == "DYNAMIC":
+        return _item(module, document_class, rest, document_type)
+    if document_type is not None and document_type != [module, document_class, prefix]:
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    document_id = bounded_id(rest)
+    if document_id is None:
+        raise Refused("DOCUMENT_NOT_FOUND")
+    return Document(prefix.lower(), document_id)
+
+
+def _item(module: str, document_class: str, rest: str, document_type: Any) -> Document:
+    """A smart-process item: ``DYNAMIC_{entityTypeId}_{id}``, typed ``DYNAMIC_{entityTypeId}``."""
+    type_part, _, id_part = rest.partition("_")
+    if document_type is not None and document_type != [module, document_class, f"DYNAMIC_{type_part}"]:
+        raise Refused("UNSUPPORTED_DOCUMENT")
+    entity_type_id, item_id = bounded_id(type_part), bounded_id(id_part)
+    if entity_type_id is None or item_id is None:
+        raise Refused("DOCUMENT_NOT_FOUND")
+    return Document("item", item_id, entity_type_id)
+
+
+def _document(payload: dict[str, Any]) -> Document | Refused:
     try:
-        if prefix in ("DEAL", "CONTACT", "COMPANY"):
-            return Document(prefix.lower(), int(rest))
-        if prefix == "DYNAMIC":
-            type_id, _, item_id = rest.partition("_")
-            return Document("item", int(item_id), int(type_id))
-    except ValueError:
-        return None
-    return None
+        return parse_document(payload.get("document_id"), payload.get("document_type"))
+    except Refused as refused:
+        return refused
 
 
 def workflow_step(ctx: LaneContext) -> bool:
@@ -85,12 +124,12 @@ def workflow_step(ctx: LaneContext) -> bool:
     rows = _pending(ctx)
     if not rows:
         return False
-    docs = {row.id: parse_document(row.payload.get("document_id")) for row in rows}
+    docs = {row.id: _document(row.payload) for row in rows}
 
     def reads_of(row: InboxEvent) -> dict[str, Command]:
         doc = docs[row.id]
-        command = doc.read() if doc else None
-        return {doc.label: command} if doc and doc.label and command else {}
+        command = doc.read() if isinstance(doc, Document) else None
+        return {doc.label: command} if isinstance(doc, Document) and doc.label and command else {}
 
     verified = callers.verify(ctx.client, rows, reads_of)
     result = verified.reads
@@ -101,13 +140,13 @@ def workflow_step(ctx: LaneContext) -> bool:
                 _refuse_caller(session, ctx.portal_id, row.id, verified.refused[row.id], now)
             continue
         doc = docs[row.id]
-        error = result.errors.get(doc.label) if doc and doc.label else None
+        label = doc.label if isinstance(doc, Document) else None
+        error = result.errors.get(label) if label else None
         if error is not None and not is_not_found(error):
             _retry_later(ctx, row.id, f"{error.code}: {error.description}", now)
             continue
-        data = result.results.get(doc.label) if doc and doc.label and error is None else None
-        with ctx.db.transaction() as session:
-            handle(session, ctx.portal_id, row.id, doc, data, now, actor=f"user:{verified.user_ids[row.id]}")
+        data = result.results.get(label) if label and error is None else None
+        _handle_alone(ctx, row.id, doc, data, now, f"user:{verified.user_ids[row.id]}")
     return True
 
 
@@ -124,7 +163,7 @@ def _refuse_caller(session: Session, portal_id: int, inbox_id: int, code: str, n
     if code == EXPIRED:
         language = portal_language(session, portal_id)
         refusal = answers.refusal(str(row.payload.get("code")), "CALLER_EXPIRED", Decimal("0"), language)
-        _answer(session, portal_id, row.payload, refusal, now)
+        _owe_answer(session, portal_id, row.payload, refusal, now)
         row.status = "done"
     else:
         row.status, row.error = "skipped", f"caller not verified: {code}"[:500]
@@ -138,18 +177,29 @@ def _without_caller(payload: dict[str, Any]) -> dict[str, Any]:
     return {k: v for k, v in payload.items() if k != CALLER_TOKEN}
 
 
-def _answer(
-    session: Session, portal_id: int, p: dict[str, Any], answer: dict[str, Any], now: datetime
+def _handle_alone(
+    ctx: LaneContext, inbox_id: int, doc: Document | Refused, data: Any, now: datetime, actor: str
 ) -> None:
-    token_hash = hashlib.sha256(str(p.get("event_token")).encode()).hexdigest()
-    outbox.add(
-        session,
-        portal_id=portal_id,
-        kind="workflow_answer",
-        key=f"answer:{token_hash}",
-        payload={"event_token": p.get("event_token"), "answer": answer},
-        now=now,
-    )
+    """One delivery in its own transaction; if it fails, it alone retries (and is answered at last)."""
+    try:
+        with ctx.db.transaction() as session:
+            handle(session, ctx.portal_id, inbox_id, doc, data, now, actor=actor)
+    except Exception as exc:  # noqa: BLE001 - one delivery's failure must not hold up the others
+        extra = {"portal_id": ctx.portal_id, "inbox_id": inbox_id}
+        log.warning("workflow.failed", extra=extra, exc_info=True)
+        with ctx.db.transaction() as session:
+            _failed(session, ctx.portal_id, inbox_id, f"{type(exc).__name__}: {exc}", now)
+
+
+def _failed(session: Session, portal_id: int, inbox_id: int, error: str, now: datetime) -> None:
+    row = session.get_one(InboxEvent, inbox_id)
+    inbox.retry_later(row, error, now)
+    if row.attempts < GIVE_UP_ATTEMPTS:
+        return
+    row.status, row.payload = "failed", _without_caller(row.payload)
+    code = str(row.payload.get("code"))
+    answer = answers.refusal(code, "INTERNAL_ERROR", Decimal("0"), portal_language(session, portal_id))
+    _owe_answer(session, portal_id, row.payload, answer, now)
 
 
 def _pending(ctx: LaneContext) -> list[InboxEvent]:
@@ -174,7 +224,7 @@ def handle(
     session: Session,
     portal_id: int,
     inbox_id: int,
-    doc: Document | None,
+    doc: Document | Refused,
     data: Any,
     now: datetime,
     *,
@@ -188,7 +238,7 @@ def handle(
     code = str(p.get("code"))
     program = current_program(session, portal_id)
     language = portal_language(session, portal_id)
-    token_hash = hashlib.sha256(str(p.get("event_token")).encode()).hexdigest()
+    token_hash = _token_hash(p)
     owner: Owner | None = None
     try:
         owner, deal_id, deal_amount = _owner(doc, data, program, now)
@@ -211,15 +261,32 @@ def handle(
         balance = balance_of(session, portal_id, owner.type, owner.id) if owner else Decimal("0")
         answer = answers.refusal(code, refused.code, balance, language, **refused.details)
         log.info("workflow.refused", extra={"portal_id": portal_id, "code": code, "error_code": refused.code})
-    _answer(session, portal_id, p, answer, now)
+    _owe_answer(session, portal_id, p, answer, now)
     row.status, row.processed_at, row.payload = "done", now, _without_caller(p)
 
 
+def _token_hash(payload: dict[str, Any]) -> str:
+    return hashlib.sha256(str(payload.get("event_token")).encode()).hexdigest()
+
+
+def _owe_answer(
+    session: Session, portal_id: int, payload: dict[str, Any], answer: dict[str, Any], now: datetime
+) -> None:
+    outbox.add(
+        session,
+        portal_id=portal_id,
+        kind="workflow_answer",
+        key=f"answer:{_token_hash(payload)}",
+        payload={"event_token": payload.get("event_token"), "answer": answer},
+        now=now,
+    )
+
+
 def _owner(
-    doc: Document | None, data: Any, program: Program, now: datetime
+    doc: Document | Refused, data: Any, program: Program, now: datetime
 ) -> tuple[Owner, int | None, Decimal | None]:
-    if doc is None:
-        raise Refused("UNSUPPORTED_DOCUMENT")
+    if isinstance(doc, Refused):
+        raise doc
     if doc.kind in ("contact", "company"):
         return Owner(doc.kind, doc.id), None, None
     if not isinstance(data, dict):
@@ -231,7 +298,7 @@ def _owner(
             raise Refused("NO_CLIENT")
         return owner, doc.id, deal.amount
     item: dict[str, Any] = data["item"] if isinstance(data.get("item"), dict) else data
-    company, contact = int(item.get("companyId") or 0), int(item.get("contactId") or 0)
+    company, contact = bounded_id(item.get("companyId")), bounded_id(item.get("contactId"))
     first = [("contact", contact), ("company", company)]
     if program.owner_preference == "company_first":
         first.reverse()
@@ -256,8 +323,5 @@ def _text(payload: dict[str, Any], key: str) -> str | None:
 
 def _retry_later(ctx: LaneContext, inbox_id: int, error: str, now: datetime) -> None:
     with ctx.db.transaction() as session:
-        row = session.get_one(InboxEvent, inbox_id)
-        inbox.retry_later(row, error, now)
-        if row.status == "failed":  # given up: the caller's token is no longer needed
-            row.payload = _without_caller(row.payload)
+        inbox.retry_later(session.get_one(InboxEvent, inbox_id), error, now)
     log.warning("workflow.document_read_failed", extra={"portal_id": ctx.portal_id, "inbox_id": inbox_id})

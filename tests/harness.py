@@ -11,7 +11,7 @@ from typing import Any
 
 from werkzeug.serving import BaseWSGIServer, make_server
 
-from b24app.clock import Clock
+from b24app.clock import Clock, FrozenClock
 from b24app.container import Container
 from b24app.factory import build_container, create_app
 
@@ -47,12 +47,17 @@ class AppHarness:
         self.app = create_app(container=self.container)
         self._server.app = self.app  # type: ignore[attr-defined]
         self.skew = timedelta(0)  # move forward to run delayed retries now
+        self.container.jobs.now = lambda: datetime.now(UTC) + self.skew  # delayed runs use skewed time
         self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
         self._thread.start()
 
     @property
     def db(self) -> Any:
         return self.container.db
+
+    def now(self) -> datetime:
+        """The queue's idea of now (naive UTC, like Huey's): the real time moved on by ``skew``."""
+        return datetime.now(UTC).replace(tzinfo=None) + self.skew
 
     def drain(self, max_tasks: int = 500) -> int:
         """Run queued jobs (and delayed ones once due) until the queue is empty; returns how many ran."""
@@ -66,20 +71,38 @@ class AppHarness:
     def _drain(self, max_tasks: int) -> int:
         huey = self.container.jobs.huey
         ran = 0
-        # Delayed tasks due now run once; retries they schedule wait for the next drain.
-        now = datetime.now(UTC).replace(tzinfo=None) + self.skew
-        due = set()
+        # Delayed tasks due by the queue's (skewed) time run once ...
+        now = self.now()
         for task in huey.read_schedule(now):
-            due.add(task.id)
-            huey.enqueue(task)
+            huey.execute(task, now)
+            ran += 1
         while ran < max_tasks:
             task = huey.dequeue()
             if task is None:
                 return ran
-            # A due task runs at the skewed time (else huey would put it back on the schedule).
-            huey.execute(task, timestamp=now if task.id in due else None)
+            huey.execute(task)  # ... and what they delay goes to the schedule for a later drain
             ran += 1
         raise AssertionError(f"the queue did not drain within {max_tasks} tasks")
+
+    def next_scheduled(self) -> timedelta | None:
+        """How long until the earliest delayed job (a lane retry or wake-up) is due; None if none is."""
+        etas = [task.eta for task in self.container.jobs.huey.scheduled() if task.eta is not None]
+        return max(min(etas) - self.now(), timedelta(0)) if etas else None
+
+    def wait_for_next_job(self, clock: FrozenClock) -> timedelta | None:
+        """Move the queue's time and ``clock`` together to the earliest delayed job, then drain.
+
+        Returns how far time moved (None: nothing was scheduled). Half a second is added so a job
+        scheduled for a time computed on ``clock`` finds what it was woken for due.
+        """
+        wait = self.next_scheduled()
+        if wait is None:
+            return None
+        step = wait + timedelta(milliseconds=500)
+        self.skew += step
+        clock.advance(seconds=step.total_seconds())
+        self.drain()
+        return step
 
     def close(self) -> None:
         self._server.shutdown()

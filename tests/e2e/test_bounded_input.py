@@ -80,13 +80,6 @@ MALFORMED: list[tuple[str, str, Any, str]] = [
         "PLACEMENT_OPTIONS",
     ),
     (
-        "a huge document id",
-        "/robots/bonus_writeoff",
-        lambda p: _robot(p, "DEAL_" + "9" * 20),
-        "document_id[2]",
-    ),
-    ("a unicode document id", "/robots/bonus_writeoff", lambda p: _robot(p, "DEAL_²"), "document_id[2]"),
-    (
         "a long amount",
         "/robots/bonus_writeoff",
         lambda p: _robot(p, "DEAL_1", amount="1" * 600),

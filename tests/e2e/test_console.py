@@ -127,3 +127,62 @@ def test_support_commands_use_the_ledger_path(
     assert float(portal.companies[company]["UF_CRM_BONUS_BALANCE"]) == 37.5
     with pytest.raises(SystemExit, match="company:7 or contact:12"):
         main(["balance", portal.member_id, "deal:5"], container=app.container)
+
+
+def _readme_console_commands() -> list[str]:
+    """Every console command in the README's code blocks, in order, comments dropped."""
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    blocks = readme.split("```sh")[1:]
+    lines = [line for block in blocks for line in block.split("```", 1)[0].splitlines()]
+    return [line.split("  #", 1)[0].strip() for line in lines if "-m b24app.cli" in line]
+
+
+def test_the_readme_console_commands_work_as_written(
+    app: AppHarness, emulator: Emulator, database_url: str, tmp_path: Path
+) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from tests.emulator.pytest_plugin import CLIENT_SECRET
+
+    portal = emulator.add_portal()
+    driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
+    app.drain()
+    company = driver.create_company(emulator, portal, TITLE="ACME")
+    contact = driver.create_contact(emulator, portal, NAME="Ann")
+    driver.create_deal(emulator, portal, OPPORTUNITY="10000", COMPANY_ID=company, STAGE_ID="WON")
+    driver.create_deal(emulator, portal, OPPORTUNITY="1000", CONTACT_ID=contact, STAGE_ID="WON")
+    app.drain()
+    commands = _readme_console_commands()
+    assert len(commands) >= 11 and any(c.startswith(".venv/bin/python") for c in commands)
+    (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)  # the README runs from the checkout
+    env = {  # what the web process and the worker have on the server
+        "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
+        "DATABASE_URL": database_url,
+        "QUEUE_PATH": str(tmp_path / "queue.sqlite3"),
+        "SECRET_KEY": "console-test",
+        "B24_CLIENT_ID": CLIENT_ID,
+        "B24_CLIENT_SECRET": CLIENT_SECRET,
+        "B24_OAUTH_URL": emulator.oauth_url(),
+    }
+    placeholders = {
+        "MEMBER_ID": portal.member_id,
+        "company:7": f"company:{company}",
+        "contact:12": f"contact:{contact}",
+    }
+    for written in commands:
+        command = written
+        for placeholder, value in placeholders.items():
+            command = command.replace(placeholder, value)
+        done = subprocess.run(
+            command, shell=True, cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        )
+        assert done.returncode == 0 and not done.stderr, f"{written}\n{done.stderr}"
+        if ">" not in command:
+            assert json.loads(done.stdout) is not None, written
+    exported = json.loads((tmp_path / "program.json").read_text())
+    assert exported["version"] == 0 and exported["program"]["rules"]
+    with app.db.transaction() as session:
+        kinds = sorted(e.kind for e in session.execute(select(LedgerEntry)).scalars())
+    assert kinds == ["accrual", "accrual", "adjustment", "write_off"]  # the README's writeoff and adjust

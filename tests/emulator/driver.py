@@ -164,8 +164,12 @@ def start_robot(
     document_id: list[str],
     properties: dict[str, Any],
     user_id: int = 1,
+    document_type: list[str] | None = None,
 ) -> tuple[RobotRun, Delivery]:
-    """Run the app's robot on a document: POST to its HANDLER as the portal's bizproc engine does."""
+    """Run the app's robot on a document: POST to its HANDLER as the portal's bizproc engine does.
+
+    ``document_type`` defaults to the one the document belongs to (``[..., "DEAL"]``).
+    """
     app = emu.app_install(portal, client_id)
     robot = app.robots.get(code) or app.activities.get(code)
     if robot is None:
@@ -176,11 +180,12 @@ def start_robot(
     run = RobotRun(token, code, document_id, properties)
     portal.robot_runs[token] = run
     entity = document_id[2].rsplit("_", 1)[0]
+    document_type = document_type or [*document_id[:2], entity]
     form = [
         ("workflow_id", secrets.token_hex(8)),
         ("code", code),
         *[(f"document_id[{i}]", part) for i, part in enumerate(document_id)],
-        *[(f"document_type[{i}]", part) for i, part in enumerate([*document_id[:2], entity])],
+        *[(f"document_type[{i}]", part) for i, part in enumerate(document_type)],
         ("event_token", token),
         *[(f"properties[{k}]", str(v)) for k, v in properties.items()],
         ("use_subscription", "Y"),

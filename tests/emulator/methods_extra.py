@@ -90,8 +90,16 @@ def sender_add(ctx: CallContext, params: dict[str, Any]) -> bool:
     return True
 
 
+def _administrator(ctx: CallContext) -> None:
+    # api-reference/events/event-offline-get.md (and -clear, -error, -list): "Who can execute the
+    # method: administrator"; anyone else gets 403 ACCESS_DENIED "Access denied!".
+    if not (ctx.portal.users.get(ctx.user_id) or {}).get("ADMIN"):
+        raise B24Error("ACCESS_DENIED", "Access denied!", 403)
+
+
 @method("event.offline.get", app_only=True)
 def offline_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
+    _administrator(ctx)
     queue = ctx.portal.app(ctx.client_id)
     limit = int(str(params.get("limit") or 50))
     clear = str(params.get("clear", "1")) in ("1", "Y", "true", "True")
@@ -109,6 +117,7 @@ def offline_get(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
 
 @method("event.offline.clear", app_only=True)
 def offline_clear(ctx: CallContext, params: dict[str, Any]) -> bool:
+    _administrator(ctx)
     process_id = str(params.get("process_id") or "")
     ids = {str(i) for i in (params.get("id") or params.get("message_id") or [])}
     ctx.portal.offline = [
@@ -121,6 +130,7 @@ def offline_clear(ctx: CallContext, params: dict[str, Any]) -> bool:
 
 @method("event.offline.error", app_only=True)
 def offline_error(ctx: CallContext, params: dict[str, Any]) -> bool:
+    _administrator(ctx)
     ids = {str(i) for i in params.get("message_id") or []}
     for e in ctx.portal.offline:
         if e["process_id"] == str(params.get("process_id") or "") and e["MESSAGE_ID"] in ids:
@@ -130,6 +140,7 @@ def offline_error(ctx: CallContext, params: dict[str, Any]) -> bool:
 
 @method("event.offline.list", app_only=True)
 def offline_list(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
+    _administrator(ctx)
     return [_public(e) for e in ctx.portal.offline if e["client_id"] == ctx.client_id]
 
 

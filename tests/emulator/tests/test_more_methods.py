@@ -89,6 +89,15 @@ def test_offline_queue_keeps_latest_state_and_process_id_flow(emulator: Emulator
     assert _call(emulator, portal, "event.offline.list").json()["result"] == []
 
 
+def test_offline_queue_is_for_administrators_only(emulator: Emulator) -> None:
+    portal = emulator.add_portal()
+    emulator.app_install(portal, CLIENT_ID).installed = True
+    portal.users[1]["ADMIN"] = False  # the user whose tokens the app holds was demoted
+    for method in ("event.offline.get", "event.offline.list", "event.offline.clear"):
+        refused = _call(emulator, portal, method)
+        assert refused.status_code == 403 and refused.json()["error"] == "ACCESS_DENIED"
+
+
 def test_deal_contacts_and_product_rows(emulator: Emulator) -> None:
     portal = emulator.add_portal()
     emulator.app_install(portal, CLIENT_ID)
