@@ -10,13 +10,15 @@ never seen is missing.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
+from typing import Any
 
 from sqlalchemy import create_engine, select
 from sqlalchemy.orm import Session
 
 from b24app.models import Portal as PortalRow
-from bench.waves import Share
+from bench.fleet import Fleet
+from bench.waves import Share, Wave
 from registry.models import LedgerEntry
 from tests.emulator.observe import CallRecord
 from tests.emulator.portal import Portal
@@ -103,3 +105,30 @@ def _items_by_xml_id(portal: Portal) -> Counter[str]:
             if item.get("xmlId"):
                 counted[str(item["xmlId"])] += 1
     return counted
+
+
+def wave_figures(fleet: Fleet, wave: Wave, wall: float) -> dict[str, Any]:
+    """A finished wave's figures; the slowest portal's minimum alone is ``(requests − burst) / drain``."""
+    profile = fleet.emu.limiter.basic
+    sent = requests_by_portal(fleet.emu.requests.calls())
+    slowest = max(wave.shares, key=lambda share: share.finished_s or 0.0)
+    slowest_requests = sent.get(slowest.portal.member_id, PortalRequests(0, 0)).requests
+    alone = max(0.0, slowest_requests - profile.burst) / profile.drain
+    total = sum(r.requests for r in sent.values())
+    audit = exactly_once(fleet.url, wave.shares)
+    return {
+        "portals": len(wave.shares),
+        "deals": wave.deals,
+        "burst": profile.burst,
+        "events_delivered_s": wave.delivered_s,
+        "wall_s": wall,
+        "finish_s": sorted(share.finished_s or 0.0 for share in wave.shares),
+        "slowest_requests": slowest_requests,
+        "slowest_alone_minimum_s": round(alone, 2),
+        "wall_vs_alone": round(wall / alone, 3) if alone else None,
+        "requests": total,
+        "requests_per_deal": round(total / wave.deals, 3),
+        "query_limit_exceeded": sum(r.limit_exceeded for r in sent.values()),
+        "exactly_once": {**asdict(audit), "exact": audit.exact},
+        "emulator_internal_errors": fleet.emu.stats().internal_errors,
+    }

@@ -88,7 +88,7 @@ class Wave:
         return self.delivered_s
 
     def track(
-        self, started: float, timeout: float, poll: float = 0.1, on_poll: Callable[[], None] | None = None
+        self, started: float, timeout: float, poll: float = 0.05, on_poll: Callable[[], None] | None = None
     ) -> float:
         """Note when each portal is done (seconds after ``started``); returns when all are.
 
