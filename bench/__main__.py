@@ -16,12 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import accrual, expiry, intake
+from bench import accrual, expiry, intake, portals, portals_table
 
 BENCHMARKS: dict[str, tuple[str, Callable[[argparse.Namespace], dict[str, Any]]]] = {
     "accrual": ("a burst of won deals and one isolated deal", lambda a: accrual.run(a.deals)),
     "intake": ("the events endpoint against a bare Flask endpoint", lambda a: intake.run()),
     "expiry": ("one lifetime pass expiring many owners' lots", lambda a: expiry.run(a.owners)),
+    "portals": (
+        "many portals at once (shared: only with BENCH_DATABASE_URL on PostgreSQL and REDIS_URL)",
+        lambda a: portals.run(portals.parse_args([])),
+    ),
 }
 
 
@@ -49,6 +53,8 @@ def run_all(args: argparse.Namespace) -> tuple[dict[str, Any], list[str]]:
         started = time.monotonic()
         try:
             results[name] = run(args)
+            if results[name].get("failed_scenarios"):  # figures of the others are kept
+                failed.append(name)
         except Exception:  # noqa: BLE001 - report it and go on with the next benchmark
             failed.append(name)
             progress(f"{name} FAILED after {time.monotonic() - started:.0f} s:\n{traceback.format_exc()}")
@@ -86,7 +92,12 @@ def _expiry_rows(exp: dict[str, Any]) -> list[tuple[str, str, Any]]:
     ]
 
 
-ROWS = {"accrual": _accrual_rows, "intake": _intake_rows, "expiry": _expiry_rows}
+ROWS = {
+    "accrual": _accrual_rows,
+    "intake": _intake_rows,
+    "expiry": _expiry_rows,
+    "portals": portals_table.rows,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -65,7 +65,7 @@ def stand(*, worker_process: bool = False) -> Stand:
     emu.register_app(CLIENT_ID, CLIENT_SECRET)
     url = database_url()
     if url.startswith("postgresql"):
-        _reset_postgres(url)
+        reset_postgres(url)
     migrate(url)
     queue = os.path.join(tempfile.mkdtemp(), "queue.sqlite3")
     # Warnings and errors only: the figures go to stdout, and a benchmark's own progress to stderr.
@@ -113,7 +113,7 @@ def settle(emu: Emulator, portal: Portal) -> None:
     time.sleep(0.5)
 
 
-def _reset_postgres(url: str) -> None:
+def reset_postgres(url: str) -> None:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(url)

@@ -50,6 +50,19 @@ def test_each_portal_has_its_own_bucket(limited_emulator: Emulator) -> None:
     assert _hammer(emu.add_webhook(two) + "test.echo", 50) == [200] * 50
 
 
+def test_a_smaller_burst_holds_for_every_portal_and_each_keeps_its_own_bucket(
+    limited_emulator: Emulator,
+) -> None:
+    # bench/portals.py: many portals, each its own bucket of 10 so that pacing matters.
+    emu = limited_emulator
+    emu.limiter.configure("basic", burst=10)
+    one, two = emu.add_portal(), emu.add_portal()
+    assert _hammer(emu.add_webhook(one) + "test.echo", 11) == [200] * 10 + [503]
+    assert _hammer(emu.add_webhook(two) + "test.echo", 11) == [200] * 10 + [503]
+    emu.clock.advance(1.0)
+    assert _hammer(emu.add_webhook(one) + "test.echo", 3) == [200, 200, 503]
+
+
 @pytest.mark.parametrize("how", ["plan", "setting"])
 def test_enterprise_is_250_then_five_per_second(emulator_factory: Any, how: str) -> None:
     emu: Emulator = emulator_factory(manual_clock=True, enterprise=how == "setting")
