@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from b24app.models import OutboxMessage, Portal
 from bench.common import Stand, settle, stand, wait_for
-from registry.lifetime import request_lifetime_pass
-from registry.models import Account, LedgerEntry, Lot
-from registry.target import load_target
+from registry.bonuses.lifetime import request_lifetime_pass
+from registry.bonuses.target import load_target
+from registry.ledger.models import Account, LedgerEntry, Lot
 
 
 def seed(s: Stand, owners: int) -> None:

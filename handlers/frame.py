@@ -7,7 +7,7 @@ from enum import StrEnum
 
 from flask import Flask, render_template, request
 
-from registry.texts import lang
+from registry.bonuses.texts import lang
 
 # What the portal puts in a frame's query as DOMAIN (api-reference/widgets/_includes/widget_data.md):
 # a host name, optionally with a port; the emulator serves portals under a path, hence the tail.

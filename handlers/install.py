@@ -14,16 +14,14 @@ from flask.typing import ResponseReturnValue, RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 
 from b24app.config import Settings
 from b24app.gateway import PortalUnavailable
-from b24app.models import Portal
 from handlers.common import container, form_body
 from handlers.forms import BadRequest
 from handlers.frame import FrameProblem, frame_error, page_language
-from handlers.security import token_hash
-from install import confirm, service
+from install import confirm
+from install.services import installs
 
 bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)
@@ -61,7 +59,7 @@ def _claim(body: dict[str, object]) -> confirm.InstallClaim:
         if body.get("event") == "ONAPPINSTALL" or "auth" in body:
             return confirm.parse_api_install(body)
         return confirm.parse_ui_install(body, request.args.to_dict())
-    except service.InstallError as exc:
+    except confirm.InstallError as exc:
         raise BadRequest(exc.field, exc.message) from exc
 
 
@@ -75,20 +73,14 @@ def _not_installed(claim: confirm.InstallClaim, status: int, key: str) -> Respon
 @bp.post("/install")
 def install() -> ResponseReturnValue:
     claim = _claim(form_body())
-    c = container()
     try:
-        req = confirm.confirm(c.settings, claim)  # network only: no transaction is open
+        req = installs.install(container(), claim)
     except confirm.InstallRefused as exc:
         log.warning("install.refused", extra={"scenario": claim.scenario, "reason": exc.reason})
         return _not_installed(claim, 401, "install_refused")
     except PortalUnavailable as exc:
         log.warning("install.unconfirmed", extra={"scenario": claim.scenario, "error": str(exc)})
         return _not_installed(claim, 503, "install_later")
-    with c.db.transaction() as session:
-        portal_id = service.register_install(
-            session, req, token_hash(req.application_token), c.clock.now()
-        ).id
-    c.jobs.enqueue_lane(portal_id, force=True)
     if req.scenario == "api":
         return jsonify(status="accepted"), 200
     sig = _signer().dumps(req.member_id)
@@ -118,32 +110,23 @@ def throttle(app: Flask, settings: Settings) -> None:
     )
 
 
-def _portal_for(sig: str) -> tuple[int, str]:
+def _member_id(sig: str) -> str:
     try:
-        member_id = str(_signer().loads(sig))
+        return str(_signer().loads(sig))
     except BadSignature:
         abort(401)
-    with container().db.transaction() as session:
-        portal = session.execute(select(Portal).where(Portal.member_id == member_id)).scalar_one_or_none()
-        if portal is None:
-            abort(404)
-        return portal.id, portal.status
 
 
 @bp.get("/install/status/<sig>")
 def status(sig: str) -> ResponseReturnValue:
-    portal_id, _ = _portal_for(sig)
-    with container().db.transaction() as session:
-        portal = session.get_one(Portal, portal_id)
-        return jsonify(status=portal.status, error=portal.install_error)
+    state = installs.install_state(container(), _member_id(sig))
+    if state is None:
+        abort(404)
+    return jsonify(status=state[0], error=state[1])
 
 
 @bp.post("/install/retry/<sig>")
 def retry(sig: str) -> ResponseReturnValue:
-    portal_id, current = _portal_for(sig)
-    c = container()
-    if current == "failed":
-        with c.db.transaction() as session:
-            service.request_provisioning(session, session.get_one(Portal, portal_id))
-        c.jobs.enqueue_lane(portal_id, force=True)
+    if not installs.retry_install(container(), _member_id(sig)):
+        abort(404)
     return jsonify(status="installing"), 202

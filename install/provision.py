@@ -12,7 +12,7 @@ from typing import Any
 
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalClient
 from install import spec
-from registry.target import RegistryTarget
+from registry.bonuses.target import RegistryTarget
 
 ALREADY_DONE = frozenset(
     {"ERROR_HANDLER_ALREADY_EXIST", "ERROR_ACTIVITY_ALREADY_INSTALLED", "ERROR_SENDER_ALREADY_INSTALLED"}

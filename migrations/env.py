@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import b24app.models  # noqa: F401  - registers the shell tables
-import registry.models  # noqa: F401  - registers the ledger tables
+import bootstrap.schema  # noqa: F401  - registers every table
 from b24app.config import load_settings
 from b24app.db import Base, make_engine
 

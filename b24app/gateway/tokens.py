@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from b24app.config import Settings
-from b24app.db import Database, utcnow
+from b24app.db import Database
 from b24app.gateway.errors import AuthRevoked
 from b24app.gateway.oauth import request_tokens
 from b24app.models import Portal
@@ -41,9 +42,10 @@ def _auth_of(portal: Portal) -> PortalAuth:
 class TokenKeeper:
     """Reads tokens and refreshes them; one refresh per portal at a time, across processes."""
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    def __init__(self, db: Database, settings: Settings, now: Callable[[], datetime]) -> None:
         self.db = db
         self.settings = settings
+        self.now = now  # the injected clock's time
 
     def current(self, portal_id: int) -> PortalAuth:
         with self.db.transaction() as session:
@@ -61,10 +63,10 @@ class TokenKeeper:
                 raise AuthRevoked(f"portal {portal.member_id}: no refresh token")
             answer = self._exchange(portal.refresh_token)
             if "error" in answer:
-                portal.auth_failed_at = utcnow()
+                portal.auth_failed_at = self.now()
                 dead = True
             else:
-                self._store(portal, answer)
+                self._store(portal, answer, self.now())
                 log.info(
                     "oauth.refreshed",
                     extra={"member_id": portal.member_id, "generation": portal.token_generation},
@@ -85,10 +87,10 @@ class TokenKeeper:
         return request_tokens(self.settings, refresh_token, self.settings.portal_timeout)
 
     @staticmethod
-    def _store(portal: Portal, answer: dict[str, object]) -> None:
+    def _store(portal: Portal, answer: dict[str, object], now: datetime) -> None:
         portal.access_token = str(answer["access_token"])
         portal.refresh_token = str(answer["refresh_token"])
-        portal.token_expires_at = utcnow() + timedelta(seconds=int(str(answer.get("expires_in", 3600))))
+        portal.token_expires_at = now + timedelta(seconds=int(str(answer.get("expires_in", 3600))))
         portal.token_generation += 1
         portal.auth_failed_at = None
         endpoint = answer.get("client_endpoint")

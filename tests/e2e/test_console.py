@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from b24app.cli import main
-from registry.models import LedgerEntry
+from bootstrap.console import main
+from registry.ledger.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator

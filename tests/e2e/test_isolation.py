@@ -12,10 +12,10 @@ from sqlalchemy import select, update
 
 from b24app.clock import FrozenClock
 from b24app.models import InboxEvent, Portal
-from install.service import portal_status
-from registry import ledger
-from registry.models import Account, LedgerEntry, Lot
-from registry.program import save_program
+from install.services.status import portal_status
+from registry.ledger import posting as ledger
+from registry.ledger.models import Account, LedgerEntry, Lot
+from registry.program.document import save_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID

@@ -11,11 +11,11 @@ from sqlalchemy import select
 
 from b24app.clock import FrozenClock
 from b24app.models import Portal
-from install.service import portal_status
-from registry.ledger import Owner
-from registry.models import LedgerEntry, Lot
-from registry.program import save_program
-from registry.support import manual
+from install.services.status import portal_status
+from registry.bonuses.support import manual
+from registry.ledger.models import LedgerEntry, Lot
+from registry.ledger.posting import Owner
+from registry.program.document import save_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator

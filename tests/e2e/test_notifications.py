@@ -11,8 +11,8 @@ import responses
 from sqlalchemy import select
 
 from b24app.sms import SMSRU_URL
-from registry.models import Notification
-from registry.program import save_program
+from registry.bonuses.models import Notification
+from registry.program.document import save_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID

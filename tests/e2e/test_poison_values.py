@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from b24app.cli import main
 from b24app.models import Portal
-from install.service import portal_status
-from registry.models import DealState, LedgerEntry, Notification, ProgramVersion
-from registry.program import save_program
+from bootstrap.console import main
+from install.services.status import portal_status
+from registry.bonuses.models import DealState, Notification
+from registry.ledger.models import LedgerEntry
+from registry.program.document import save_program
+from registry.program.models import ProgramVersion
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.portal import RobotRun

@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine, func, select
 
 from b24app.db import Base, Database
-from registry.deals import DealSnapshot, sync_deal
-from registry.ledger import Owner, audit, balance_of
-from registry.lifetime import expire_chunk
-from registry.models import Account, LedgerEntry, Lot, LotDraw
-from registry.program import parse, save_program
-from registry.spending import Movement, Refused, adjust, write_off
+from registry.bonuses.deals import sync_deal
+from registry.bonuses.lifetime import expire_chunk
+from registry.bonuses.spending import Movement, Refused, adjust, write_off
+from registry.ledger.models import Account, LedgerEntry, Lot, LotDraw
+from registry.ledger.posting import Owner, audit, balance_of
+from registry.program.deal import DealSnapshot
+from registry.program.document import parse, save_program
 from tests.dbsupport import import_all_models
 from tests.factories import make_portal
 

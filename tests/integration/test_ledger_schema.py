@@ -10,8 +10,8 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from b24app.db import Database
-from registry import ledger
-from registry.ledger import Owner
+from registry.ledger import posting as ledger
+from registry.ledger.posting import Owner
 from tests.factories import make_portal
 
 NOW = datetime(2026, 1, 15, tzinfo=UTC)

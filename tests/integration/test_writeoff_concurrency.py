@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import func, select
 
 from b24app.db import Database
-from registry.ledger import Owner, audit, balance_of
-from registry.models import LotDraw
-from registry.program import parse
-from registry.spending import Movement, Refused, accrue_manually, write_off
+from registry.bonuses.spending import Movement, Refused, accrue_manually, write_off
+from registry.ledger.models import LotDraw
+from registry.ledger.posting import Owner, audit, balance_of
+from registry.program.document import parse
 from tests.factories import make_portal
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
