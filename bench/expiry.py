@@ -44,7 +44,6 @@ def seed(s: Stand, owners: int) -> None:
                     "owner_id": c,
                     "balance": 50,
                     "debt": 0,
-                    "allow_negative": False,
                     "blocked": False,
                     "updated_at": then,
                 }
@@ -63,6 +62,7 @@ def seed(s: Stand, owners: int) -> None:
                     "balance_after": 50,
                     "business_key": f"seed:{c}",
                     "actor": "seed",
+                    "source": "seed",
                     "snapshot": {},
                     "created_at": then,
                 }

@@ -19,6 +19,11 @@ def run_migrations() -> None:
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
     engine = make_engine(url)
     with engine.connect() as connection:
+        if url.startswith("sqlite"):
+            # Table rebuilds (batch migrations) drop the old table: with foreign keys on, SQLite would
+            # run the ON DELETE CASCADE of every row that points at it. Off for the migration, before
+            # any transaction begins (the pragma is ignored inside one).
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
         with context.begin_transaction():
             context.run_migrations()

@@ -1,15 +1,16 @@
 """Deals drive the ledger by state, not by event: ``sync_deal`` makes the ledger match the deal now.
 
 Won and not accrued -> accrual (generation n, key ``accrual:deal:{id}:{n}``); won with a new
-amount -> adjustment by the difference, computed with the accrual's own rule snapshot; not won
-or deleted -> reversal of what remains of the lot, the spent part becoming debt (or a negative
-balance, as the program says). Replaying any stale or duplicated observation changes nothing.
+amount -> a deal adjustment by the difference, computed with the accrual's own rule snapshot
+(up: the lot grows; down: drawn from the lot, what it no longer holds becoming debt); not won or
+deleted -> reversal of what remains of the lot, what spending took from it becoming debt (what
+expired does not). Replaying any stale or duplicated observation changes nothing.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -18,9 +19,10 @@ from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
 from registry.bonuses.models import DealState
-from registry.ledger import posting as ledger
+from registry.ledger.kinds import EntryKind
+from registry.ledger.lots import spent_from
 from registry.ledger.models import Account, LedgerEntry, Lot
-from registry.ledger.posting import ZERO, Owner
+from registry.ledger.posting import ZERO, FromLot, IntoLot, Movement, NewLot, Owner, post
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, amount_from_snapshot, current_program, evaluate
 
@@ -76,7 +78,7 @@ def sync_deal(
         return _accrue(session, program, state, deal, now) if deal.won else SyncOutcome()
     lot = session.get_one(Lot, state.lot_id)
     if not deal.won:
-        return _reverse(session, program, state, lot, now)
+        return _reverse(session, state, lot, now)
     if deal.amount != state.base_amount:
         return _adjust(session, program, state, lot, deal, now)
     return SyncOutcome()
@@ -92,25 +94,32 @@ def _accrue(
         state.skipped_reason = _skip_reason(owner, result, skipped)
         return SyncOutcome(skipped=state.skipped_reason)
     amount, snapshot = result
-    account = ledger.lock_account(session, state.portal_id, owner, now, program.allow_negative)
     state.generation += 1
-    entry = ledger.post(
+    posting = post(
         session,
-        account,
-        kind="accrual",
-        amount=amount,
-        actor=f"deal:{deal.deal_id}",
-        now=now,
-        key=f"accrual:deal:{deal.deal_id}:{state.generation}",
-        deal_id=deal.deal_id,
-        snapshot={**snapshot, "lifetime_days": program.lifetime_days},
+        state.portal_id,
+        Movement(
+            EntryKind.ACCRUAL,
+            owner,
+            amount,
+            f"accrual:deal:{deal.deal_id}:{state.generation}",
+            f"deal:{deal.deal_id}",
+            f"deal:{deal.deal_id}",
+            NewLot(program.lifetime_days, program.hold_days),
+            deal_id=deal.deal_id,
+            snapshot={**snapshot, "lifetime_days": program.lifetime_days},
+        ),
+        now,
     )
-    lot = ledger.open_lot(session, entry, amount, now, program.lifetime_days, program.hold_days)
-    state.lot_id, state.accrued, state.base_amount, state.skipped_reason = lot.id, amount, deal.amount, None
+    assert posting.lot is not None  # a credit always has its lot
+    state.lot_id, state.accrued, state.base_amount, state.skipped_reason = (
+        posting.lot.id,
+        amount,
+        deal.amount,
+        None,
+    )
     state.adjustments = 0
-    entries = [entry]
-    repaid = ledger.settle_debt(session, account, lot, entry, now)
-    return SyncOutcome(entries + ([repaid] if repaid else []))
+    return SyncOutcome(posting.entries)
 
 
 def _skip_reason(
@@ -124,33 +133,25 @@ def _skip_reason(
     return ("no_rule: " + "; ".join(skipped))[:255] if skipped else "no_rule"
 
 
-def _reverse(session: Session, program: Program, state: DealState, lot: Lot, now: datetime) -> SyncOutcome:
-    account = ledger.lock_account(
-        session, state.portal_id, _lot_owner(session, lot), now, program.allow_negative
-    )
-    spent = lot.amount - lot.remaining  # spent, or used to repay older debt: either way now unfunded
-    cancel = lot.remaining + (spent if account.allow_negative else ZERO)
-    if not account.allow_negative:
-        account.debt += spent
-    lot.remaining = ZERO
+def _reverse(session: Session, state: DealState, lot: Lot, now: datetime) -> SyncOutcome:
+    """What is left of the lot is cancelled; what spending took from it becomes debt."""
     origin = session.get_one(LedgerEntry, lot.entry_id)
-    state.lot_id, state.accrued, state.base_amount = None, ZERO, ZERO
-    if cancel <= ZERO:
-        return SyncOutcome()
-    entry = ledger.post(
-        session,
-        account,
-        kind="reversal",
-        amount=-cancel,
-        now=now,
-        actor="system",
-        key=f"reversal:deal:{state.deal_id}:{state.generation}",
-        deal_id=state.deal_id,
+    movement = Movement(
+        EntryKind.REVERSAL,
+        _lot_owner(session, lot),
+        -lot.remaining,
+        f"reversal:deal:{state.deal_id}:{state.generation}",
+        "system",
+        f"deal:{state.deal_id}",
+        FromLot(lot.id),
         reason="deal_not_won",
+        deal_id=state.deal_id,
         reverses=origin.id,
         snapshot=origin.snapshot,
+        debt=spent_from(session, lot),
     )
-    return SyncOutcome([entry])
+    state.lot_id, state.accrued, state.base_amount = None, ZERO, ZERO
+    return SyncOutcome(post(session, state.portal_id, movement, now).entries)
 
 
 def _adjust(
@@ -164,44 +165,24 @@ def _adjust(
     state.base_amount = deal.amount
     if diff == ZERO:
         return SyncOutcome()
-    account = ledger.lock_account(
-        session, state.portal_id, _lot_owner(session, lot), now, program.allow_negative
-    )
-    if diff > ZERO:
-        lot.amount += diff
-        lot.remaining += diff
-        effect = diff
-        if lot.expired_at is not None:  # the lot had expired: the increase lives a lifetime of its own
-            days = int(origin.snapshot.get("lifetime_days", program.lifetime_days))
-            lot.expired_at, lot.expires_at = None, now + timedelta(days=days) if days else None
-    else:
-        taken = min(lot.remaining, -diff)
-        lot.remaining -= taken
-        lot.amount += diff  # may dip below remaining only if we took less; remaining ≤ amount holds
-        shortfall = -diff - taken
-        if account.allow_negative:
-            effect = diff
-        else:
-            account.debt += shortfall
-            effect = -taken
     state.accrued = target
     state.adjustments += 1
-    if effect == ZERO:
-        return SyncOutcome()
-    entry = ledger.post(
-        session,
-        account,
-        kind="adjustment",
-        amount=effect,
-        now=now,
-        actor=f"deal:{deal.deal_id}",
-        key=f"adjust:deal:{deal.deal_id}:{state.generation}:{state.adjustments}",
-        deal_id=deal.deal_id,
+    days = int(origin.snapshot.get("lifetime_days", program.lifetime_days))
+    movement = Movement(
+        EntryKind.DEAL_ADJUSTMENT,
+        _lot_owner(session, lot),
+        diff,
+        f"adjust:deal:{deal.deal_id}:{state.generation}:{state.adjustments}",
+        f"deal:{deal.deal_id}",
+        f"deal:{deal.deal_id}",
+        # up: the lot grows (an expired one lives a lifetime of its own); down: drawn from the lot
+        IntoLot(lot.id, days) if diff > ZERO else FromLot(lot.id),
         reason="deal_amount_changed",
+        deal_id=deal.deal_id,
         reverses=origin.id,
         snapshot={**origin.snapshot, "deal_amount": str(deal.amount)},
     )
-    return SyncOutcome([entry])
+    return SyncOutcome(post(session, state.portal_id, movement, now).entries)
 
 
 def _lot_owner(session: Session, lot: Lot) -> Owner:

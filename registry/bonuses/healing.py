@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from b24app import schedule
 from b24app.models import OutboxMessage, PortalCursor
 from registry.bonuses import mirror
+from registry.bonuses.mirror import shown_balance
 from registry.ledger.models import Account
-from registry.ledger.views import current_balance
 
 CURSOR = "healing"
 INTERVAL = timedelta(days=1)
@@ -33,7 +33,7 @@ def repair_balances(
     """Owe the balance field again wherever the card shows something else than the ledger."""
     repaired: list[str] = []
     for (kind, owner_id), value in shown.items():
-        if value != current_balance(session, portal_id, kind, owner_id):
+        if value != shown_balance(session, portal_id, kind, owner_id):
             mirror.owe_balance(session, portal_id, kind, owner_id, now)
             repaired.append(f"{kind}:{owner_id}")
     return repaired

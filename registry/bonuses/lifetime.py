@@ -21,9 +21,11 @@ from sqlalchemy.orm import Session
 from b24app import outbox, schedule
 from b24app.models import PortalCursor
 from registry.bonuses import mirror, notices, texts
-from registry.ledger import posting as ledger
-from registry.ledger.models import Account, Lot, LotDraw
-from registry.ledger.views import current_balance, entry_views
+from registry.bonuses.mirror import shown_balance
+from registry.ledger.kinds import EntryKind
+from registry.ledger.models import Account, Lot
+from registry.ledger.posting import ZERO, FromLot, Movement, Owner, post
+from registry.ledger.views import entry_views
 from registry.program.document import Program, current_program
 
 log = logging.getLogger(__name__)
@@ -50,7 +52,7 @@ def activate_chunk(session: Session, portal_id: int, now: datetime, program: Pro
         lot.activated_at = now
         mirror.owe_stage(session, portal_id, lot.entry_id, now)
         account = _owe_balance(session, portal_id, lot.account_id, now)
-        balance = current_balance(session, portal_id, *_owner(account))
+        balance = shown_balance(session, portal_id, *_owner(account))
         _tell(
             session,
             portal_id,
@@ -76,33 +78,29 @@ def expire_chunk(session: Session, portal_id: int, now: datetime, program: Progr
         Lot.portal_id == portal_id,
         Lot.expires_at.is_not(None),
         Lot.expires_at <= now,
-        Lot.remaining > ledger.ZERO,
+        Lot.remaining > ZERO,
     )
     program = program or current_program(session, portal_id)
     language = texts.portal_language(session, portal_id)
 
     def expire(lot: Lot) -> None:
         account = session.get_one(Account, lot.account_id)
-        owner = ledger.Owner(account.owner_type, account.owner_id)
-        account = ledger.lock_account(session, portal_id, owner, now, program.allow_negative)
-        amount = lot.remaining
-        entry = ledger.post(
-            session,
-            account,
-            kind="expiry",
-            amount=-amount,
+        movement = Movement(
+            EntryKind.EXPIRY,
+            Owner(account.owner_type, account.owner_id),
+            -lot.remaining,
             # One expiry per lot and expiry date: a lot re-opened by a later adjustment gets a new date.
-            key=f"expiry:lot:{lot.id}:{lot.expires_at:%Y%m%dT%H%M%S}",
-            actor="system",
-            now=now,
+            f"expiry:lot:{lot.id}:{lot.expires_at:%Y%m%dT%H%M%S}",
+            "system",
+            f"lot:{lot.id}",
+            FromLot(lot.id),
         )
-        session.add(LotDraw(portal_id=portal_id, entry_id=entry.id, lot_id=lot.id, amount=amount))
-        lot.remaining, lot.expired_at = ledger.ZERO, now
+        entry = post(session, portal_id, movement, now).entry
+        lot.expired_at = now
         mirror.owe_stage(session, portal_id, lot.entry_id, now)
-        session.flush()
-        mirror.enqueue_entries(
-            session, portal_id, entry_views(session, [entry.id]), language, now, program=program
-        )
+        if entry is not None:
+            views = entry_views(session, [entry.id])
+            mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
 
     _each(session, lots, now, expire)
     if lots:
@@ -122,7 +120,7 @@ def remind_chunk(session: Session, portal_id: int, now: datetime, program: Progr
         Lot.portal_id == portal_id,
         Lot.reminded_at.is_(None),
         Lot.activated_at.is_not(None),
-        Lot.remaining > ledger.ZERO,
+        Lot.remaining > ZERO,
         Lot.expires_at.is_not(None),
         Lot.expires_at > now,
         Lot.expires_at <= horizon,

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import update
@@ -19,8 +20,8 @@ from sqlalchemy.orm import Session
 from b24app import outbox
 from b24app.models import OutboxMessage
 from registry.bonuses import notices, texts
-from registry.ledger.views import EntryView
-from registry.program.document import Program, current_program
+from registry.ledger.views import EntryView, current_balance, debt_of
+from registry.program.document import Program, current_program, debt_mode_of
 
 
 def enqueue_entries(
@@ -84,3 +85,12 @@ def owe_balance(session: Session, portal_id: int, owner_type: str, owner_id: int
 
 def owe_stage(session: Session, portal_id: int, entry_id: int, now: datetime) -> None:
     rearm(session, portal_id, "item_stage", key=f"stage:{entry_id}", payload={"entry_id": entry_id}, now=now)
+
+
+def shown_balance(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
+    """What the card's balance field shows: the ledger balance without bonuses on hold, less the
+    owner's debt when the program's ``debt_mode`` is ``negative_balance`` (then it may be negative)."""
+    balance = current_balance(session, portal_id, owner_type, owner_id)
+    if debt_mode_of(session, portal_id) == "negative_balance":
+        balance -= debt_of(session, portal_id, owner_type, owner_id)
+    return balance

@@ -26,17 +26,20 @@ from sqlalchemy.orm import Session
 from b24app.db import insert_ignore
 from registry.bonuses.models import Notification
 from registry.bonuses.texts import lang, long_date, points
+from registry.ledger.kinds import ACCRUALS, EntryKind
 from registry.ledger.views import EntryView
 from registry.program.document import Program
 from registry.program.notifications import CHANNELS
 from registry.program.templates import TemplateRefused
 from registry.program.templates import render as render_bounded
 
-EVENT_OF_KIND = {
-    "accrual": "accrued",
-    "write_off": "written_off",
-    "reversal": "reversed",
-    "expiry": "expired",
+EVENT_OF_KIND = {  # a deal's own adjustment and a debt settlement stay quiet
+    EntryKind.ACCRUAL: "accrued",
+    EntryKind.MANUAL_ACCRUAL: "accrued",
+    EntryKind.WRITE_OFF: "written_off",
+    EntryKind.REVERSAL: "reversed",
+    EntryKind.EXPIRY: "expired",
+    EntryKind.CORRECTION: "adjusted",
 }
 DEFAULT_TEMPLATES = {
     "ru": {
@@ -186,13 +189,11 @@ def plan_for_entries(
 ) -> None:
     """What new ledger entries tell the client (held accruals wait for their activation)."""
     for e in entries:
-        event = EVENT_OF_KIND.get(e.kind)
-        if e.kind == "adjustment" and not e.deal_id and e.reason != "debt_repayment":
-            event = "adjusted"  # a support correction; deal-amount adjustments stay quiet
+        event = EVENT_OF_KIND.get(EntryKind(e.kind))
         if event is None or e.state == "pending":
             continue
         values = values_for(
-            e.amount, e.balance_after, e.expires_at if e.kind == "accrual" else None, language
+            e.amount, e.balance_after, e.expires_at if e.kind in ACCRUALS else None, language
         )
         plan(
             session,

@@ -90,6 +90,7 @@ def _movement(payload: dict[str, Any], resolved: Resolved, actor: str) -> Moveme
         reason=_text(payload, "reason" if code == "bonus_accrue" else "comment"),
         deal_id=resolved.deal_id,
         deal_amount=resolved.deal_amount,
+        source=f"robot:{token_hash(payload)}",
     )
 
 

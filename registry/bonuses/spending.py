@@ -1,9 +1,9 @@
-"""Spending and manual movements: write-offs drawn FIFO from lots, manual accruals, adjustments.
+"""Spending and manual movements, checked and then posted: write-offs drawn FIFO from lots, manual
+accruals, support corrections.
 
-A write-off takes from the spendable lots (active, not expired) earliest expiry first and records
-one ``LotDraw`` per lot it touched. The owner's account row is locked first, so concurrent
-write-offs for one owner run one after another and the last ones see what the first ones took:
-twenty write-offs of 10 against 100 leave exactly ten successes and a balance of 0.
+The owner's account row is locked before anything is checked, so concurrent write-offs for one
+owner run one after another and the last ones see what the first ones took: twenty write-offs of
+10 against 100 leave exactly ten successes and a balance of 0. Refusals write nothing.
 """
 
 from __future__ import annotations
@@ -13,12 +13,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry.ledger import posting as ledger
-from registry.ledger.models import Account, LedgerEntry, Lot, LotDraw
-from registry.ledger.posting import ZERO, Owner
+from registry.ledger import posting
+from registry.ledger.kinds import EntryKind
+from registry.ledger.lots import available
+from registry.ledger.models import Account, LedgerEntry
+from registry.ledger.posting import ZERO, NewLot, Owner, Spendable, existing, lock_account
 from registry.program.document import Program
 from registry.program.values import plain_amount
 
@@ -44,41 +46,6 @@ def parse_amount(raw: Any) -> Decimal:
     return amount
 
 
-def spendable_lots(session: Session, account: Account, now: datetime) -> list[Lot]:
-    """Active, unexpired lots with something left, earliest expiry first (never-expiring last)."""
-    return list(
-        session.execute(
-            select(Lot)
-            .where(
-                Lot.account_id == account.id,
-                Lot.remaining > ZERO,
-                Lot.activates_at <= now,
-                or_(Lot.expires_at.is_(None), Lot.expires_at > now),
-            )
-            .order_by(Lot.expires_at.is_(None), Lot.expires_at, Lot.id)
-        ).scalars()
-    )
-
-
-def available(session: Session, account: Account, now: datetime) -> Decimal:
-    return sum((lot.remaining for lot in spendable_lots(session, account, now)), ZERO)
-
-
-def draw(session: Session, entry: LedgerEntry, lots: list[Lot], amount: Decimal) -> None:
-    """Take ``amount`` from ``lots`` in order, recording what came from where."""
-    left = amount
-    for lot in lots:
-        if left <= ZERO:
-            break
-        take = min(lot.remaining, left)
-        lot.remaining -= take
-        left -= take
-        session.add(LotDraw(portal_id=entry.portal_id, entry_id=entry.id, lot_id=lot.id, amount=take))
-    if left > ZERO:  # callers check availability under the account lock first
-        raise RuntimeError("lots do not cover the amount")
-    session.flush()
-
-
 @dataclass(frozen=True)
 class Movement:
     """One requested movement: who, how much, why, and the key that makes it happen once."""
@@ -90,12 +57,7 @@ class Movement:
     reason: str | None = None
     deal_id: int | None = None
     deal_amount: Decimal | None = None
-
-
-def existing(session: Session, portal_id: int, key: str) -> LedgerEntry | None:
-    return session.execute(
-        select(LedgerEntry).where(LedgerEntry.portal_id == portal_id, LedgerEntry.business_key == key)
-    ).scalar_one_or_none()
+    source: str = "console"  # what for: robot:{hash}, console
 
 
 def write_off(session: Session, portal_id: int, program: Program, m: Movement, now: datetime) -> LedgerEntry:
@@ -105,30 +67,17 @@ def write_off(session: Session, portal_id: int, program: Program, m: Movement, n
         return done  # the same request again: same result
     if m.amount <= ZERO:
         raise Refused("BAD_AMOUNT", value=str(m.amount))
-    account = ledger.lock_account(session, portal_id, m.owner, now, program.allow_negative)
+    account = lock_account(session, portal_id, m.owner, now)
     if account.blocked:
         raise Refused("BLOCKED")
     cap = program.writeoff_max_per_operation
     if cap is not None and m.amount > cap:
         raise Refused("CAP_EXCEEDED", cap=cap)
     _check_deal_share(session, account, program, m)
-    lots = spendable_lots(session, account, now)
-    have = sum((lot.remaining for lot in lots), ZERO)
+    have = available(session, account, now)
     if m.amount > have:
         raise Refused("INSUFFICIENT_BALANCE", available=have)
-    entry = ledger.post(
-        session,
-        account,
-        kind="write_off",
-        amount=-m.amount,
-        key=m.key,
-        actor=m.actor,
-        now=now,
-        deal_id=m.deal_id,
-        reason=m.reason,
-    )
-    draw(session, entry, lots, m.amount)
-    return entry
+    return _post(session, portal_id, m, EntryKind.WRITE_OFF, -m.amount, Spendable(), now)[0]
 
 
 def _check_deal_share(session: Session, account: Account, program: Program, m: Movement) -> None:
@@ -139,7 +88,7 @@ def _check_deal_share(session: Session, account: Account, program: Program, m: M
         select(func.coalesce(func.sum(-LedgerEntry.amount), 0)).where(
             LedgerEntry.account_id == account.id,
             LedgerEntry.deal_id == m.deal_id,
-            LedgerEntry.kind == "write_off",
+            LedgerEntry.kind == EntryKind.WRITE_OFF,
         )
     ).scalar_one()
     cap = (m.deal_amount * share / Decimal("100")).quantize(Decimal("0.01"))
@@ -161,24 +110,11 @@ def accrue_manually(
     limit = program.manual_accrual_approval_above
     if limit is not None and m.amount > limit:
         raise Refused("APPROVAL_REQUIRED", limit=limit)
-    account = ledger.lock_account(session, portal_id, m.owner, now, program.allow_negative)
-    if account.blocked:
+    if lock_account(session, portal_id, m.owner, now).blocked:
         raise Refused("BLOCKED")
-    entry = ledger.post(
-        session,
-        account,
-        kind="accrual",
-        amount=m.amount,
-        key=m.key,
-        actor=m.actor,
-        now=now,
-        deal_id=m.deal_id,
-        reason=m.reason,
-        snapshot={"kind": "manual", "lifetime_days": program.lifetime_days},
-    )
-    lot = ledger.open_lot(session, entry, m.amount, now, program.lifetime_days)
-    repaid = ledger.settle_debt(session, account, lot, entry, now)
-    return [entry] + ([repaid] if repaid else [])
+    snapshot = {"kind": "manual", "lifetime_days": program.lifetime_days}
+    lots = NewLot(program.lifetime_days)
+    return _post(session, portal_id, m, EntryKind.MANUAL_ACCRUAL, m.amount, lots, now, snapshot)
 
 
 def adjust(session: Session, portal_id: int, program: Program, m: Movement, now: datetime) -> LedgerEntry:
@@ -188,22 +124,33 @@ def adjust(session: Session, portal_id: int, program: Program, m: Movement, now:
         return done
     if not (m.reason or "").strip():
         raise Refused("REASON_REQUIRED")
-    account = ledger.lock_account(session, portal_id, m.owner, now, program.allow_negative)
-    lots = spendable_lots(session, account, now) if m.amount < ZERO else []
-    if m.amount < ZERO and -m.amount > sum((lot.remaining for lot in lots), ZERO):
+    account = lock_account(session, portal_id, m.owner, now)
+    if m.amount < ZERO and -m.amount > available(session, account, now):
         raise Refused("INSUFFICIENT_BALANCE")
-    entry = ledger.post(
-        session,
-        account,
-        kind="adjustment",
-        amount=m.amount,
-        key=m.key,
-        actor=m.actor,
-        now=now,
+    lots = NewLot(program.lifetime_days) if m.amount > ZERO else Spendable()
+    return _post(session, portal_id, m, EntryKind.CORRECTION, m.amount, lots, now)[0]
+
+
+def _post(
+    session: Session,
+    portal_id: int,
+    m: Movement,
+    kind: EntryKind,
+    amount: Decimal,
+    lots: posting.LotEffect,
+    now: datetime,
+    snapshot: dict[str, Any] | None = None,
+) -> list[LedgerEntry]:
+    movement = posting.Movement(
+        kind,
+        m.owner,
+        amount,
+        m.key,
+        m.actor,
+        m.source,
+        lots,
         reason=m.reason,
+        deal_id=m.deal_id,
+        snapshot=snapshot or {},
     )
-    if m.amount > ZERO:
-        ledger.open_lot(session, entry, m.amount, now, program.lifetime_days)
-    else:
-        draw(session, entry, lots, -m.amount)
-    return entry
+    return posting.post(session, portal_id, movement, now).entries

@@ -12,8 +12,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.bonuses import mirror
-from registry.bonuses.spending import Movement, Refused, adjust, available, write_off
+from registry.bonuses.spending import Movement, Refused, adjust, write_off
 from registry.bonuses.texts import portal_language
+from registry.ledger.lots import available
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.posting import Owner, lock_account
 from registry.ledger.views import entry_views
@@ -124,7 +125,6 @@ def manual(
 def set_blocked(
     session: Session, portal_id: int, owner: Owner, blocked: bool, now: datetime
 ) -> dict[str, Any]:
-    program = current_program(session, portal_id)
-    account = lock_account(session, portal_id, owner, now, program.allow_negative)
+    account = lock_account(session, portal_id, owner, now)
     account.blocked = blocked
     return {"owner": f"{owner.type}:{owner.id}", "blocked": blocked}

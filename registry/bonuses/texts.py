@@ -22,6 +22,13 @@ class Comment:
 
 
 LANGS = ("ru", "en")
+# Kinds that share a sentence: a manual accrual reads as an accrual, every adjustment alike.
+PHRASE_OF_KIND = {
+    "manual_accrual": "accrual",
+    "deal_adjustment": "adjustment",
+    "correction": "adjustment",
+    "debt_settlement": "adjustment",
+}
 OPERATIONS = {
     "ru": {
         "accrual": "Начисление",
@@ -29,6 +36,10 @@ OPERATIONS = {
         "expiry": "Сгорание",
         "reversal": "Отмена",
         "adjustment": "Корректировка",
+        "manual_accrual": "Начисление",
+        "deal_adjustment": "Корректировка",
+        "correction": "Корректировка",
+        "debt_settlement": "Корректировка",
     },
     "en": {
         "accrual": "Accrual",
@@ -36,6 +47,10 @@ OPERATIONS = {
         "expiry": "Expiry",
         "reversal": "Reversal",
         "adjustment": "Adjustment",
+        "manual_accrual": "Accrual",
+        "deal_adjustment": "Adjustment",
+        "correction": "Adjustment",
+        "debt_settlement": "Adjustment",
     },
 }
 PHRASES = {
@@ -93,10 +108,10 @@ def describe(entry: Entry, language: str) -> str:
         "deal": entry.deal_id or "",
         "signed": ("+" if entry.amount > 0 else "−") + points(abs(entry.amount), language),
     }
-    key = entry.kind
+    key = PHRASE_OF_KIND.get(entry.kind, entry.kind)
     values["reason"] = entry.reason or ""
-    if snap.get("kind") == "manual" or (entry.kind == "adjustment" and not entry.deal_id):
-        key = f"{entry.kind}_manual"
+    if snap.get("kind") == "manual" or (key == "adjustment" and not entry.deal_id):
+        key = f"{key}_manual"
     elif entry.kind == "accrual" and snap.get("percent") is not None and snap.get("base_amount") is not None:
         key = "accrual_percent"
         values["percent"] = percent(Decimal(str(snap["percent"])), language)

@@ -4,9 +4,13 @@
   accrues once per generation and one workflow delivery writes off once;
 * entries are append-only: UPDATE is refused by a trigger, DELETE too unless the portal is
   being uninstalled with "delete app data";
-* a lot's remaining amount stays within 0..amount;
-* an account's balance is never negative unless its program allows negative balances, and its
-  debt is never negative.
+* a lot's remaining amount stays within 0..amount, and a draw takes a positive amount;
+* an account's balance and its debt are never negative, whatever the program says (the program's
+  ``debt_mode`` only decides what the portal's balance field shows).
+
+What the schema cannot hold, the audit (``registry.ledger.audit``) checks: balance = sum of the
+entries = what the lots hold; every lot's remaining = amount - its draws; every debit's draws =
+what it took.
 """
 
 from __future__ import annotations
@@ -19,8 +23,7 @@ from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, String, Text, Un
 from sqlalchemy.orm import Mapped, mapped_column
 
 from b24app.db import Base
-
-ENTRY_KINDS = ("accrual", "write_off", "expiry", "reversal", "adjustment")
+from registry.ledger.kinds import kind_check
 
 
 class Account(Base):
@@ -28,7 +31,7 @@ class Account(Base):
     __table_args__ = (
         UniqueConstraint("portal_id", "owner_type", "owner_id"),
         CheckConstraint("owner_type IN ('contact','company')", name="owner_type"),
-        CheckConstraint("balance >= 0 OR allow_negative", name="balance_not_negative"),
+        CheckConstraint("balance >= 0", name="balance_not_negative"),
         CheckConstraint("debt >= 0", name="debt_not_negative"),
     )
 
@@ -38,7 +41,6 @@ class Account(Base):
     owner_id: Mapped[int]
     balance: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     debt: Mapped[Decimal] = mapped_column(default=Decimal("0"))
-    allow_negative: Mapped[bool] = mapped_column(default=False)
     blocked: Mapped[bool] = mapped_column(default=False)
     updated_at: Mapped[datetime]
 
@@ -48,7 +50,7 @@ class LedgerEntry(Base):
     __table_args__ = (
         UniqueConstraint("portal_id", "business_key"),
         CheckConstraint("amount <> 0", name="amount_not_zero"),
-        CheckConstraint("kind IN ('accrual','write_off','expiry','reversal','adjustment')", name="kind"),
+        CheckConstraint(kind_check(), name="kind"),
         Index("ix_ledger_account", "account_id", "id"),
     )
 
@@ -60,8 +62,10 @@ class LedgerEntry(Base):
     balance_after: Mapped[Decimal]
     business_key: Mapped[str] = mapped_column(String(255))
     reason: Mapped[str | None] = mapped_column(Text)
-    actor: Mapped[str] = mapped_column(String(64))
+    actor: Mapped[str] = mapped_column(String(64))  # who: user:{id}, system, console
+    source: Mapped[str] = mapped_column(String(64))  # what for: deal:{id}, robot:{hash}, console, …
     deal_id: Mapped[int | None]
+    legal_entity_id: Mapped[int | None]  # the company that owes the movement (set by later features)
     reverses_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
@@ -92,7 +96,7 @@ class Lot(Base):
 
 
 class LotDraw(Base):
-    """How much one spending entry (write-off, expiry, reversal) took from one lot."""
+    """How much one debit entry took from one lot: every decrease of a lot has one."""
 
     __tablename__ = "lot_draws"
     __table_args__ = (

@@ -11,14 +11,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.ledger.kinds import ACCRUALS, EntryKind
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.posting import balance_of
 
-STATE_OF_KIND = {
-    "accrual": "active",
-    "write_off": "written_off",
-    "expiry": "expired",
-    "reversal": "cancelled",
+STATE_OF_KIND: dict[str, str] = {
+    EntryKind.ACCRUAL: "active",
+    EntryKind.MANUAL_ACCRUAL: "active",
+    EntryKind.WRITE_OFF: "written_off",
+    EntryKind.EXPIRY: "expired",
+    EntryKind.REVERSAL: "cancelled",
 }
 
 
@@ -28,7 +30,7 @@ class EntryView:
 
     id: int
     portal_id: int
-    kind: str  # accrual | write_off | expiry | reversal | adjustment
+    kind: str  # an EntryKind
     amount: Decimal  # signed: positive adds to the balance
     balance_after: Decimal
     owner_type: str  # contact | company
@@ -85,7 +87,7 @@ def _state(
 ) -> str:
     """The registry stage an entry's item should be in now: a held accrual is pending, an expired
     one expired; other kinds keep the stage of their kind."""
-    if entry.kind == "accrual" and lot_exists:
+    if entry.kind in ACCRUALS and lot_exists:
         if expired is not None:
             return "expired"
         if activated is None:
@@ -94,7 +96,7 @@ def _state(
 
 
 def current_balance(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
-    """What the card's balance field shows: the ledger balance without bonuses still on hold."""
+    """The ledger balance without bonuses still on hold (what can be spent once holds end)."""
     held = session.execute(
         select(func.coalesce(func.sum(Lot.remaining), 0))
         .join(Account, Account.id == Lot.account_id)
@@ -106,3 +108,12 @@ def current_balance(session: Session, portal_id: int, owner_type: str, owner_id:
         )
     ).scalar_one()
     return balance_of(session, portal_id, owner_type, owner_id) - Decimal(held)
+
+
+def debt_of(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
+    value = session.execute(
+        select(Account.debt).where(
+            Account.portal_id == portal_id, Account.owner_type == owner_type, Account.owner_id == owner_id
+        )
+    ).scalar_one_or_none()
+    return value if value is not None else Decimal("0")

@@ -14,8 +14,9 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import texts
+from registry.bonuses.mirror import shown_balance
 from registry.bonuses.target import RegistryTarget, load_target
-from registry.ledger.views import EntryView, current_balance, entry_view
+from registry.ledger.views import EntryView, entry_view
 
 OWNER_FIELD = {"contact": "contactId", "company": "companyId"}
 
@@ -94,7 +95,7 @@ class BalanceKind:
 
     def write(self, session: Session, message: OutboxMessage) -> Command | None:
         owner_type, owner_id = str(message.payload["owner"]).split(":")
-        balance: Decimal = current_balance(session, message.portal_id, owner_type, int(owner_id))
+        balance: Decimal = shown_balance(session, message.portal_id, owner_type, int(owner_id))
         return Command(
             f"crm.{owner_type}.update",
             {

@@ -233,3 +233,15 @@ def amount_from_snapshot(snapshot: dict[str, Any], deal: DealSnapshot) -> Decima
         return compute(rule, deal, snapshot.get("margin_field", "UF_CRM_MARGIN"), override).amount
     except NotComputable:
         return None
+
+
+def debt_mode_of(session: Session, portal_id: int) -> str:
+    """The current program's ``debt_mode`` alone (no parsing: the mirror asks it per owner)."""
+    document = session.execute(
+        select(ProgramVersion.document)
+        .where(ProgramVersion.portal_id == portal_id)
+        .order_by(ProgramVersion.version.desc())
+        .limit(1)
+    ).scalar_one_or_none()
+    mode = (document or {}).get("debt_mode")
+    return str(mode) if mode in SETTINGS["debt_mode"] else "debt"

@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from b24app.db import Database
 from registry.ledger.models import LedgerEntry
-from registry.ledger.posting import audit
+from registry.ledger.audit import audit
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
@@ -98,7 +98,7 @@ def test_reopen_win_again_edit_and_delete(app: AppHarness, emulator: Emulator, p
         ("accrual", Decimal("50.00"), Decimal("50.00")),
         ("reversal", Decimal("-50.00"), Decimal("0.00")),
         ("accrual", Decimal("50.00"), Decimal("50.00")),
-        ("adjustment", Decimal("10.00"), Decimal("60.00")),
+        ("deal_adjustment", Decimal("10.00"), Decimal("60.00")),
         ("reversal", Decimal("-60.00"), Decimal("0.00")),
     ]
     assert float(portal.contacts[contact]["UF_CRM_BONUS_BALANCE"]) == 0.0

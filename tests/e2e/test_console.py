@@ -116,8 +116,8 @@ def test_support_commands_use_the_ledger_path(
     assert run("adjust", owner, "12.5", "goodwill")["balance"] == "37.50"  # type: ignore[index]
     kinds = [(e["kind"], e["amount"]) for e in run("history", owner)]  # type: ignore[attr-defined]
     assert kinds == [
-        ("adjustment", "12.50"),
-        ("adjustment", "-5.00"),
+        ("correction", "12.50"),
+        ("correction", "-5.00"),
         ("write_off", "-20.00"),
         ("accrual", "50.00"),
     ]
@@ -185,4 +185,4 @@ def test_the_readme_console_commands_work_as_written(
     assert exported["version"] == 0 and exported["program"]["rules"]
     with app.db.transaction() as session:
         kinds = sorted(e.kind for e in session.execute(select(LedgerEntry)).scalars())
-    assert kinds == ["accrual", "accrual", "adjustment", "write_off"]  # the README's writeoff and adjust
+    assert kinds == ["accrual", "accrual", "correction", "write_off"]  # the README's writeoff and adjust
