@@ -13,6 +13,7 @@ from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, Provisio
 from registry.bonuses.healing import last_report
 from registry.bonuses.models import DealState, Notification
 from registry.bonuses.problems import row_errors
+from registry.ledger.audit import last_audit
 
 
 def status_of(c: Container, portal_id: int) -> dict[str, Any]:
@@ -75,6 +76,7 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
             )
         ],
         "last_healing": last_report(session, portal.id),
+        "ledger_audit": last_audit(session, portal.id),  # the daily healing pass's audit, when and what
         "notifications_failed": _count(session, Notification, portal.id, "failed"),
         "lane_failures": lease.failures if lease else 0,
         "lane_error": lease.last_error if lease else None,

@@ -192,9 +192,7 @@ def plan_for_entries(
         event = EVENT_OF_KIND.get(EntryKind(e.kind))
         if event is None or e.state == "pending":
             continue
-        values = values_for(
-            e.amount, e.balance_after, e.expires_at if e.kind in ACCRUALS else None, language
-        )
+        values = values_for(e.amount, e.balance_after, e.expires_at if e.kind in ACCRUALS else None, language)
         plan(
             session,
             portal_id,

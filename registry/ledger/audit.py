@@ -7,12 +7,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry.ledger.models import Account, LedgerEntry, Lot, LotDraw
+from registry.ledger.models import Account, LedgerAudit, LedgerEntry, Lot, LotDraw
 
 ZERO = Decimal("0")
 SHOWN = 100  # differences listed at most (the count says how many there are)
@@ -69,3 +71,23 @@ def _debits(session: Session, portal_id: int) -> list[str]:
         for entry_id, amount in rows
         if drawn.get(entry_id, ZERO) != -amount
     ]
+
+
+def record_audit(session: Session, portal_id: int, now: datetime) -> list[str]:
+    """Audit the portal's ledger and keep the result (the first ``SHOWN`` lines and the count)."""
+    found = audit(session, portal_id)
+    row = session.get(LedgerAudit, portal_id)
+    if row is None:
+        row = LedgerAudit(portal_id=portal_id)
+        session.add(row)
+    row.checked_at, row.difference_count, row.differences = now, len(found), {"lines": found[:SHOWN]}
+    return found
+
+
+def last_audit(session: Session, portal_id: int) -> dict[str, Any] | None:
+    """What the status shows: when the ledger was last audited and what differed (None: never yet)."""
+    row = session.get(LedgerAudit, portal_id)
+    if row is None:
+        return None
+    lines = list((row.differences or {}).get("lines") or [])
+    return {"checked_at": row.checked_at.isoformat(), "differences": row.difference_count, "first": lines}

@@ -111,6 +111,17 @@ class LotDraw(Base):
     amount: Mapped[Decimal]
 
 
+class LedgerAudit(Base):
+    """The last audit of one portal's ledger (the daily healing pass runs it; the status shows it)."""
+
+    __tablename__ = "ledger_audits"
+
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"), primary_key=True)
+    checked_at: Mapped[datetime]
+    difference_count: Mapped[int] = mapped_column(default=0)
+    differences: Mapped[dict[str, Any]] = mapped_column(default=dict)  # {"lines": [first ones]}
+
+
 SQLITE_TRIGGERS = (
     "CREATE TRIGGER ledger_no_update BEFORE UPDATE ON ledger_entries "
     "BEGIN SELECT RAISE(ABORT, 'ledger entries are append-only'); END",

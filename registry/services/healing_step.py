@@ -1,4 +1,5 @@
-"""The healing lane step: once a day the portal is compared with the ledger and drift is repaired.
+"""The healing lane step: once a day the portal is compared with the ledger and drift is repaired,
+and the ledger itself is audited (the status shows the last audit).
 
 The portal is read outside any transaction (registry.sync.healing); what differs is owed again in
 one short transaction (registry.bonuses.healing).
@@ -11,6 +12,7 @@ import logging
 from b24app.lanes import LaneContext
 from registry.bonuses import healing
 from registry.bonuses.target import load_target
+from registry.ledger.audit import record_audit
 from registry.sync.healing import balance_fields, item_keys
 
 log = logging.getLogger(__name__)
@@ -30,6 +32,10 @@ def healing_step(ctx: LaneContext) -> bool:
         balances = healing.repair_balances(session, ctx.portal_id, shown, now)
         items = healing.recreate_items(session, ctx.portal_id, present, now) if present is not None else []
         healing.finish_pass(session, ctx.portal_id, len(balances), len(items), now)
+    with ctx.db.transaction() as session:  # a read of the whole ledger, in a transaction of its own
+        differences = record_audit(session, ctx.portal_id, now)
+    if differences:
+        log.error("ledger.audit_differs", extra={"portal_id": ctx.portal_id, "differences": differences[:20]})
     log.info(
         "healing.done",
         extra={

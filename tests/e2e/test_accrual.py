@@ -9,8 +9,8 @@ import requests
 from sqlalchemy import select
 
 from b24app.db import Database
-from registry.ledger.models import LedgerEntry
 from registry.ledger.audit import audit
+from registry.ledger.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID

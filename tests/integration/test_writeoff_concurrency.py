@@ -11,8 +11,8 @@ from sqlalchemy import func, select
 
 from b24app.db import Database
 from registry.bonuses.spending import Movement, Refused, accrue_manually, write_off
-from registry.ledger.models import LotDraw
 from registry.ledger.audit import audit
+from registry.ledger.models import LotDraw
 from registry.ledger.posting import Owner, balance_of
 from registry.program.document import parse
 from tests.factories import make_portal
