@@ -32,6 +32,8 @@ class Portal(Base):
     token_expires_at: Mapped[datetime | None]
     token_generation: Mapped[int] = mapped_column(default=0)  # bumped by every refresh
     auth_failed_at: Mapped[datetime | None]  # set when the refresh token is dead
+    refresh_holder: Mapped[str | None] = mapped_column(String(64))  # who is refreshing the tokens now
+    refresh_until: Mapped[datetime | None]  # … until then at most (a crashed holder's lease runs out)
     webhook_url: Mapped[str | None] = mapped_column(String(512))  # inbound-webhook mode
     user_id: Mapped[int | None]
     scope: Mapped[str | None] = mapped_column(String(512))
