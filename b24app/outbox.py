@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -27,7 +27,7 @@ from b24app.db import insert_ignore
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalError
 from b24app.gateway.client import BATCH_LIMIT
 from b24app.lanes import LaneContext
-from b24app.models import OutboxMessage
+from b24app.models import OutboxMessage, PortalObject
 
 log = logging.getLogger(__name__)
 CLAIM_LIMIT = 500
@@ -54,6 +54,13 @@ class OutboxKind(Protocol):
 
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         """The remote id from the write's result."""
+
+
+class RecordsObjects(Protocol):
+    """A kind whose delivered messages created an object on the portal that others refer to later."""
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """Keep the object's remote id (``b24app.models.PortalObject``), in the recording transaction."""
 
 
 def backoff(attempts: int) -> timedelta:
@@ -250,6 +257,13 @@ class OutboxStep:
         with ctx.db.transaction() as session:
             for columns in {tuple(sorted(p)) for p in params}:  # executemany needs one set of columns
                 session.execute(update(OutboxMessage), [p for p in params if tuple(sorted(p)) == columns])
+            for m in messages:
+                self._remember(session, m, outcomes[m.id], now)
+
+    def _remember(self, session: Session, m: OutboxMessage, outcome: _Outcome, now: datetime) -> None:
+        remember = getattr(self.kinds.get(m.kind), "remember", None)
+        if remember is not None and outcome.error is None and not outcome.released and outcome.remote_id:
+            remember(session, m, outcome.remote_id, now)
 
     @staticmethod
     def _values(ctx: LaneContext, m: OutboxMessage, outcome: _Outcome, now: datetime) -> dict[str, Any]:
@@ -291,3 +305,41 @@ def _alone(
 def _broken(m: OutboxMessage, outcomes: dict[int, _Outcome], exc: Exception) -> None:
     outcomes[m.id] = _Outcome(error=f"{type(exc).__name__}: {exc}"[:500])
     log.warning("outbox.broken_message", extra={"portal_id": m.portal_id, "id": m.id, "kind": m.kind})
+
+
+def remember_object(
+    session: Session, portal_id: int, kind: str, key: str, remote_id: str, now: datetime
+) -> None:
+    """Record (or correct) the portal's id of an object we created."""
+    row = session.execute(
+        select(PortalObject).where(
+            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        session.add(
+            PortalObject(portal_id=portal_id, kind=kind, key=key, remote_id=remote_id, created_at=now)
+        )
+    else:
+        row.remote_id = remote_id
+
+
+def remote_id_of(session: Session, portal_id: int, kind: str, key: str) -> str | None:
+    found: str | None = session.execute(
+        select(PortalObject.remote_id).where(
+            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
+        )
+    ).scalar_one_or_none()
+    return found
+
+
+def prune(session: Session, portal_id: int, before: datetime) -> int:
+    """Delete messages delivered before ``before`` (what they created is kept in ``portal_objects``)."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.portal_id == portal_id,
+            OutboxMessage.status == "done",
+            OutboxMessage.done_at < before,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from b24app import inbox
 from b24app.db import Base
 from b24app.lanes import LaneContext
-from b24app.models import InboxEvent, OutboxMessage, Portal, ProvisionedObject
+from b24app.models import InboxEvent, OutboxMessage, Portal, PortalObject, ProvisionedObject
 from install.confirm import app_is_gone
 from registry.bonuses import models as _bonus_tables  # noqa: F401 - a clean uninstall deletes them too
 from registry.ledger import models as _ledger_tables  # noqa: F401
@@ -81,6 +81,7 @@ def remove(session: Session, portal: Portal, clean: bool, now: datetime) -> None
     portal.status, portal.uninstalled_at = "uninstalled", now
     session.execute(delete(OutboxMessage).where(OutboxMessage.portal_id == portal.id))
     session.execute(delete(ProvisionedObject).where(ProvisionedObject.portal_id == portal.id))
+    session.execute(delete(PortalObject).where(PortalObject.portal_id == portal.id))
     session.execute(
         update(InboxEvent)
         .where(InboxEvent.portal_id == portal.id, InboxEvent.status == "pending")

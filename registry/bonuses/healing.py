@@ -9,17 +9,19 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app import schedule
-from b24app.models import OutboxMessage, PortalCursor
+from b24app import outbox, schedule
+from b24app.models import PortalCursor, PortalObject
 from registry.bonuses import mirror
 from registry.bonuses.mirror import shown_balance
 from registry.ledger.models import Account
 
 CURSOR = "healing"
 INTERVAL = timedelta(days=1)
+KEEP_DELIVERED = timedelta(days=30)
+ITEM = "registry_item"  # the outbox kind and portal object kind of a registry item
 
 
 def owners(session: Session, portal_id: int) -> list[tuple[str, int]]:
@@ -40,22 +42,23 @@ def repair_balances(
 
 
 def recreate_items(session: Session, portal_id: int, present: set[str], now: datetime) -> list[int]:
-    """Re-arm the item message of every delivered entry whose registry item is gone."""
-    delivered = session.execute(
-        select(OutboxMessage.id, OutboxMessage.payload).where(
-            OutboxMessage.portal_id == portal_id,
-            OutboxMessage.kind == "registry_item",
-            OutboxMessage.status == "done",
+    """Owe the registry item again of every entry whose item is gone from the portal."""
+    recorded = session.execute(
+        select(PortalObject).where(PortalObject.portal_id == portal_id, PortalObject.kind == ITEM)
+    ).scalars()
+    missing = [row for row in recorded if row.key not in present]
+    for row in missing:
+        entry_id = int(row.key.removeprefix("entry:"))
+        session.delete(row)  # stage moves wait until the new item is recorded
+        mirror.rearm(
+            session, portal_id, ITEM, key=f"item:{entry_id}", payload={"entry_id": entry_id}, now=now
         )
-    ).all()
-    missing = [(mid, int(p["entry_id"])) for mid, p in delivered if f"entry:{p['entry_id']}" not in present]
-    if missing:
-        session.execute(
-            update(OutboxMessage)
-            .where(OutboxMessage.id.in_([mid for mid, _ in missing]))
-            .values(status="pending", attempts=0, next_attempt_at=now, remote_id=None, first_failure_at=None)
-        )
-    return [entry_id for _, entry_id in missing]
+    return [int(row.key.removeprefix("entry:")) for row in missing]
+
+
+def prune_delivered(session: Session, portal_id: int, now: datetime) -> int:
+    """Delivered outbox rows older than ``KEEP_DELIVERED`` go; what they created stays recorded."""
+    return outbox.prune(session, portal_id, now - KEEP_DELIVERED)
 
 
 def finish_pass(session: Session, portal_id: int, balances: int, items: int, now: datetime) -> None:

@@ -4,10 +4,10 @@ comments (found by their text) and an item's stage."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app import outbox
@@ -19,6 +19,7 @@ from registry.bonuses.target import RegistryTarget, load_target
 from registry.ledger.views import EntryView, entry_view
 
 OWNER_FIELD = {"contact": "contactId", "company": "companyId"}
+ITEM = "registry_item"  # the portal object kind of a registry item (key entry:{id})
 
 
 class RegistryItemKind:
@@ -61,6 +62,11 @@ class RegistryItemKind:
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         item = result.get("item") if isinstance(result, dict) else None
         return str(item["id"]) if item else None
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """Stage moves and healing find the item here, after its message is pruned."""
+        key = f"entry:{message.payload['entry_id']}"
+        outbox.remember_object(session, message.portal_id, ITEM, key, remote_id, now)
 
 
 def item_fields(entry: EntryView, target: RegistryTarget, language: str) -> dict[str, Any]:
@@ -153,13 +159,7 @@ class ItemStageKind:
 
     def write(self, session: Session, message: OutboxMessage) -> Command | None:
         entry_id = int(message.payload["entry_id"])
-        item_id = session.execute(
-            select(OutboxMessage.remote_id).where(
-                OutboxMessage.portal_id == message.portal_id,
-                OutboxMessage.key == f"item:{entry_id}",
-                OutboxMessage.status == "done",
-            )
-        ).scalar_one_or_none()
+        item_id = outbox.remote_id_of(session, message.portal_id, ITEM, f"entry:{entry_id}")
         target = load_target(session, message.portal_id)
         if item_id is None or target is None:
             raise outbox.NotReady("the entry's registry item is not on the portal yet")

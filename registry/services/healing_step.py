@@ -32,6 +32,7 @@ def healing_step(ctx: LaneContext) -> bool:
         balances = healing.repair_balances(session, ctx.portal_id, shown, now)
         items = healing.recreate_items(session, ctx.portal_id, present, now) if present is not None else []
         healing.finish_pass(session, ctx.portal_id, len(balances), len(items), now)
+        pruned = healing.prune_delivered(session, ctx.portal_id, now)
     with ctx.db.transaction() as session:  # a read of the whole ledger, in a transaction of its own
         differences = record_audit(session, ctx.portal_id, now)
     if differences:
@@ -42,6 +43,7 @@ def healing_step(ctx: LaneContext) -> bool:
             "portal_id": ctx.portal_id,
             "balances_repaired": balances[:100],
             "items_recreated": items[:100],
+            "outbox_pruned": pruned,
         },
     )
     return False  # a pass never needs an immediate second one
