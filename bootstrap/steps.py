@@ -11,11 +11,10 @@ from install.services.provisioning import provision_step
 from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.mirror import MIRROR_KINDS
-from registry.services import notify_step
+from registry.messages.notifications import NotificationKind
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
 from registry.services.lifetime_step import lifetime_step
-from registry.services.notify_step import NotifyStep
 from registry.services.offline_step import offline_step
 from registry.services.reconcile_step import reconcile_step
 from registry.services.robot_step import workflow_step
@@ -23,7 +22,7 @@ from registry.services.robot_step import workflow_step
 
 def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
     """Check uninstall claims, provision, find missed deals, read deals, handle robots, keep the
-    lifetime and heal, tell clients, deliver the mirror and the answers."""
+    lifetime and heal, then deliver what is owed: the mirror, the answers, the clients' messages."""
     base_url = settings.app_base_url.rstrip("/")
 
     def provision(ctx: LaneContext) -> bool:
@@ -38,11 +37,13 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("workflow", workflow_step),
         ("lifetime", lifetime_step),
         ("healing", healing_step),
-        ("notify", NotifyStep(provider_from(settings))),
-        ("outbox", OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind()))),
+        (
+            "outbox",
+            OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind(), NotificationKind(provider_from(settings)))),
+        ),
     ]
 
 
 def wake_probes() -> list[WakeProbe]:
     """What comes due later on a portal: each gives the earliest time after now (a lane wake-up)."""
-    return [outbox.next_due, inbox.next_due, notify_step.next_due, lane_health.next_retry]
+    return [outbox.next_due, inbox.next_due, lane_health.next_retry]

@@ -6,7 +6,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from b24app.db import Base
@@ -35,8 +35,9 @@ class Notification(Base):
 
     The unique key (portal, subject, event, channel) is what makes a rerun never send twice. The
     template and its values are fixed when the message is planned (in the ledger's transaction);
-    the delivery step renders the text outside any transaction and stores it before the first
-    send, so a retry sends exactly the same words.
+    the outbox machine (its ``notification`` kind, key ``notice:{id}``, which holds the attempts and
+    the backoff) renders the text outside any transaction and stores it before the first send, so a
+    retry sends exactly the same words.
     """
 
     __tablename__ = "notifications"
@@ -44,7 +45,6 @@ class Notification(Base):
         UniqueConstraint("portal_id", "subject", "event", "channel"),
         CheckConstraint("status IN ('pending','sent','skipped','failed')", name="status"),
         CheckConstraint("text IS NOT NULL OR template IS NOT NULL", name="text_or_template"),
-        Index("ix_notifications_due", "portal_id", "status", "next_attempt_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -59,9 +59,6 @@ class Notification(Base):
     template: Mapped[str | None] = mapped_column(Text)  # the Jinja2 source, as planned
     template_values: Mapped[dict[str, Any] | None]  # amount, balance, expires: formatted strings
     status: Mapped[str] = mapped_column(String(16), default="pending")
-    attempts: Mapped[int] = mapped_column(default=0)
-    next_attempt_at: Mapped[datetime]
-    first_failure_at: Mapped[datetime | None]
     error: Mapped[str | None] = mapped_column(String(255))  # a reason, never a phone or address
     remote_id: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime]

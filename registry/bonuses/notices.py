@@ -7,7 +7,8 @@ The program's ``notifications`` setting names, per event, channels in fallback o
 
 Planning happens in the transaction that writes the ledger entry: one ``Notification`` row is
 owed for the first channel, holding the template (the portal's, else ours) and the formatted
-values. Nothing is rendered there: the delivery step renders the text outside any transaction
+values, and the outbox owes its delivery. Nothing is rendered there: the outbox machine renders
+the text outside any transaction
 (``registry.templates``: Jinja2, sandboxed, bounded; a missing value renders empty) and stores it
 before the first send. It falls back to the next channel when the client cannot be reached that
 way. The timeline comment on the owner is always written by the mirror.
@@ -21,8 +22,10 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from b24app import outbox
 from b24app.db import insert_ignore
 from registry.bonuses.models import Notification
 from registry.bonuses.texts import lang, long_date, points
@@ -33,6 +36,7 @@ from registry.program.notifications import CHANNELS
 from registry.program.templates import TemplateRefused
 from registry.program.templates import render as render_bounded
 
+NOTICE = "notification"  # the outbox kind that delivers a notification row
 EVENT_OF_KIND = {  # a deal's own adjustment and a debt settlement stay quiet
     EntryKind.ACCRUAL: "accrued",
     EntryKind.MANUAL_ACCRUAL: "accrued",
@@ -171,11 +175,20 @@ def owe(
         "template": draft.template if draft else None,
         "template_values": draft.stored() if draft else None,
         "status": "pending",
-        "attempts": 0,
-        "next_attempt_at": now,
         "created_at": now,
     }
-    return insert_ignore(session, Notification.__table__, row)
+    if not insert_ignore(session, Notification.__table__, row):
+        return False
+    notice_id = session.execute(
+        select(Notification.id).where(
+            Notification.portal_id == portal_id,
+            Notification.subject == subject,
+            Notification.event == event,
+            Notification.channel == channels[0],
+        )
+    ).scalar_one()
+    key = f"notice:{notice_id}"  # delivered by the outbox machine (registry.messages.notifications)
+    return outbox.add(session, portal_id=portal_id, kind=NOTICE, key=key, payload={"id": notice_id}, now=now)
 
 
 def plan_for_entries(

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app.models import InboxEvent
+from b24app.models import InboxEvent, OutboxMessage
 from registry.bonuses.models import Notification
 from registry.ledger.models import Lot
 
@@ -70,24 +70,36 @@ def _lots(session: Session, portal_id: int) -> list[dict[str, Any]]:
 
 
 def _notifications(session: Session, portal_id: int) -> list[dict[str, Any]]:
-    rows = session.execute(
-        select(Notification)
-        .where(
-            Notification.portal_id == portal_id,
-            Notification.status != "skipped",  # a skipped channel's reason is routine (no chat, no phone)
-            Notification.error.is_not(None),  # on a sent one: its template was refused and ours was sent
-        )
-        .order_by(Notification.id.desc())
-        .limit(LIMIT)
-    ).scalars()
-    return [
-        {
-            "row": f"notification:{row.id}",
-            "what": f"{row.event} by {row.channel} to {row.owner_type}:{row.owner_id}",
-            "status": {"pending": "retrying"}.get(row.status, row.status),
-            "attempts": row.attempts,
-            "retry_at": _when(row.next_attempt_at) if row.status == "pending" else None,
-            "error": row.error,
-        }
-        for row in rows
-    ]
+    rows = list(
+        session.execute(
+            select(Notification)
+            .where(
+                Notification.portal_id == portal_id,
+                Notification.status != "skipped",  # a skipped channel's reason is routine (no chat, no phone)
+                Notification.error.is_not(None),  # on a sent one: its template was refused and ours was sent
+            )
+            .order_by(Notification.id.desc())
+            .limit(LIMIT)
+        ).scalars()
+    )
+    deliveries = {  # the attempts and the backoff live on the notification's outbox message
+        m.key: m
+        for m in session.execute(
+            select(OutboxMessage).where(
+                OutboxMessage.portal_id == portal_id, OutboxMessage.key.in_([f"notice:{n.id}" for n in rows])
+            )
+        ).scalars()
+    }
+    return [_notification(row, deliveries.get(f"notice:{row.id}")) for row in rows]
+
+
+def _notification(row: Notification, delivery: OutboxMessage | None) -> dict[str, Any]:
+    pending = row.status == "pending"
+    return {
+        "row": f"notification:{row.id}",
+        "what": f"{row.event} by {row.channel} to {row.owner_type}:{row.owner_id}",
+        "status": {"pending": "retrying"}.get(row.status, row.status),
+        "attempts": delivery.attempts if delivery else 0,
+        "retry_at": _when(delivery.next_attempt_at) if pending and delivery else None,
+        "error": row.error,
+    }

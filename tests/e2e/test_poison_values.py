@@ -267,7 +267,7 @@ def test_a_notification_is_planned_in_the_ledger_transaction_and_rendered_by_the
 ) -> None:
     _program(app, {"notifications": {"channels": {"accrued": ["email"]}, "templates": {}}})
     steps = app.container.lanes.steps
-    delivery = next(step for step in steps if step[0] == "notify")
+    delivery = next(step for step in steps if step[0] == "outbox")
     steps.remove(delivery)
     company = driver.create_company(emulator, portal, TITLE="ACME", EMAIL=[{"VALUE": "acme@example.test"}])
     driver.create_deal(emulator, portal, OPPORTUNITY="1000", COMPANY_ID=company, STAGE_ID="WON")

@@ -9,6 +9,7 @@ debit's draws = what it took), and the audit finds nothing.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
@@ -42,24 +43,33 @@ step = st.one_of(
 
 
 @pytest.fixture(params=BACKENDS)
-def backend(request: pytest.FixtureRequest) -> str:
+def backend(request: pytest.FixtureRequest) -> Iterator[str]:
     """A database URL per backend, shared by every Hypothesis example (each starts from empty tables)."""
     import_all_models()
     if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_schema"))
+        url = str(request.getfixturevalue("postgres_schema"))
+        yield url
+        _empty(url)  # the PostgreSQL schema is shared with the tests that follow
+        return
     path = tempfile.mkdtemp() + "/inv.sqlite3"
     engine = create_engine(f"sqlite:///{path}")
     Base.metadata.create_all(engine)
     engine.dispose()
-    return f"sqlite:///{path}"
+    yield f"sqlite:///{path}"
 
 
-def _fresh_db(url: str) -> tuple[Database, int]:
+def _empty(url: str) -> None:
     db = Database(url)
     with db.transaction() as session:  # an uninstalled portal's ledger may be deleted
         session.execute(text("UPDATE portals SET status = 'uninstalled'"))
         for table in reversed(Base.metadata.sorted_tables):
             session.execute(table.delete())
+    db.dispose()
+
+
+def _fresh_db(url: str) -> tuple[Database, int]:
+    _empty(url)
+    db = Database(url)
     with db.transaction() as session:
         portal_id = make_portal(session).id
         save_program(
