@@ -10,6 +10,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 import handlers
+from b24app import i18n
 from b24app.config import ConfigError
 from b24app.container import Container
 from b24app.logs import configure_logging
@@ -36,6 +37,7 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_frame_context(app)
+    i18n.install_jinja(app.jinja_env)
     install.throttle(app, c.settings)
     if c.settings.proxy_count:  # the client's address for throttling comes from X-Forwarded-For
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=c.settings.proxy_count)  # type: ignore[method-assign]

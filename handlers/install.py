@@ -15,8 +15,10 @@ from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
 
+from b24app import i18n
 from b24app.config import Settings
 from b24app.gateway import PortalUnavailable
+from b24app.i18n import N_
 from handlers.common import container, form_body
 from handlers.forms import BadRequest
 from handlers.frame import FrameProblem, frame_error, page_language
@@ -26,27 +28,17 @@ from install.services import installs
 bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)
 
-PAGE_TEXTS = {
-    "ru": {
-        "title": "Бонусы",
-        "working": "Настраиваем портал…",
-        "done": "Готово.",
-        "failed": "Не удалось настроить портал:",
-        "retry": "Повторить",
-        "unfinished_title": "Установка не завершена",
-        "unfinished": "Портал настроен, но страница не смогла связаться с Битрикс24. "
-        "Откройте приложение из портала ещё раз, чтобы завершить установку.",
-    },
-    "en": {
-        "title": "Bonuses",
-        "working": "Setting up the portal…",
-        "done": "Done.",
-        "failed": "Setting up the portal failed:",
-        "retry": "Retry",
-        "unfinished_title": "The install is not finished",
-        "unfinished": "The portal is set up, but this page could not reach Bitrix24. "
-        "Open the app from the portal again to finish the install.",
-    },
+PAGE_TEXTS = {  # English msgids; the page shows them in the portal's language (b24app.i18n)
+    "title": N_("Bonuses"),
+    "working": N_("Setting up the portal…"),
+    "done": N_("Done."),
+    "failed": N_("Setting up the portal failed:"),
+    "retry": N_("Retry"),
+    "unfinished_title": N_("The install is not finished"),
+    "unfinished": N_(
+        "The portal is set up, but this page could not reach Bitrix24. "
+        "Open the app from the portal again to finish the install."
+    ),
 }
 
 
@@ -88,7 +80,7 @@ def install() -> ResponseReturnValue:
     return render_template(
         "install.html",
         lang=lang,
-        t=PAGE_TEXTS[lang],
+        t={key: i18n.t(lang, text) for key, text in PAGE_TEXTS.items()},
         status_url=url_for("install.status", sig=sig),
         retry_url=url_for("install.retry", sig=sig),
     )

@@ -11,10 +11,11 @@ from decimal import Decimal
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from b24app.i18n import lang, points
 from handlers.common import container, form_body
 from handlers.forms import BadRequest, load_json, parse_id, require
 from handlers.frames import verify_frame
-from registry.bonuses.texts import lang, operation_label, points
+from registry.bonuses.texts import operation_label
 from registry.services.cards import TAB_ENTITIES, card
 
 bp = Blueprint("placements", __name__)

@@ -11,50 +11,33 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from registry.bonuses.texts import lang, points
+from b24app.i18n import N_, points, t
 
 MESSAGES = {
-    "ru": {
-        "OK_WRITE_OFF": "Списано {amount} бонусов. Баланс: {balance}",
-        "OK_ACCRUE": "Начислено {amount} бонусов. Баланс: {balance}",
-        "BAD_AMOUNT": "Сумма должна быть положительным числом с точностью до копеек",
-        "INSUFFICIENT_BALANCE": "Недостаточно бонусов: доступно {available}",
-        "CAP_EXCEEDED": "Превышен лимит списания: не более {cap}",
-        "NO_CLIENT": "У документа нет клиента (компании или контакта)",
-        "BLOCKED": "Бонусный счёт клиента заблокирован",
-        "REASON_REQUIRED": "Укажите основание начисления",
-        "APPROVAL_REQUIRED": "Начисление больше {limit} бонусов требует согласования",
-        "DOCUMENT_NOT_FOUND": "Документ не найден",
-        "UNSUPPORTED_DOCUMENT": "Этот тип документа не поддерживается",
-        "CALLER_EXPIRED": "Запуск не удалось проверить вовремя: запустите действие ещё раз",
-        "INTERNAL_ERROR": "Не удалось выполнить операцию; подробности у администратора приложения",
-    },
-    "en": {
-        "OK_WRITE_OFF": "Written off {amount} bonuses. Balance: {balance}",
-        "OK_ACCRUE": "Accrued {amount} bonuses. Balance: {balance}",
-        "BAD_AMOUNT": "The amount must be a positive number with at most two decimals",
-        "INSUFFICIENT_BALANCE": "Not enough bonuses: {available} available",
-        "CAP_EXCEEDED": "The write-off limit is exceeded: at most {cap}",
-        "NO_CLIENT": "The document has no client (company or contact)",
-        "BLOCKED": "The client's bonus account is blocked",
-        "REASON_REQUIRED": "A reason for the accrual is required",
-        "APPROVAL_REQUIRED": "Accruals above {limit} bonuses need approval",
-        "DOCUMENT_NOT_FOUND": "The document was not found",
-        "UNSUPPORTED_DOCUMENT": "This document type is not supported",
-        "CALLER_EXPIRED": "The call could not be verified in time: start the action again",
-        "INTERNAL_ERROR": "The operation could not be done; the application's administrator has the details",
-    },
+    "OK_WRITE_OFF": N_("Written off {amount} bonuses. Balance: {balance}"),
+    "OK_ACCRUE": N_("Accrued {amount} bonuses. Balance: {balance}"),
+    "BAD_AMOUNT": N_("The amount must be a positive number with at most two decimals"),
+    "INSUFFICIENT_BALANCE": N_("Not enough bonuses: {available} available"),
+    "CAP_EXCEEDED": N_("The write-off limit is exceeded: at most {cap}"),
+    "NO_CLIENT": N_("The document has no client (company or contact)"),
+    "BLOCKED": N_("The client's bonus account is blocked"),
+    "REASON_REQUIRED": N_("A reason for the accrual is required"),
+    "APPROVAL_REQUIRED": N_("Accruals above {limit} bonuses need approval"),
+    "DOCUMENT_NOT_FOUND": N_("The document was not found"),
+    "UNSUPPORTED_DOCUMENT": N_("This document type is not supported"),
+    "CALLER_EXPIRED": N_("The call could not be verified in time: start the action again"),
+    "INTERNAL_ERROR": N_("The operation could not be done; the application's administrator has the details"),
 }
 
 
 def message(code: str, language: str, **details: Any) -> str:
-    texts = MESSAGES[lang(language)]
+    text = t(language, MESSAGES[code]) if code in MESSAGES else code
     shown = {k: points(v, language) if isinstance(v, Decimal) else v for k, v in details.items()}
     shown.setdefault("available", points(Decimal("0"), language))
     try:
-        return texts.get(code, code).format(**shown)
+        return text.format(**shown)
     except (KeyError, IndexError):
-        return texts.get(code, code)
+        return text
 
 
 def success(code: str, moved: Decimal, balance: Decimal, language: str) -> dict[str, Any]:

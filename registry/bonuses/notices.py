@@ -27,8 +27,8 @@ from sqlalchemy.orm import Session
 
 from b24app import outbox
 from b24app.db import insert_ignore
+from b24app.i18n import N_, lang, long_date, points, t
 from registry.bonuses.models import Notification
-from registry.bonuses.texts import lang, long_date, points
 from registry.ledger.kinds import ACCRUALS, EntryKind
 from registry.ledger.views import EntryView
 from registry.program.document import Program
@@ -45,32 +45,23 @@ EVENT_OF_KIND = {  # a deal's own adjustment and a debt settlement stay quiet
     EntryKind.EXPIRY: "expired",
     EntryKind.CORRECTION: "adjusted",
 }
-DEFAULT_TEMPLATES = {
-    "ru": {
-        "accrued": "Вам начислено {{ amount }} бонусов. Баланс: {{ balance }}."
-        "{% if expires %} Бонусы действуют до {{ expires }}{% endif %}",
-        "written_off": "Списано {{ amount }} бонусов. Баланс: {{ balance }}.",
-        "reversed": "Отменено {{ amount }} бонусов. Баланс: {{ balance }}.",
-        "adjusted": "Ваш бонусный баланс изменён на {{ amount }}. Баланс: {{ balance }}.",
-        "expiring": "{{ expires }} сгорят {{ amount }} бонусов — успейте потратить.",
-        "expired": "Сгорело {{ amount }} бонусов. Баланс: {{ balance }}.",
-    },
-    "en": {
-        "accrued": "You earned {{ amount }} bonuses. Balance: {{ balance }}."
-        "{% if expires %} They are valid until {{ expires }}.{% endif %}",
-        "written_off": "{{ amount }} bonuses were spent. Balance: {{ balance }}.",
-        "reversed": "{{ amount }} bonuses were cancelled. Balance: {{ balance }}.",
-        "adjusted": "Your bonus balance changed by {{ amount }}. Balance: {{ balance }}.",
-        "expiring": "{{ amount }} bonuses expire on {{ expires }}: spend them before then.",
-        "expired": "{{ amount }} bonuses expired. Balance: {{ balance }}.",
-    },
+DEFAULT_TEMPLATES = {  # our Jinja sources (English msgids; the catalogs translate them)
+    "accrued": N_(
+        "You earned {{ amount }} bonuses. Balance: {{ balance }}."
+        "{% if expires %} They are valid until {{ expires }}.{% endif %}"
+    ),
+    "written_off": N_("{{ amount }} bonuses were spent. Balance: {{ balance }}."),
+    "reversed": N_("{{ amount }} bonuses were cancelled. Balance: {{ balance }}."),
+    "adjusted": N_("Your bonus balance changed by {{ amount }}. Balance: {{ balance }}."),
+    "expiring": N_("{{ amount }} bonuses expire on {{ expires }}: spend them before then."),
+    "expired": N_("{{ amount }} bonuses expired. Balance: {{ balance }}."),
 }
 
 
 def template_for(event: str, language: str, overrides: dict[str, Any] | None = None) -> str:
     """The template source: the portal's own for this event and language, else ours."""
     code = lang(language)
-    return str(((overrides or {}).get(event) or {}).get(code) or DEFAULT_TEMPLATES[code][event])
+    return str(((overrides or {}).get(event) or {}).get(code) or t(code, DEFAULT_TEMPLATES[event]))
 
 
 def render_text(event: str, language: str, source: str, values: dict[str, Any]) -> tuple[str, str | None]:
@@ -81,7 +72,7 @@ def render_text(event: str, language: str, source: str, values: dict[str, Any]) 
     try:
         return render_bounded(source, values), None
     except TemplateRefused as exc:
-        default = DEFAULT_TEMPLATES[lang(language)][event]
+        default = t(language, DEFAULT_TEMPLATES[event])
         return render_bounded(default, values), f"template refused, ours sent: {exc}"[:255]
 
 
