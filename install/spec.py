@@ -93,16 +93,39 @@ def _label(words: dict[str, str], key: str) -> dict[str, str]:
     return i18n.both(TEXTS[key]) if key in TEXTS else {"en": words[key]}
 
 
-def robot_fields(language: str, handler: str, user_id: int, code: str = ROBOT_CODE) -> dict[str, Any]:
-    """The bizproc.robot.add / bizproc.activity.add parameters for ``bonus_writeoff`` or ``bonus_accrue``."""
-    words = texts(language)
-    accrue = code == ACCRUE_CODE
+def _robot_properties(words: dict[str, str], accrue: bool) -> dict[str, Any]:
     second = (
         {"reason": {"Name": _label(words, "reason"), "Type": "text", "Required": "Y"}}
         if accrue
         else {"comment": {"Name": _label(words, "comment"), "Type": "text", "Required": "N"}}
     )
+    return {
+        "amount": {"Name": _label(words, "amount"), "Type": "double", "Required": "Y", "Multiple": "N"},
+        **second,
+        "notify": {
+            "Name": _label(words, "notify"),
+            "Type": "select",
+            "Options": {"none": words["none"], "email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp"},
+            "Default": "none",
+        },
+    }
+
+
+def _robot_returns(words: dict[str, str], accrue: bool) -> dict[str, Any]:
     moved = "accrued" if accrue else "written_off"
+    return {
+        "ok": {"Name": _label(words, "ok"), "Type": "string"},
+        moved: {"Name": _label(words, moved), "Type": "double"},
+        "balance": {"Name": _label(words, "new_balance"), "Type": "double"},
+        "error_code": {"Name": _label(words, "error_code"), "Type": "string"},
+        "error_message": {"Name": _label(words, "error_message"), "Type": "string"},
+    }
+
+
+def robot_fields(language: str, handler: str, user_id: int, code: str = ROBOT_CODE) -> dict[str, Any]:
+    """The bizproc.robot.add / bizproc.activity.add parameters for ``bonus_writeoff`` or ``bonus_accrue``."""
+    words = texts(language)
+    accrue = code == ACCRUE_CODE
     return {
         "CODE": code,
         "HANDLER": handler,
@@ -110,23 +133,8 @@ def robot_fields(language: str, handler: str, user_id: int, code: str = ROBOT_CO
         "USE_SUBSCRIPTION": "Y",
         "NAME": _label(words, "accrue_robot" if accrue else "robot"),
         "DESCRIPTION": _label(words, "accrue_robot_description" if accrue else "robot_description"),
-        "PROPERTIES": {
-            "amount": {"Name": _label(words, "amount"), "Type": "double", "Required": "Y", "Multiple": "N"},
-            **second,
-            "notify": {
-                "Name": _label(words, "notify"),
-                "Type": "select",
-                "Options": {"none": words["none"], "email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp"},
-                "Default": "none",
-            },
-        },
-        "RETURN_PROPERTIES": {
-            "ok": {"Name": _label(words, "ok"), "Type": "string"},
-            moved: {"Name": _label(words, moved), "Type": "double"},
-            "balance": {"Name": _label(words, "new_balance"), "Type": "double"},
-            "error_code": {"Name": _label(words, "error_code"), "Type": "string"},
-            "error_message": {"Name": _label(words, "error_message"), "Type": "string"},
-        },
+        "PROPERTIES": _robot_properties(words, accrue),
+        "RETURN_PROPERTIES": _robot_returns(words, accrue),
         "DOCUMENT_TYPE": ["crm", "CCrmDocumentDeal", "DEAL"],
         "FILTER": {
             "INCLUDE": [

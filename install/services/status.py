@@ -57,24 +57,7 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
         "inbox_pending": pending_inbox,
         "outbox_failed": failed_outbox,
         "inbox_failed": _count(session, InboxEvent, portal.id, "failed"),
-        "skipped_deals": [
-            {"deal_id": deal_id, "reason": reason}
-            for deal_id, reason in session.execute(
-                select(DealState.deal_id, DealState.skipped_reason)
-                .where(DealState.portal_id == portal.id, DealState.skipped_reason.is_not(None))
-                .order_by(DealState.deal_id)
-                .limit(50)
-            )
-        ],
-        "failed_messages": [  # what the portal never got: workflow answers, registry items, ...
-            {"kind": kind, "key": key, "error": error}
-            for kind, key, error in session.execute(
-                select(OutboxMessage.kind, OutboxMessage.key, OutboxMessage.last_error)
-                .where(OutboxMessage.portal_id == portal.id, OutboxMessage.status == "failed")
-                .order_by(OutboxMessage.id.desc())
-                .limit(50)
-            )
-        ],
+        **_what_failed(session, portal),
         "last_healing": last_report(session, portal.id),
         "ledger_audit": last_audit(session, portal.id),  # the daily healing pass's audit, when and what
         "notifications_failed": _count(session, Notification, portal.id, "failed"),
@@ -95,3 +78,27 @@ def portals(c: Container) -> list[dict[str, Any]]:
     with c.db.transaction() as session:
         rows = session.execute(select(Portal).order_by(Portal.id)).scalars()
         return [{"member_id": p.member_id, "domain": p.domain, "status": p.status} for p in rows]
+
+
+def _what_failed(session: Session, portal: Portal) -> dict[str, Any]:
+    """Deals left as they are (with why), and what the portal never got."""
+    return {
+        "skipped_deals": [
+            {"deal_id": deal_id, "reason": reason}
+            for deal_id, reason in session.execute(
+                select(DealState.deal_id, DealState.skipped_reason)
+                .where(DealState.portal_id == portal.id, DealState.skipped_reason.is_not(None))
+                .order_by(DealState.deal_id)
+                .limit(50)
+            )
+        ],
+        "failed_messages": [  # what the portal never got: workflow answers, registry items, ...
+            {"kind": kind, "key": key, "error": error}
+            for kind, key, error in session.execute(
+                select(OutboxMessage.kind, OutboxMessage.key, OutboxMessage.last_error)
+                .where(OutboxMessage.portal_id == portal.id, OutboxMessage.status == "failed")
+                .order_by(OutboxMessage.id.desc())
+                .limit(50)
+            )
+        ],
+    }

@@ -170,15 +170,22 @@ def owe(
     }
     if not insert_ignore(session, Notification.__table__, row):
         return False
+    return _owe_delivery(session, portal_id, subject, event, channels[0], now)
+
+
+def _owe_delivery(
+    session: Session, portal_id: int, subject: str, event: str, channel: str, now: datetime
+) -> bool:
+    """The outbox message that delivers the new row (registry.messages.notifications)."""
     notice_id = session.execute(
         select(Notification.id).where(
             Notification.portal_id == portal_id,
             Notification.subject == subject,
             Notification.event == event,
-            Notification.channel == channels[0],
+            Notification.channel == channel,
         )
     ).scalar_one()
-    key = f"notice:{notice_id}"  # delivered by the outbox machine (registry.messages.notifications)
+    key = f"notice:{notice_id}"
     return outbox.add(session, portal_id=portal_id, kind=NOTICE, key=key, payload={"id": notice_id}, now=now)
 
 
