@@ -113,7 +113,9 @@ def manual(
     except Refused as refused:
         return {"ok": False, "error_code": refused.code, **{k: str(v) for k, v in refused.details.items()}}
     language = portal_language(session, portal_id)
-    mirror.enqueue_entries(session, portal_id, entry_views(session, [entry.id]), language, now)
+    mirror.enqueue_entries(
+        session, portal_id, entry_views(session, [entry.id]), language, now, program=program
+    )
     return {
         "ok": True,
         "entry_id": entry.id,
