@@ -38,7 +38,8 @@ run: migrate
 
 lint: install-test
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check b24app handlers registry install
+	$(BIN)/lint-imports
+	$(BIN)/ruff format --check b24app bootstrap handlers registry install
 
 typecheck: install-test
 	$(BIN)/mypy
@@ -46,6 +47,7 @@ typecheck: install-test
 test: install-test
 	$(BIN)/ruff check .
 	$(BIN)/mypy
+	$(BIN)/lint-imports
 	$(BIN)/pytest -q
 
 emulator: install-test

@@ -1,5 +1,5 @@
-"""The object graph one process needs: settings, database, clock, lanes, the job queue and the
-frame verifier (with its per-process cache)."""
+"""The object graph one process needs (built by bootstrap.container): settings, database, clock,
+lanes, the job queue and the frame verifier (with its per-process cache)."""
 
 from __future__ import annotations
 

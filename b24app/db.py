@@ -12,6 +12,8 @@ from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, create_engine, event
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -129,9 +131,6 @@ def utcnow() -> datetime:
 
 @lru_cache(maxsize=256)
 def _insert_ignore_statement(dialect: str, table: Any) -> Any:
-    from sqlalchemy.dialects.postgresql import insert as pg_insert
-    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-
     insert = pg_insert if dialect == "postgresql" else sqlite_insert
     key = next(iter(table.primary_key.columns))
     # RETURNING tells reliably whether a row went in; SQLite's rowcount does not for DO NOTHING.

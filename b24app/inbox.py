@@ -13,6 +13,7 @@ from b24app.db import insert_ignore
 from b24app.models import InboxEvent
 from b24app.outbox import GIVE_UP_AFTER, backoff
 
+UNINSTALL = "uninstall"  # the kind of ONAPPUNINSTALL claims, acted on by the uninstall lane step
 SECRET_KEYS = frozenset({"access_token", "refresh_token", "application_token", "auth_id", "refresh_id"})
 
 

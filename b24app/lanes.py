@@ -49,6 +49,9 @@ class LaneContext:
 
 # A step does one unit of work for the portal and says whether it found any (then it runs again).
 LaneStep = Callable[[LaneContext], bool]
+# How a lane gets its portal client: (portal id, the lane's pacing wait) -> client. The composition
+# root passes one; tests may pass their own (a client whose sleep or clock they control).
+ClientFactory = Callable[[int, Callable[[float], None]], PortalClient]
 # The earliest time after ``now`` when a portal has something coming due (a retry): the lane is
 # woken then, not at the next sweep.
 WakeProbe = Callable[[Session, int, datetime], datetime | None]
@@ -77,13 +80,18 @@ class Lanes:
         clock: Clock,
         steps: Sequence[tuple[str, LaneStep]],
         wake_probes: Sequence[WakeProbe] = (),
+        client_factory: ClientFactory | None = None,
     ) -> None:
         self.db = db
+        self.client_factory = client_factory or self._default_client
         self.settings = settings
         self.clock = clock
         self.steps = list(steps)
         self.wake_probes = list(wake_probes)
         self.stopping = threading.Event()  # set by the worker on SIGTERM
+
+    def _default_client(self, portal_id: int, sleep: Callable[[float], None]) -> PortalClient:
+        return PortalClient(self.db, self.settings, portal_id, sleep=sleep, now=self.clock.now)
 
     def mark_queued(self, portal_id: int) -> bool:
         """Flag the lane as queued; False when a job is already waiting (the caller skips enqueueing)."""
@@ -153,7 +161,7 @@ class Lanes:
         if not self._acquire(portal_id, holder):
             return LaneRun(portal_id, acquired=False)
         report = LaneRun(portal_id, acquired=True)
-        client = PortalClient(self.db, self.settings, portal_id, sleep=self._pause)
+        client = self.client_factory(portal_id, self._pause)
         ctx = LaneContext(self.db, self.settings, portal_id, client, self.clock, stopping=self.stopping)
         try:
             self._loop(ctx, report, max_rounds, holder)

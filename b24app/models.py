@@ -1,4 +1,5 @@
-"""Shell tables: portals and their tokens, provisioned objects, lane leases, inbox and outbox."""
+"""Shell tables: portals and their tokens, provisioned objects, objects made through the outbox, lane
+leases, inbox and outbox."""
 
 from __future__ import annotations
 
@@ -32,6 +33,8 @@ class Portal(Base):
     token_expires_at: Mapped[datetime | None]
     token_generation: Mapped[int] = mapped_column(default=0)  # bumped by every refresh
     auth_failed_at: Mapped[datetime | None]  # set when the refresh token is dead
+    refresh_holder: Mapped[str | None] = mapped_column(String(64))  # who is refreshing the tokens now
+    refresh_until: Mapped[datetime | None]  # … until then at most (a crashed holder's lease runs out)
     webhook_url: Mapped[str | None] = mapped_column(String(512))  # inbound-webhook mode
     user_id: Mapped[int | None]
     scope: Mapped[str | None] = mapped_column(String(512))
@@ -54,6 +57,22 @@ class ProvisionedObject(Base):
     key: Mapped[str] = mapped_column(String(255))
     remote_id: Mapped[str] = mapped_column(String(255))
     details: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    created_at: Mapped[datetime]
+
+
+class PortalObject(Base):
+    """An object we created on a portal through the outbox (a registry item per entry, …) and its id
+    there, recorded when the write succeeded or a lookup found it. Stage moves and healing read it
+    here, so delivered outbox rows can be pruned."""
+
+    __tablename__ = "portal_objects"
+    __table_args__ = (UniqueConstraint("portal_id", "kind", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    portal_id: Mapped[int] = mapped_column(ForeignKey("portals.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))  # registry_item
+    key: Mapped[str] = mapped_column(String(255))  # entry:{id}
+    remote_id: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime]
 
 

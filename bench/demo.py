@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import select
 
 from b24app.db import Database
-from registry.models import DealState
+from registry.bonuses.models import DealState
 from tests.emulator import driver
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness

@@ -21,9 +21,9 @@ from sqlalchemy.orm import Session
 
 from b24app.models import OutboxMessage, Portal
 from bench.common import Stand, settle, stand, wait_for
-from registry.lifetime import request_lifetime_pass
-from registry.models import Account, LedgerEntry, Lot
-from registry.target import load_target
+from registry.bonuses.lifetime import request_lifetime_pass
+from registry.bonuses.target import load_target
+from registry.ledger.models import Account, LedgerEntry, Lot
 
 
 def seed(s: Stand, owners: int) -> None:
@@ -44,7 +44,6 @@ def seed(s: Stand, owners: int) -> None:
                     "owner_id": c,
                     "balance": 50,
                     "debt": 0,
-                    "allow_negative": False,
                     "blocked": False,
                     "updated_at": then,
                 }
@@ -63,6 +62,7 @@ def seed(s: Stand, owners: int) -> None:
                     "balance_after": 50,
                     "business_key": f"seed:{c}",
                     "actor": "seed",
+                    "source": "seed",
                     "snapshot": {},
                     "created_at": then,
                 }

@@ -1,1 +1,1 @@
-"""HTTP entry points: parse, verify, record, enqueue — nothing else."""
+"""HTTP entry points: parse the request, call one service, answer — nothing else."""

@@ -9,9 +9,10 @@ from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import RequestEntityTooLarge, TooManyRequests
 
 from b24app.container import Container
+from b24app.portals import Unauthorized
 from handlers.forms import MAX_FORM_KEYS, BadRequest, load_json, unflatten
 from handlers.frame import FrameProblem, frame_error, page_language
-from handlers.security import FrameDenied, Unauthorized
+from handlers.security import FrameDenied
 
 EXTENSION = "bonus_registry"
 

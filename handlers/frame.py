@@ -7,7 +7,8 @@ from enum import StrEnum
 
 from flask import Flask, render_template, request
 
-from registry.texts import lang
+from b24app import i18n
+from b24app.i18n import N_, lang
 
 # What the portal puts in a frame's query as DOMAIN (api-reference/widgets/_includes/widget_data.md):
 # a host name, optionally with a port; the emulator serves portals under a path, hence the tail.
@@ -55,91 +56,48 @@ STATUS = {
     FrameProblem.INSTALL_LATER: 503,
 }
 
-TEXTS: dict[str, dict[FrameProblem, tuple[str, str, str]]] = {
-    "ru": {
-        FrameProblem.NOT_INSTALLED: (
-            "Приложение не установлено",
-            "Портал не узнал это приложение: возможно, его удалили или установка не завершилась.",
-            "Попросите администратора портала переустановить приложение «Бонусы».",
-        ),
-        FrameProblem.ACCESS_DENIED: (
-            "Недостаточно прав",
-            "У вас нет доступа к этой странице.",
-            "Обратитесь к администратору портала.",
-        ),
-        FrameProblem.BAD_REQUEST: (
-            "Страницу не удалось открыть",
-            "Портал передал неполные данные.",
-            "Закройте страницу и откройте её из карточки или меню портала ещё раз.",
-        ),
-        FrameProblem.UNAVAILABLE: (
-            "Сервис временно недоступен",
-            "Мы не смогли обработать запрос.",
-            "Обновите страницу через минуту. Если ошибка повторяется, сообщите администратору.",
-        ),
-        FrameProblem.UNVERIFIED: (
-            "Не удалось подтвердить пользователя",
-            "Не удалось подтвердить, кто открыл эту страницу.",
-            "Закройте страницу и откройте её снова из Битрикс24.",
-        ),
-        FrameProblem.PORTAL_SILENT: (
-            "Битрикс24 не ответил",
-            "Портал не ответил вовремя, поэтому мы не смогли проверить, кто открыл страницу.",
-            "Откройте страницу ещё раз через минуту.",
-        ),
-        FrameProblem.INSTALL_REFUSED: (
-            "Установка не подтверждена",
-            "Установку не удалось подтвердить в Битрикс24.",
-            "Установить приложение может только администратор портала. Попросите его открыть приложение.",
-        ),
-        FrameProblem.INSTALL_LATER: (
-            "Сервер авторизации не ответил",
-            "Сервер авторизации Битрикс24 не ответил, установка не начата.",
-            "Откройте приложение ещё раз через минуту.",
-        ),
-    },
-    "en": {
-        FrameProblem.NOT_INSTALLED: (
-            "The app is not installed",
-            "The portal did not recognise this app: it may have been removed or its install did not finish.",
-            "Ask your portal administrator to reinstall the Bonuses app.",
-        ),
-        FrameProblem.ACCESS_DENIED: (
-            "Access denied",
-            "You do not have access to this page.",
-            "Ask your portal administrator for access.",
-        ),
-        FrameProblem.BAD_REQUEST: (
-            "The page could not be opened",
-            "The portal sent incomplete data.",
-            "Close this page and open it again from the card or the portal's menu.",
-        ),
-        FrameProblem.UNAVAILABLE: (
-            "The service is temporarily unavailable",
-            "We could not handle the request.",
-            "Reload the page in a minute. If it keeps failing, tell your administrator.",
-        ),
-        FrameProblem.UNVERIFIED: (
-            "We could not confirm who you are",
-            "We could not confirm who opened this page.",
-            "Close this page and open it again from Bitrix24.",
-        ),
-        FrameProblem.PORTAL_SILENT: (
-            "Bitrix24 did not answer",
-            "The portal did not answer in time, so we could not check who opened the page.",
-            "Open the page again in a minute.",
-        ),
-        FrameProblem.INSTALL_REFUSED: (
-            "The installation was not confirmed",
-            "The installation could not be confirmed with Bitrix24.",
-            "Only a portal administrator can install the application. Ask them to open it.",
-        ),
-        FrameProblem.INSTALL_LATER: (
-            "The authorisation server did not answer",
-            "The Bitrix24 authorisation server did not answer, so the installation has not started.",
-            "Open the application again in a minute.",
-        ),
-    },
+# What each problem says: a title, what happened, what to do (English msgids, see b24app.i18n).
+TEXTS: dict[FrameProblem, tuple[str, str, str]] = {
+    FrameProblem.NOT_INSTALLED: (
+        N_("The app is not installed"),
+        N_("The portal did not recognise this app: it may have been removed or its install did not finish."),
+        N_("Ask your portal administrator to reinstall the Bonuses app."),
+    ),
+    FrameProblem.ACCESS_DENIED: (
+        N_("Access denied"),
+        N_("You do not have access to this page."),
+        N_("Ask your portal administrator for access."),
+    ),
+    FrameProblem.BAD_REQUEST: (
+        N_("The page could not be opened"),
+        N_("The portal sent incomplete data."),
+        N_("Close this page and open it again from the card or the portal's menu."),
+    ),
+    FrameProblem.UNAVAILABLE: (
+        N_("The service is temporarily unavailable"),
+        N_("We could not handle the request."),
+        N_("Reload the page in a minute. If it keeps failing, tell your administrator."),
+    ),
+    FrameProblem.UNVERIFIED: (
+        N_("We could not confirm who you are"),
+        N_("We could not confirm who opened this page."),
+        N_("Close this page and open it again from Bitrix24."),
+    ),
+    FrameProblem.PORTAL_SILENT: (
+        N_("Bitrix24 did not answer"),
+        N_("The portal did not answer in time, so we could not check who opened the page."),
+        N_("Open the page again in a minute."),
+    ),
+    FrameProblem.INSTALL_REFUSED: (
+        N_("The installation was not confirmed"),
+        N_("The installation could not be confirmed with Bitrix24."),
+        N_("Only a portal administrator can install the application. Ask them to open it."),
+    ),
+    FrameProblem.INSTALL_LATER: (
+        N_("The authorisation server did not answer"),
+        N_("The Bitrix24 authorisation server did not answer, so the installation has not started."),
+        N_("Open the application again in a minute."),
+    ),
 }
 
 
@@ -151,7 +109,7 @@ def page_language(default: str = "en") -> str:
 def frame_error(problem: FrameProblem, language: str, detail: str = "") -> tuple[str, int]:
     """The friendly error page (never raw JSON in a frame) with the problem's HTTP status."""
     page_lang = lang(language)
-    title, message, next_step = TEXTS[page_lang][problem]
+    title, message, next_step = (i18n.t(page_lang, text) for text in TEXTS[problem])
     page = render_template(
         "error.html",
         lang=page_lang,

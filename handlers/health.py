@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
-from sqlalchemy import text
 
+from b24app.health import check
 from handlers.common import container
 
 bp = Blueprint("health", __name__)
@@ -13,17 +13,6 @@ bp = Blueprint("health", __name__)
 
 @bp.get("/healthz")
 def healthz() -> ResponseReturnValue:
-    checks: dict[str, str] = {}
-    try:
-        with container().db.transaction() as session:
-            session.execute(text("SELECT 1"))
-        checks["database"] = "ok"
-    except Exception as exc:  # noqa: BLE001 - any failure means unhealthy
-        checks["database"] = type(exc).__name__
-    try:
-        container().jobs.pending_count()
-        checks["queue"] = "ok"
-    except Exception as exc:  # noqa: BLE001
-        checks["queue"] = type(exc).__name__
+    checks = check(container())
     healthy = all(v == "ok" for v in checks.values())
     return jsonify(status="ok" if healthy else "unhealthy", checks=checks), 200 if healthy else 503

@@ -14,41 +14,31 @@ from flask.typing import ResponseReturnValue, RouteCallable
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import select
 
+from b24app import i18n
 from b24app.config import Settings
 from b24app.gateway import PortalUnavailable
-from b24app.models import Portal
+from b24app.i18n import N_
 from handlers.common import container, form_body
 from handlers.forms import BadRequest
 from handlers.frame import FrameProblem, frame_error, page_language
-from handlers.security import token_hash
-from install import confirm, service
+from install import confirm
+from install.services import installs
 
 bp = Blueprint("install", __name__)
 log = logging.getLogger(__name__)
 
-PAGE_TEXTS = {
-    "ru": {
-        "title": "Бонусы",
-        "working": "Настраиваем портал…",
-        "done": "Готово.",
-        "failed": "Не удалось настроить портал:",
-        "retry": "Повторить",
-        "unfinished_title": "Установка не завершена",
-        "unfinished": "Портал настроен, но страница не смогла связаться с Битрикс24. "
-        "Откройте приложение из портала ещё раз, чтобы завершить установку.",
-    },
-    "en": {
-        "title": "Bonuses",
-        "working": "Setting up the portal…",
-        "done": "Done.",
-        "failed": "Setting up the portal failed:",
-        "retry": "Retry",
-        "unfinished_title": "The install is not finished",
-        "unfinished": "The portal is set up, but this page could not reach Bitrix24. "
-        "Open the app from the portal again to finish the install.",
-    },
+PAGE_TEXTS = {  # English msgids; the page shows them in the portal's language (b24app.i18n)
+    "title": N_("Bonuses"),
+    "working": N_("Setting up the portal…"),
+    "done": N_("Done."),
+    "failed": N_("Setting up the portal failed:"),
+    "retry": N_("Retry"),
+    "unfinished_title": N_("The install is not finished"),
+    "unfinished": N_(
+        "The portal is set up, but this page could not reach Bitrix24. "
+        "Open the app from the portal again to finish the install."
+    ),
 }
 
 
@@ -61,7 +51,7 @@ def _claim(body: dict[str, object]) -> confirm.InstallClaim:
         if body.get("event") == "ONAPPINSTALL" or "auth" in body:
             return confirm.parse_api_install(body)
         return confirm.parse_ui_install(body, request.args.to_dict())
-    except service.InstallError as exc:
+    except confirm.InstallError as exc:
         raise BadRequest(exc.field, exc.message) from exc
 
 
@@ -75,20 +65,14 @@ def _not_installed(claim: confirm.InstallClaim, status: int, key: str) -> Respon
 @bp.post("/install")
 def install() -> ResponseReturnValue:
     claim = _claim(form_body())
-    c = container()
     try:
-        req = confirm.confirm(c.settings, claim)  # network only: no transaction is open
+        req = installs.install(container(), claim)
     except confirm.InstallRefused as exc:
         log.warning("install.refused", extra={"scenario": claim.scenario, "reason": exc.reason})
         return _not_installed(claim, 401, "install_refused")
     except PortalUnavailable as exc:
         log.warning("install.unconfirmed", extra={"scenario": claim.scenario, "error": str(exc)})
         return _not_installed(claim, 503, "install_later")
-    with c.db.transaction() as session:
-        portal_id = service.register_install(
-            session, req, token_hash(req.application_token), c.clock.now()
-        ).id
-    c.jobs.enqueue_lane(portal_id, force=True)
     if req.scenario == "api":
         return jsonify(status="accepted"), 200
     sig = _signer().dumps(req.member_id)
@@ -96,7 +80,7 @@ def install() -> ResponseReturnValue:
     return render_template(
         "install.html",
         lang=lang,
-        t=PAGE_TEXTS[lang],
+        t={key: i18n.t(lang, text) for key, text in PAGE_TEXTS.items()},
         status_url=url_for("install.status", sig=sig),
         retry_url=url_for("install.retry", sig=sig),
     )
@@ -118,32 +102,23 @@ def throttle(app: Flask, settings: Settings) -> None:
     )
 
 
-def _portal_for(sig: str) -> tuple[int, str]:
+def _member_id(sig: str) -> str:
     try:
-        member_id = str(_signer().loads(sig))
+        return str(_signer().loads(sig))
     except BadSignature:
         abort(401)
-    with container().db.transaction() as session:
-        portal = session.execute(select(Portal).where(Portal.member_id == member_id)).scalar_one_or_none()
-        if portal is None:
-            abort(404)
-        return portal.id, portal.status
 
 
 @bp.get("/install/status/<sig>")
 def status(sig: str) -> ResponseReturnValue:
-    portal_id, _ = _portal_for(sig)
-    with container().db.transaction() as session:
-        portal = session.get_one(Portal, portal_id)
-        return jsonify(status=portal.status, error=portal.install_error)
+    state = installs.install_state(container(), _member_id(sig))
+    if state is None:
+        abort(404)
+    return jsonify(status=state[0], error=state[1])
 
 
 @bp.post("/install/retry/<sig>")
 def retry(sig: str) -> ResponseReturnValue:
-    portal_id, current = _portal_for(sig)
-    c = container()
-    if current == "failed":
-        with c.db.transaction() as session:
-            service.request_provisioning(session, session.get_one(Portal, portal_id))
-        c.jobs.enqueue_lane(portal_id, force=True)
+    if not installs.retry_install(container(), _member_id(sig)):
+        abort(404)
     return jsonify(status="installing"), 202

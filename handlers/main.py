@@ -11,11 +11,10 @@ from typing import Any
 from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from b24app.models import Portal
 from handlers.common import container, form_body
 from handlers.frame import page_language
 from handlers.frames import verify_frame
-from install.service import portal_status
+from install.services.status import status_of
 
 bp = Blueprint("main", __name__)
 ADMIN_FIELDS = ("status", "install_error", "outbox_failed", "inbox_failed", "notifications_failed")
@@ -26,9 +25,7 @@ def index() -> ResponseReturnValue:
     user = verify_frame(form_body())  # a GET carries no frame: it gets the friendly 401 page
     health: dict[str, Any] | None = None
     if user.is_admin:
-        c = container()
-        with c.db.transaction() as session:
-            full = portal_status(session, session.get_one(Portal, user.portal_id), c.jobs.pending_count())
+        full = status_of(container(), user.portal_id)
         health = {key: full[key] for key in ADMIN_FIELDS}
     lang = page_language("ru")
     return render_template("main.html", ru=lang == "ru", lang=lang, name=user.name, health=health)

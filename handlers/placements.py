@@ -11,11 +11,12 @@ from decimal import Decimal
 from flask import Blueprint, render_template, request
 from flask.typing import ResponseReturnValue
 
+from b24app.i18n import lang, points
 from handlers.common import container, form_body
 from handlers.forms import BadRequest, load_json, parse_id, require
 from handlers.frames import verify_frame
-from registry.card import TAB_ENTITIES, card_view
-from registry.texts import lang, operation_label, points
+from registry.bonuses.texts import operation_label
+from registry.services.cards import TAB_ENTITIES, card
 
 bp = Blueprint("placements", __name__)
 
@@ -36,9 +37,7 @@ def tab() -> ResponseReturnValue:
     entity_id = _entity_id(body)
     language = lang(request.args.get("LANG", "ru"))
     user = verify_frame(body)
-    c = container()
-    with c.db.transaction() as session:
-        view = card_view(session, user.portal_id, TAB_ENTITIES[placement], entity_id, c.clock.now())
+    view = card(container(), user.portal_id, placement, entity_id)
     return render_template(
         "tab.html",
         view=view,

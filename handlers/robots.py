@@ -9,18 +9,15 @@ answer through ``bizproc.event.send``. A repeated delivery (same ``event_token``
 
 from __future__ import annotations
 
-import hashlib
 from typing import Any
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from b24app import inbox
 from handlers.common import container, form_body
 from handlers.forms import BadRequest, require
-from handlers.security import verify_portal
-from registry.callers import CALLER_TOKEN
-from registry.workflow import TEXT_LIMIT, TEXT_PROPERTIES
+from registry.bonuses.robots import CALLER_TOKEN, TEXT_LIMIT, TEXT_PROPERTIES
+from registry.services import intake
 
 bp = Blueprint("robots", __name__)
 KNOWN_CODES = frozenset({"bonus_writeoff", "bonus_accrue"})
@@ -80,20 +77,5 @@ def start(code: str) -> ResponseReturnValue:
         "properties": _properties(body),
         CALLER_TOKEN: caller_token,  # checked with the portal in the lane, then erased
     }
-    c = container()
-    with c.db.transaction() as session:
-        portal_id = verify_portal(session, member_id, app_token)
-        token_key = hashlib.sha256(event_token.encode()).hexdigest()
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind="robot",
-            event=code,
-            dedup_key=f"robot:{portal_id}:{token_key}",  # a repeated delivery is stored once
-            payload=payload,
-            received_at=c.clock.now(),
-        )
-        wake = c.lanes.flag_queued(session, portal_id)
-    if wake:
-        c.jobs.enqueue_lane(portal_id, force=True)
+    intake.record_robot_call(container(), member_id, app_token, code, payload)
     return jsonify(status="accepted")

@@ -1,18 +1,6 @@
-"""Inbound verification: the application_token stored per member_id, compared in constant time."""
+"""Frames we cannot serve, answered with a friendly page (handlers/frame.py)."""
 
 from __future__ import annotations
-
-import hashlib
-import hmac
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from b24app.models import Portal
-
-
-class Unauthorized(Exception):
-    """Unknown portal or wrong application_token: answer 401, write nothing."""
 
 
 class FrameDenied(Exception):
@@ -21,26 +9,3 @@ class FrameDenied(Exception):
     def __init__(self, problem: str) -> None:
         super().__init__(problem)
         self.problem = problem
-
-
-def token_hash(application_token: str) -> str:
-    return hashlib.sha256(application_token.encode()).hexdigest()
-
-
-def verify_portal(session: Session, member_id: str, application_token: str) -> int:
-    """The id of the installed portal whose stored token matches, else Unauthorized.
-
-    A Core select of three columns: this runs for every event and robot delivery.
-    """
-    table = Portal.__table__
-    row = session.execute(
-        select(table.c.id, table.c.application_token_hash, table.c.status).where(
-            table.c.member_id == member_id
-        )
-    ).first()
-    # Compare even for unknown portals so timing does not reveal which member_ids exist.
-    stored = row.application_token_hash if row and row.application_token_hash else "0" * 64
-    matches = hmac.compare_digest(stored, token_hash(application_token))
-    if row is None or not matches or row.status == "uninstalled":
-        raise Unauthorized("unknown portal or application token mismatch")
-    return int(row.id)

@@ -1,1 +1,3 @@
-"""Provisioning a portal: accepting the install, creating our objects there, uninstalling."""
+"""Installing the app on a portal: ``spec`` and ``provision`` (what we create, talking to the portal),
+``confirm`` (the OAuth server and the portal vouch for installs and uninstalls) and ``services``
+(the install, provisioning, uninstall and status commands — the unit-of-work owners)."""

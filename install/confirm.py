@@ -1,4 +1,6 @@
-"""Confirming an install before anything is stored: the OAuth server and the portal vouch for it.
+"""Confirming installs and uninstalls with the OAuth server and the portal (network only, no database).
+
+An install before anything is stored: the OAuth server and the portal vouch for it.
 
 A POST to ``/install`` is only a claim. What makes it an install:
 
@@ -20,16 +22,48 @@ from dataclasses import dataclass
 from typing import Any
 
 from b24app.config import Settings
+from b24app.gateway import AuthRevoked, PortalCallError, PortalClient
 from b24app.gateway.errors import CallerRejected
 from b24app.gateway.identity import identify
 from b24app.gateway.oauth import GrantRefused, redeem
-from install.service import InstallError, InstallRequest
 
 log = logging.getLogger(__name__)
 OAUTH_DEADLINE = 5.0  # seconds: the web process waits for it, never inside a transaction
 PORTAL_DEADLINE = 3.0
 MEMBER_ID_LENGTH = 64  # portals.member_id
 TOKEN_LENGTH = 255
+# What an app that is gone gets: the REST auth errors (_includes/system-errors.md; invalid_token is
+# b24pysdk's) or a refused refresh (settings/oauth/error-codes.md). Not invalid_client: that is
+# also a wrong client secret on our side, which must never delete anything.
+GONE_CODES = frozenset(
+    {"invalid_token", "NO_AUTH_FOUND", "ERROR_OAUTH", "APPLICATION_NOT_FOUND", "invalid_grant"}
+)
+
+
+class InstallError(ValueError):
+    """An install request that cannot be accepted; ``field`` names the culprit."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class InstallRequest:
+    """An install the OAuth server and the portal have confirmed (install/confirm.py builds it)."""
+
+    member_id: str
+    domain: str
+    client_endpoint: str
+    access_token: str
+    refresh_token: str
+    expires_in: int
+    application_token: str
+    language: str
+    scenario: str  # ui | api
+    user_id: int | None = None
+    scope: str | None = None
 
 
 class InstallRefused(Exception):
@@ -116,3 +150,23 @@ def confirm(settings: Settings, claim: InstallClaim) -> InstallRequest:
         user_id=who.user_id,
         scope=grant.scope,
     )
+
+
+def app_is_gone(client: PortalClient) -> bool:
+    """Whether the portal refuses our stored tokens as it does once the app is deleted.
+
+    PortalUnavailable passes through: no answer is not an answer, the lane retries later.
+    """
+    try:
+        client.call("app.info")  # api-reference/common/system/app-info.md
+        return False
+    except PortalCallError:  # the portal answered and knew our token: the app is there
+        return False
+    except AuthRevoked as exc:
+        if exc.code:
+            return exc.code in GONE_CODES
+    try:  # we already took the tokens for dead without asking now: ask the OAuth server again
+        client.tokens.recheck(client.portal_id)
+    except AuthRevoked as again:
+        return again.code in GONE_CODES
+    return False

@@ -10,9 +10,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from b24app import i18n
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalClient
 from install import spec
-from registry.target import RegistryTarget
+from registry.bonuses.target import RegistryTarget
 
 ALREADY_DONE = frozenset(
     {"ERROR_HANDLER_ALREADY_EXIST", "ERROR_ACTIVITY_ALREADY_INSTALLED", "ERROR_SENDER_ALREADY_INSTALLED"}
@@ -121,7 +122,9 @@ class Provisioner:
                     "PLACEMENT": tab,
                     "HANDLER": self.urls.tab,
                     "TITLE": title,
-                    "LANG_ALL": {"ru": {"TITLE": "Бонусы"}, "en": {"TITLE": "Bonuses"}},
+                    "LANG_ALL": {
+                        code: {"TITLE": text} for code, text in i18n.both(spec.TEXTS["title"]).items()
+                    },
                 }
                 creates[f"tab_{tab}"] = Command("placement.bind", params)
         return creates
@@ -219,4 +222,4 @@ def _codes(listing: Any) -> set[str]:
 
 
 def _labels(key: str) -> dict[str, str]:
-    return {"ru": spec.TEXTS["ru"][key], "en": spec.TEXTS["en"][key]}
+    return i18n.both(spec.TEXTS[key])

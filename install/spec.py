@@ -5,6 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from b24app import i18n
+from b24app.i18n import N_
+
 ROBOT_CODE = "bonus_writeoff"
 ACCRUE_CODE = "bonus_accrue"
 ROBOT_CODES = (ROBOT_CODE, ACCRUE_CODE)
@@ -35,65 +38,34 @@ REGISTRY_FIELDS: dict[str, str] = {
     "REASON": "string",
 }
 
-TEXTS: dict[str, dict[str, str]] = {
-    "ru": {
-        "title": "Бонусы",
-        "balance": "Бонусный баланс",
-        "percent": "Процент бонусов",
-        "robot": "Списать бонусы",
-        "robot_description": "Списывает бонусы с баланса клиента",
-        "accrue_robot": "Начислить бонусы",
-        "accrue_robot_description": "Начисляет бонусы клиенту вручную, с обязательным основанием",
-        "reason": "Основание",
-        "accrued": "Начислено",
-        "amount": "Сумма",
-        "comment": "Комментарий",
-        "notify": "Уведомить клиента",
-        "ok": "Успешно",
-        "written_off": "Списано",
-        "new_balance": "Баланс",
-        "error_code": "Код ошибки",
-        "error_message": "Сообщение об ошибке",
-        "none": "Не уведомлять",
-        "pending": "Ожидают",
-        "active": "Активны",
-        "cancelled": "Отменены",
-        "expired": "Сгорели",
-        "OPERATION": "Операция",
-        "AMOUNT": "Сумма",
-        "BALANCE_AFTER": "Баланс после",
-        "EXPIRES_AT": "Сгорают",
-        "REASON": "Основание",
-    },
-    "en": {
-        "title": "Bonuses",
-        "balance": "Bonus balance",
-        "percent": "Bonus percent",
-        "robot": "Write off bonuses",
-        "robot_description": "Debits the client's bonus balance",
-        "accrue_robot": "Accrue bonuses",
-        "accrue_robot_description": "Credits bonuses to the client by hand, with a required reason",
-        "reason": "Reason",
-        "accrued": "Accrued",
-        "amount": "Amount",
-        "comment": "Comment",
-        "notify": "Notify the client",
-        "ok": "Success",
-        "written_off": "Written off",
-        "new_balance": "Balance",
-        "error_code": "Error code",
-        "error_message": "Error message",
-        "none": "Do not notify",
-        "pending": "Pending",
-        "active": "Active",
-        "cancelled": "Cancelled",
-        "expired": "Expired",
-        "OPERATION": "Operation",
-        "AMOUNT": "Amount",
-        "BALANCE_AFTER": "Balance after",
-        "EXPIRES_AT": "Expires",
-        "REASON": "Reason",
-    },
+TEXTS: dict[str, str] = {  # English msgids; the catalogs of b24app.i18n translate them
+    "title": N_("Bonuses"),
+    "balance": N_("Bonus balance"),
+    "percent": N_("Bonus percent"),
+    "robot": N_("Write off bonuses"),
+    "robot_description": N_("Debits the client's bonus balance"),
+    "accrue_robot": N_("Accrue bonuses"),
+    "accrue_robot_description": N_("Credits bonuses to the client by hand, with a required reason"),
+    "reason": N_("Reason"),
+    "accrued": N_("Accrued"),
+    "amount": N_("Amount"),
+    "comment": N_("Comment"),
+    "notify": N_("Notify the client"),
+    "ok": N_("Success"),
+    "written_off": N_("Written off"),
+    "new_balance": N_("Balance"),
+    "error_code": N_("Error code"),
+    "error_message": N_("Error message"),
+    "none": N_("Do not notify"),
+    "pending": N_("Pending"),
+    "active": N_("Active"),
+    "cancelled": N_("Cancelled"),
+    "expired": N_("Expired"),
+    "OPERATION": N_("Operation"),
+    "AMOUNT": N_("Amount"),
+    "BALANCE_AFTER": N_("Balance after"),
+    "EXPIRES_AT": N_("Expires"),
+    "REASON": N_("Reason"),
 }
 
 
@@ -114,47 +86,55 @@ class Urls:
 
 
 def texts(language: str) -> dict[str, str]:
-    return TEXTS["ru" if language == "ru" else "en"]
+    return {key: i18n.t(language, text) for key, text in TEXTS.items()}
 
 
-def _label(t: dict[str, str], key: str) -> dict[str, str]:
-    return {"ru": TEXTS["ru"][key], "en": TEXTS["en"][key]} if key in TEXTS["en"] else {"en": t[key]}
+def _label(words: dict[str, str], key: str) -> dict[str, str]:
+    return i18n.both(TEXTS[key]) if key in TEXTS else {"en": words[key]}
+
+
+def _robot_properties(words: dict[str, str], accrue: bool) -> dict[str, Any]:
+    second = (
+        {"reason": {"Name": _label(words, "reason"), "Type": "text", "Required": "Y"}}
+        if accrue
+        else {"comment": {"Name": _label(words, "comment"), "Type": "text", "Required": "N"}}
+    )
+    return {
+        "amount": {"Name": _label(words, "amount"), "Type": "double", "Required": "Y", "Multiple": "N"},
+        **second,
+        "notify": {
+            "Name": _label(words, "notify"),
+            "Type": "select",
+            "Options": {"none": words["none"], "email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp"},
+            "Default": "none",
+        },
+    }
+
+
+def _robot_returns(words: dict[str, str], accrue: bool) -> dict[str, Any]:
+    moved = "accrued" if accrue else "written_off"
+    return {
+        "ok": {"Name": _label(words, "ok"), "Type": "string"},
+        moved: {"Name": _label(words, moved), "Type": "double"},
+        "balance": {"Name": _label(words, "new_balance"), "Type": "double"},
+        "error_code": {"Name": _label(words, "error_code"), "Type": "string"},
+        "error_message": {"Name": _label(words, "error_message"), "Type": "string"},
+    }
 
 
 def robot_fields(language: str, handler: str, user_id: int, code: str = ROBOT_CODE) -> dict[str, Any]:
     """The bizproc.robot.add / bizproc.activity.add parameters for ``bonus_writeoff`` or ``bonus_accrue``."""
-    t = texts(language)
+    words = texts(language)
     accrue = code == ACCRUE_CODE
-    second = (
-        {"reason": {"Name": _label(t, "reason"), "Type": "text", "Required": "Y"}}
-        if accrue
-        else {"comment": {"Name": _label(t, "comment"), "Type": "text", "Required": "N"}}
-    )
-    moved = "accrued" if accrue else "written_off"
     return {
         "CODE": code,
         "HANDLER": handler,
         "AUTH_USER_ID": user_id,
         "USE_SUBSCRIPTION": "Y",
-        "NAME": _label(t, "accrue_robot" if accrue else "robot"),
-        "DESCRIPTION": _label(t, "accrue_robot_description" if accrue else "robot_description"),
-        "PROPERTIES": {
-            "amount": {"Name": _label(t, "amount"), "Type": "double", "Required": "Y", "Multiple": "N"},
-            **second,
-            "notify": {
-                "Name": _label(t, "notify"),
-                "Type": "select",
-                "Options": {"none": t["none"], "email": "E-mail", "sms": "SMS", "whatsapp": "WhatsApp"},
-                "Default": "none",
-            },
-        },
-        "RETURN_PROPERTIES": {
-            "ok": {"Name": _label(t, "ok"), "Type": "string"},
-            moved: {"Name": _label(t, moved), "Type": "double"},
-            "balance": {"Name": _label(t, "new_balance"), "Type": "double"},
-            "error_code": {"Name": _label(t, "error_code"), "Type": "string"},
-            "error_message": {"Name": _label(t, "error_message"), "Type": "string"},
-        },
+        "NAME": _label(words, "accrue_robot" if accrue else "robot"),
+        "DESCRIPTION": _label(words, "accrue_robot_description" if accrue else "robot_description"),
+        "PROPERTIES": _robot_properties(words, accrue),
+        "RETURN_PROPERTIES": _robot_returns(words, accrue),
         "DOCUMENT_TYPE": ["crm", "CCrmDocumentDeal", "DEAL"],
         "FILTER": {
             "INCLUDE": [
@@ -169,12 +149,12 @@ def robot_fields(language: str, handler: str, user_id: int, code: str = ROBOT_CO
 
 def _double_field(name: str, label_key: str, language: str, **extra: Any) -> dict[str, Any]:
     """A two-decimal number field for crm.{contact,company,deal}.userfield.add."""
-    t = texts(language)
-    label = _label(t, label_key)
+    words = texts(language)
+    label = _label(words, label_key)
     return {
         "FIELD_NAME": name,
         "USER_TYPE_ID": "double",
-        "LABEL": t[label_key],
+        "LABEL": words[label_key],
         "EDIT_FORM_LABEL": label,
         "LIST_COLUMN_LABEL": label,
         "MANDATORY": "N",

@@ -17,12 +17,7 @@ BACKENDS = [b for b in os.environ.get("TEST_DATABASES", "sqlite,postgres").split
 
 def import_all_models() -> None:
     """Import every module that declares tables so ``Base.metadata`` is complete."""
-    import b24app.models  # noqa: F401
-
-    try:
-        import registry.models  # noqa: F401
-    except ModuleNotFoundError:  # the registry package may not define tables yet
-        pass
+    import bootstrap.schema  # noqa: F401
 
 
 @pytest.fixture(scope="session")

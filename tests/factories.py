@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from b24app.db import utcnow
 from b24app.models import Portal
-from handlers.security import token_hash
+from b24app.portals import token_hash
 
 
 def make_portal(

@@ -13,7 +13,8 @@ from werkzeug.serving import BaseWSGIServer, make_server
 
 from b24app.clock import Clock, FrozenClock
 from b24app.container import Container
-from b24app.factory import build_container, create_app
+from bootstrap.container import build_container
+from bootstrap.web import create_app
 
 CLIENT_ID = "local.test.app"
 CLIENT_SECRET = "test-secret"

@@ -93,11 +93,12 @@ class PortalClient:
         *,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.time,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db = db
         self.settings = settings
         self.portal_id = portal_id
-        self.tokens = TokenKeeper(db, settings)
+        self.tokens = TokenKeeper(db, settings, now)
         self._sleep = sleep
         self._clock = clock
         self._auth: PortalAuth | None = None

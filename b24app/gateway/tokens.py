@@ -1,20 +1,24 @@
-"""OAuth tokens per portal: stored, refreshed single-flight, rotated refresh tokens persisted."""
+"""OAuth tokens per portal: stored, refreshed single-flight under a lease, rotated refresh tokens kept."""
 
 from __future__ import annotations
 
 import logging
+import time
+import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
 from b24app.config import Settings
-from b24app.db import Database, utcnow
-from b24app.gateway.errors import AuthRevoked
+from b24app.db import Database
+from b24app.gateway.errors import AuthRevoked, PortalUnavailable
 from b24app.gateway.oauth import request_tokens
 from b24app.models import Portal
 
 log = logging.getLogger(__name__)
+WAIT_STEP = 0.2  # seconds between looks at a refresh another worker is doing
 
 
 @dataclass(frozen=True)
@@ -39,11 +43,27 @@ def _auth_of(portal: Portal) -> PortalAuth:
 
 
 class TokenKeeper:
-    """Reads tokens and refreshes them; one refresh per portal at a time, across processes."""
+    """Reads tokens and refreshes them; one refresh per portal at a time, across processes.
 
-    def __init__(self, db: Database, settings: Settings) -> None:
+    No transaction stays open while the OAuth server is asked: a refresh takes a lease on the
+    portal row in one short transaction (``refresh_holder``, ``refresh_until``), calls the server
+    outside any transaction, then stores the new pair in another short transaction guarded by the
+    generation it started from. Another worker that needs a token meanwhile waits briefly for the
+    new generation, or retries later.
+    """
+
+    def __init__(
+        self,
+        db: Database,
+        settings: Settings,
+        now: Callable[[], datetime],
+        sleep: Callable[[float], None] = time.sleep,
+    ) -> None:
         self.db = db
         self.settings = settings
+        self.now = now  # the injected clock's time
+        self.sleep = sleep
+        self.holder = uuid.uuid4().hex
 
     def current(self, portal_id: int) -> PortalAuth:
         with self.db.transaction() as session:
@@ -51,28 +71,17 @@ class TokenKeeper:
 
     def refresh(self, portal_id: int, seen_generation: int) -> PortalAuth:
         """Get a new access token unless another worker already did (generation moved on)."""
-        dead = False
-        with self.db.transaction() as session:
-            query = select(Portal).where(Portal.id == portal_id).with_for_update()
-            portal = session.execute(query).scalar_one()
-            if portal.token_generation != seen_generation or portal.webhook_url:
-                return _auth_of(portal)
-            if not portal.refresh_token:
-                raise AuthRevoked(f"portal {portal.member_id}: no refresh token")
-            answer = self._exchange(portal.refresh_token)
-            if "error" in answer:
-                portal.auth_failed_at = utcnow()
-                dead = True
-            else:
-                self._store(portal, answer)
-                log.info(
-                    "oauth.refreshed",
-                    extra={"member_id": portal.member_id, "generation": portal.token_generation},
-                )
-                return _auth_of(portal)
-        assert dead
-        log.warning("oauth.refresh_dead", extra={"portal_id": portal_id, "error": answer.get("error")})
-        raise AuthRevoked(f"refresh token rejected: {answer.get('error')}", code=str(answer.get("error")))
+        waited = 0.0
+        while True:
+            state = self._take_lease(portal_id, seen_generation)
+            if isinstance(state, PortalAuth):
+                return state
+            if state is not None:
+                return self._exchange_and_store(portal_id, seen_generation, state)
+            if waited >= self._patience():  # someone else's refresh takes too long: try later
+                raise PortalUnavailable("token refresh in progress elsewhere", code="REFRESH_IN_PROGRESS")
+            self.sleep(WAIT_STEP)
+            waited += WAIT_STEP
 
     def recheck(self, portal_id: int) -> PortalAuth:
         """Ask the OAuth server again about tokens we already took for dead (e.g. before acting on an
@@ -81,14 +90,65 @@ class TokenKeeper:
             generation = session.get_one(Portal, portal_id).token_generation
         return self.refresh(portal_id, generation)
 
-    def _exchange(self, refresh_token: str) -> dict[str, object]:
-        return request_tokens(self.settings, refresh_token, self.settings.portal_timeout)
+    def _patience(self) -> float:
+        return self.settings.portal_timeout + 5.0
+
+    def _take_lease(self, portal_id: int, seen_generation: int) -> PortalAuth | str | None:
+        """The new auth when the generation moved on; the refresh token to redeem when we hold the
+        lease now; None when another holder's lease is still running."""
+        now = self.now()
+        with self.db.transaction() as session:
+            portal = session.execute(
+                select(Portal).where(Portal.id == portal_id).with_for_update()
+            ).scalar_one()
+            if portal.token_generation != seen_generation or portal.webhook_url:
+                return _auth_of(portal)
+            if not portal.refresh_token:
+                raise AuthRevoked(f"portal {portal.member_id}: no refresh token")
+            if portal.refresh_holder and portal.refresh_until and portal.refresh_until > now:
+                return None
+            portal.refresh_holder = self.holder
+            portal.refresh_until = now + timedelta(seconds=self._patience())
+            return portal.refresh_token
+
+    def _exchange_and_store(self, portal_id: int, seen_generation: int, refresh_token: str) -> PortalAuth:
+        try:
+            answer = request_tokens(self.settings, refresh_token, self.settings.portal_timeout)
+        except BaseException:
+            self._release(portal_id)
+            raise
+        with self.db.transaction() as session:
+            portal = session.execute(
+                select(Portal).where(Portal.id == portal_id).with_for_update()
+            ).scalar_one()
+            mine = portal.refresh_holder == self.holder and portal.token_generation == seen_generation
+            if mine:
+                portal.refresh_holder, portal.refresh_until = None, None
+            if not mine:  # our lease ran out and someone else refreshed: theirs is the pair to use
+                return _auth_of(portal)
+            if "error" in answer:
+                portal.auth_failed_at = self.now()
+            else:
+                self._store(portal, answer, self.now())
+                log.info(
+                    "oauth.refreshed",
+                    extra={"member_id": portal.member_id, "generation": portal.token_generation},
+                )
+                return _auth_of(portal)
+        log.warning("oauth.refresh_dead", extra={"portal_id": portal_id, "error": answer.get("error")})
+        raise AuthRevoked(f"refresh token rejected: {answer.get('error')}", code=str(answer.get("error")))
+
+    def _release(self, portal_id: int) -> None:
+        with self.db.transaction() as session:
+            portal = session.get_one(Portal, portal_id)
+            if portal.refresh_holder == self.holder:
+                portal.refresh_holder, portal.refresh_until = None, None
 
     @staticmethod
-    def _store(portal: Portal, answer: dict[str, object]) -> None:
+    def _store(portal: Portal, answer: dict[str, object], now: datetime) -> None:
         portal.access_token = str(answer["access_token"])
         portal.refresh_token = str(answer["refresh_token"])
-        portal.token_expires_at = utcnow() + timedelta(seconds=int(str(answer.get("expires_in", 3600))))
+        portal.token_expires_at = now + timedelta(seconds=int(str(answer.get("expires_in", 3600))))
         portal.token_generation += 1
         portal.auth_failed_at = None
         endpoint = answer.get("client_endpoint")

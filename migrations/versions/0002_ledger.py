@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import b24app.db
-from registry.models import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
+from registry.ledger.models import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
 
 
 revision: str = '0002'

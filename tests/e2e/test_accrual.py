@@ -9,8 +9,8 @@ import requests
 from sqlalchemy import select
 
 from b24app.db import Database
-from registry.ledger import audit
-from registry.models import LedgerEntry
+from registry.ledger.audit import audit
+from registry.ledger.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
@@ -98,7 +98,7 @@ def test_reopen_win_again_edit_and_delete(app: AppHarness, emulator: Emulator, p
         ("accrual", Decimal("50.00"), Decimal("50.00")),
         ("reversal", Decimal("-50.00"), Decimal("0.00")),
         ("accrual", Decimal("50.00"), Decimal("50.00")),
-        ("adjustment", Decimal("10.00"), Decimal("60.00")),
+        ("deal_adjustment", Decimal("10.00"), Decimal("60.00")),
         ("reversal", Decimal("-60.00"), Decimal("0.00")),
     ]
     assert float(portal.contacts[contact]["UF_CRM_BONUS_BALANCE"]) == 0.0
@@ -111,7 +111,7 @@ def test_deal_without_client_is_skipped(app: AppHarness, emulator: Emulator, por
     driver.create_deal(emulator, portal, TITLE="nobody", OPPORTUNITY="500", STAGE_ID="WON")
     app.drain()
     assert _entries(app) == []
-    from registry.models import DealState
+    from registry.bonuses.models import DealState
 
     with app.db.transaction() as session:
         assert session.execute(select(DealState.skipped_reason)).scalar_one() == "no_client"
@@ -125,7 +125,7 @@ def test_dropped_events_are_recovered_by_reconciliation(
     driver.create_deal(emulator, portal, TITLE="d", OPPORTUNITY="100", CONTACT_ID=contact, STAGE_ID="WON")
     app.drain()
     assert _entries(app) == []  # the portal's event never reached us
-    from registry.reconcile import request_reconciliation
+    from registry.services.reconcile_step import request_reconciliation
 
     with app.db.transaction() as session:
         request_reconciliation(session, portal_id_of(app), app.container.clock.now())

@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from b24app.models import InboxEvent
-from registry.models import LedgerEntry
+from registry.ledger.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
-from b24app.cli import main
-from registry.models import LedgerEntry
+from bootstrap.console import main
+from registry.ledger.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
@@ -116,8 +117,8 @@ def test_support_commands_use_the_ledger_path(
     assert run("adjust", owner, "12.5", "goodwill")["balance"] == "37.50"  # type: ignore[index]
     kinds = [(e["kind"], e["amount"]) for e in run("history", owner)]  # type: ignore[attr-defined]
     assert kinds == [
-        ("adjustment", "12.50"),
-        ("adjustment", "-5.00"),
+        ("correction", "12.50"),
+        ("correction", "-5.00"),
         ("write_off", "-20.00"),
         ("accrual", "50.00"),
     ]
@@ -185,4 +186,28 @@ def test_the_readme_console_commands_work_as_written(
     assert exported["version"] == 0 and exported["program"]["rules"]
     with app.db.transaction() as session:
         kinds = sorted(e.kind for e in session.execute(select(LedgerEntry)).scalars())
-    assert kinds == ["accrual", "accrual", "adjustment", "write_off"]  # the README's writeoff and adjust
+    assert kinds == ["accrual", "accrual", "correction", "write_off"]  # the README's writeoff and adjust
+
+
+def test_status_reports_the_last_ledger_audit(
+    app: AppHarness, emulator: Emulator, capsys: pytest.CaptureFixture[str]
+) -> None:
+    portal = emulator.add_portal()
+    driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
+    app.drain()
+    company = driver.create_company(emulator, portal, TITLE="ACME")
+    driver.create_deal(emulator, portal, OPPORTUNITY="1000", COMPANY_ID=company, STAGE_ID="WON")
+    app.drain()
+
+    def run(*argv: str) -> dict[str, Any]:
+        assert main([argv[0], portal.member_id, *argv[1:]], container=app.container) == 0
+        return dict(json.loads(capsys.readouterr().out))
+
+    assert run("status")["ledger_audit"] is None  # the first healing pass has not run yet
+    audited = run("heal")["ledger_audit"]
+    assert audited["differences"] == 0 and audited["first"] == [] and audited["checked_at"]
+    with app.db.transaction() as session:  # a lot edited behind the ledger's back
+        session.execute(text("UPDATE lots SET remaining = remaining - 1"))
+    audited = run("heal")["ledger_audit"]
+    assert audited["differences"] == 2  # the account no longer matches its lots, nor the lot its draws
+    assert any(line.startswith("lot ") for line in audited["first"])

@@ -15,7 +15,7 @@ import requests
 from sqlalchemy import func, select
 
 from b24app.models import Portal
-from registry.models import LedgerEntry
+from registry.ledger.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.protocol import TokenPair

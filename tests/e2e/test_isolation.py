@@ -12,10 +12,11 @@ from sqlalchemy import select, update
 
 from b24app.clock import FrozenClock
 from b24app.models import InboxEvent, Portal
-from install.service import portal_status
-from registry import ledger
-from registry.models import Account, LedgerEntry, Lot
-from registry.program import save_program
+from install.services.status import portal_status
+from registry.ledger import posting as ledger
+from registry.ledger.kinds import EntryKind
+from registry.ledger.models import Account, LedgerEntry, Lot
+from registry.program.document import save_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
@@ -59,18 +60,16 @@ def test_a_deal_that_fails_leaves_the_other_24_of_its_group_accrued(
     ]
     bad = deals[12]
     with app.db.transaction() as session:  # the ledger key its accrual needs is taken (a restored backup)
-        account = ledger.lock_account(
-            session, portal_id_of(app), ledger.Owner("contact", 999), clock.now(), False
+        movement = ledger.Movement(
+            EntryKind.ACCRUAL,
+            ledger.Owner("contact", 999),
+            Decimal("1"),
+            f"accrual:deal:{bad}:1",
+            "x",
+            "test",
+            ledger.NewLot(365),
         )
-        ledger.post(
-            session,
-            account,
-            kind="accrual",
-            amount=Decimal("1"),
-            key=f"accrual:deal:{bad}:1",
-            actor="x",
-            now=clock.now(),
-        )
+        ledger.post(session, portal_id_of(app), movement, clock.now())
     app.drain()  # one lane run: one batch read, one transaction for the 25 deals
     assert _accrued_deals(app) == set(deals) - {bad}
     assert _registry_items(portal) == 24  # the run went on to deliver the mirror

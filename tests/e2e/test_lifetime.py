@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy import select
 
 from b24app.clock import FrozenClock
-from b24app.models import Portal
-from install.service import portal_status
-from registry.ledger import Owner
-from registry.models import LedgerEntry, Lot
-from registry.program import save_program
-from registry.support import manual
+from b24app.models import OutboxMessage, Portal, PortalObject
+from install.services.status import portal_status
+from registry.bonuses.support import manual
+from registry.ledger.models import LedgerEntry, Lot
+from registry.ledger.posting import Owner
+from registry.program.document import save_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
@@ -158,3 +158,26 @@ def test_drift_is_repaired_and_reported(
     with app.db.transaction() as session:
         status = portal_status(session, session.get_one(Portal, portal_id_of(app)), 0)
     assert str(status["last_healing"]).startswith("0 balances, 0 items")
+
+
+def test_pruned_deliveries_break_neither_stage_moves_nor_healing(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock
+) -> None:
+    _program(app, hold_days=40, remind_days=0)
+    contact = driver.create_contact(emulator, portal, NAME="Ann")
+    _won(app, emulator, portal, contact, "1000")
+    assert _stages(portal) == ["NEW"]
+    _later(app, clock, days=31)  # the healing pass prunes what was delivered over 30 days ago
+    with app.db.transaction() as session:
+        assert (
+            session.execute(select(OutboxMessage).where(OutboxMessage.kind == "registry_item")).first()
+            is None
+        )
+        assert session.execute(select(PortalObject.key)).scalars().all() == ["entry:1"]
+    _later(app, clock, days=10)  # the hold is over: the item moves, found through portal_objects
+    assert _stages(portal) == ["PREPARATION"]
+    etid = next(iter(portal.types.values()))["entityTypeId"]
+    portal.items[etid].clear()  # someone deleted the registry item
+    _later(app, clock, days=1, minutes=1)
+    assert _stages(portal) == ["PREPARATION"]
+    assert [i["xmlId"] for i in portal.items[etid].values()] == ["entry:1"]

@@ -10,9 +10,10 @@ import pytest
 import responses
 from sqlalchemy import select
 
+from b24app.models import OutboxMessage
 from b24app.sms import SMSRU_URL
-from registry.models import Notification
-from registry.program import save_program
+from registry.bonuses.models import Notification
+from registry.program.document import save_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
@@ -124,9 +125,9 @@ def test_gateway_errors_retry_then_succeed(
     contact = driver.create_contact(emulator, portal, NAME="Ann", PHONE=[{"VALUE": "+79251234567"}])
     _win(app, emulator, portal, CONTACT_ID=contact)
     assert _notices(app)[-1][:2] == ("sms", "pending")
-    with app.db.transaction() as session:  # the backoff has passed
-        for n in session.execute(select(Notification)).scalars():
-            n.next_attempt_at = app.container.clock.now()
+    with app.db.transaction() as session:  # the backoff has passed (it lives on the outbox message)
+        for m in session.execute(select(OutboxMessage).where(OutboxMessage.kind == "notification")).scalars():
+            m.next_attempt_at = app.container.clock.now()
     _again(app)
     assert _notices(app)[-1][:2] == ("sms", "sent")
 

@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from b24app.cli import main
 from b24app.models import Portal
-from install.service import portal_status
-from registry.models import DealState, LedgerEntry, Notification, ProgramVersion
-from registry.program import save_program
+from bootstrap.console import main
+from install.services.status import portal_status
+from registry.bonuses.models import DealState, Notification
+from registry.ledger.models import LedgerEntry
+from registry.program.document import save_program
+from registry.program.models import ProgramVersion
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.portal import RobotRun
@@ -265,7 +267,7 @@ def test_a_notification_is_planned_in_the_ledger_transaction_and_rendered_by_the
 ) -> None:
     _program(app, {"notifications": {"channels": {"accrued": ["email"]}, "templates": {}}})
     steps = app.container.lanes.steps
-    delivery = next(step for step in steps if step[0] == "notify")
+    delivery = next(step for step in steps if step[0] == "outbox")
     steps.remove(delivery)
     company = driver.create_company(emulator, portal, TITLE="ACME", EMAIL=[{"VALUE": "acme@example.test"}])
     driver.create_deal(emulator, portal, OPPORTUNITY="1000", COMPANY_ID=company, STAGE_ID="WON")

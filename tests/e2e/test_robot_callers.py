@@ -10,7 +10,7 @@ import requests
 from sqlalchemy import select
 
 from b24app.models import InboxEvent, OutboxMessage
-from registry.models import LedgerEntry
+from registry.ledger.models import LedgerEntry
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.portal import RobotRun
@@ -89,7 +89,7 @@ def test_the_verified_user_is_the_actor_whatever_the_call_claims(
     assert answer.status_code == 200
     app.drain()
     assert run.answered and run.return_values and run.return_values["ok"] == "Y"
-    assert _ledger(app)[-1] == ("accrual", Decimal("10.00"), "user:2")
+    assert _ledger(app)[-1] == ("manual_accrual", Decimal("10.00"), "user:2")
     robot_run, _ = driver.start_robot(
         emulator,
         portal,

@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from b24app.db import Base, Database
 from b24app.models import LaneLease, Portal
-from install.service import request_provisioning
+from install.services.provisioning import request_provisioning
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID

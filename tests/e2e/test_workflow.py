@@ -11,9 +11,9 @@ from sqlalchemy import select, update
 
 from b24app.clock import FrozenClock
 from b24app.models import OutboxMessage, Portal
-from install.service import portal_status
-from registry.models import Account, LedgerEntry, Lot, LotDraw
-from registry.program import save_program
+from install.services.status import portal_status
+from registry.ledger.models import Account, LedgerEntry, Lot, LotDraw
+from registry.program.document import save_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.portal import RobotRun

@@ -11,8 +11,10 @@ from hypothesis import strategies as st
 from sqlalchemy import create_engine
 
 from b24app.db import Base, Database
-from registry.deals import DealSnapshot, sync_deal
-from registry.ledger import audit, balance_of
+from registry.bonuses.deals import sync_deal
+from registry.ledger.audit import audit
+from registry.ledger.posting import balance_of
+from registry.program.deal import DealSnapshot
 from tests.dbsupport import import_all_models
 from tests.factories import make_portal
 

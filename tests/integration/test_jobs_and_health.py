@@ -8,8 +8,9 @@ from pathlib import Path
 import pytest
 import redis
 
-from b24app.factory import build_container, create_app
 from b24app.lanes import LaneContext
+from bootstrap.container import build_container
+from bootstrap.web import create_app
 from tests.factories import make_portal
 
 REDIS_URL = "redis://127.0.0.1:6379/15"

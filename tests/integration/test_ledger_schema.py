@@ -10,20 +10,26 @@ from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from b24app.db import Database
-from registry import ledger
-from registry.ledger import Owner
+from registry.ledger import posting as ledger
+from registry.ledger.kinds import EntryKind
+from registry.ledger.models import Account
+from registry.ledger.posting import Owner
 from tests.factories import make_portal
 
 NOW = datetime(2026, 1, 15, tzinfo=UTC)
 
 
+def _accrual(amount: str, key: str) -> ledger.Movement:
+    return ledger.Movement(
+        EntryKind.ACCRUAL, Owner("contact", 5), Decimal(amount), key, "t", "test", ledger.NewLot(365)
+    )
+
+
 def _entry(database: Database) -> tuple[int, int]:
     with database.transaction() as session:
         portal_id = make_portal(session).id
-        account = ledger.lock_account(session, portal_id, Owner("contact", 5), NOW, allow_negative=False)
-        entry = ledger.post(
-            session, account, kind="accrual", amount=Decimal("10"), key="k1", actor="t", now=NOW
-        )
+        entry = ledger.post(session, portal_id, _accrual("10", "k1"), NOW).entry
+        assert entry is not None
         return portal_id, entry.id
 
 
@@ -42,24 +48,27 @@ def test_zero_amount_and_duplicate_key_are_refused(database: Database) -> None:
     portal_id, _ = _entry(database)
     with pytest.raises(IntegrityError):
         with database.transaction() as session:
-            account = ledger.lock_account(session, portal_id, Owner("contact", 5), NOW, allow_negative=False)
-            ledger.post(session, account, kind="accrual", amount=Decimal("0"), key="k2", actor="t", now=NOW)
+            ledger.post(session, portal_id, _accrual("0", "k2"), NOW)
     with pytest.raises(IntegrityError):
         with database.transaction() as session:
-            account = ledger.lock_account(session, portal_id, Owner("contact", 5), NOW, allow_negative=False)
-            ledger.post(session, account, kind="accrual", amount=Decimal("1"), key="k1", actor="t", now=NOW)
+            ledger.post(session, portal_id, _accrual("1", "k1"), NOW)
 
 
-def test_balance_cannot_go_negative_unless_allowed(database: Database) -> None:
+def test_the_database_refuses_a_negative_balance_however_the_row_is_written(database: Database) -> None:
+    """No flag on the row can allow it: debt is recorded as debt, the balance never goes below 0."""
     portal_id, _ = _entry(database)
-    with pytest.raises(IntegrityError):
-        with database.transaction() as session:
-            session.execute(text("UPDATE accounts SET balance = -1 WHERE portal_id = :p"), {"p": portal_id})
-    with database.transaction() as session:
-        session.execute(
-            text("UPDATE accounts SET allow_negative = :t, balance = -1 WHERE portal_id = :p"),
-            {"p": portal_id, "t": True},
-        )
+    writes = (
+        "UPDATE accounts SET balance = -1 WHERE portal_id = :p",
+        "UPDATE accounts SET balance = -1, debt = 5, blocked = :t WHERE portal_id = :p",
+        "INSERT INTO accounts (portal_id, owner_type, owner_id, balance, debt, blocked, updated_at) "
+        "VALUES (:p, 'company', 9, -0.01, 0, :t, '2026-01-15 00:00:00')",
+        "UPDATE accounts SET debt = -1 WHERE portal_id = :p",
+    )
+    for sql in writes:
+        with pytest.raises(IntegrityError):
+            with database.transaction() as session:
+                session.execute(text(sql), {"p": portal_id, "t": True})
+    assert "allow_negative" not in {c.name for c in Account.__table__.columns}
 
 
 def test_uninstall_with_clean_may_delete_the_ledger(database: Database) -> None:
@@ -71,15 +80,7 @@ def test_uninstall_with_clean_may_delete_the_ledger(database: Database) -> None:
 
 
 def test_lot_remaining_and_draws_stay_in_range(database: Database) -> None:
-    portal_id, entry_id = _entry(database)
-    with database.transaction() as session:
-        session.execute(
-            text(
-                "INSERT INTO lots (portal_id, account_id, entry_id, amount, remaining, activates_at) "
-                "SELECT portal_id, account_id, id, 10, 10, created_at FROM ledger_entries WHERE id = :e"
-            ),
-            {"e": entry_id},
-        )
+    _entry(database)  # the accrual's lot: amount 10, remaining 10
     for sql in (
         "UPDATE lots SET remaining = -1",
         "UPDATE lots SET remaining = 11",

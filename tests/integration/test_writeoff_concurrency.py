@@ -10,10 +10,11 @@ import pytest
 from sqlalchemy import func, select
 
 from b24app.db import Database
-from registry.ledger import Owner, audit, balance_of
-from registry.models import LotDraw
-from registry.program import parse
-from registry.spending import Movement, Refused, accrue_manually, write_off
+from registry.bonuses.spending import Movement, Refused, accrue_manually, write_off
+from registry.ledger.audit import audit
+from registry.ledger.models import LotDraw
+from registry.ledger.posting import Owner, balance_of
+from registry.program.document import parse
 from tests.factories import make_portal
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)

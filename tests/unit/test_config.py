@@ -46,7 +46,9 @@ def test_the_queue_file_lives_next_to_a_sqlite_database_else_under_instance() ->
     assert beside.queue_path == "/srv/app/data/queue.sqlite3"
     postgres = load_settings(env={"APP_ENV": "dev", "DATABASE_URL": "postgresql+psycopg://db/bonus"})
     assert postgres.queue_path == str(INSTANCE_DIR / "queue.sqlite3")
-    chosen = load_settings(env={"APP_ENV": "dev", "QUEUE_PATH": "/var/q.sqlite3", "DATABASE_URL": "sqlite:///x.db"})
+    chosen = load_settings(
+        env={"APP_ENV": "dev", "QUEUE_PATH": "/var/q.sqlite3", "DATABASE_URL": "sqlite:///x.db"}
+    )
     assert chosen.queue_path == "/var/q.sqlite3"
 
 

@@ -8,15 +8,15 @@ from decimal import Decimal
 
 import pytest
 
-from registry.deals import DealSnapshot
-from registry.formula import FormulaError, check_limits, compile_formula, trial
-from registry.notices import render_text
-from registry.program import ProgramError, parse, save_program
-from registry.rules import NotComputable, compute
-from registry.spending import Refused, parse_amount
-from registry.templates import TemplateRefused, render
-from registry.values import bounded_id, plain_amount, portal_number
-from registry.workflow import Document, parse_document
+from registry.bonuses.notices import render_text
+from registry.bonuses.spending import Refused, parse_amount
+from registry.program.deal import DealSnapshot
+from registry.program.document import ProgramError, parse, save_program
+from registry.program.formula import FormulaError, check_limits, compile_formula, trial
+from registry.program.rules import NotComputable, compute
+from registry.program.templates import TemplateRefused, render
+from registry.program.values import bounded_id, plain_amount, portal_number
+from registry.sync.documents import Document, parse_document
 
 NOW = datetime(2026, 1, 15, tzinfo=UTC)
 

@@ -10,9 +10,9 @@ import requests
 import responses
 
 from b24app.sms import SMSRU_URL, JsonWebhook, SmsError, SmsRu
-from registry.notices import render, values_for
-from registry.phones import InvalidPhone, to_e164
-from registry.program import ProgramError, parse
+from registry.bonuses.notices import render, values_for
+from registry.messages.phones import InvalidPhone, to_e164
+from registry.program.document import ProgramError, parse
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,89 @@
+"""ru/en texts in one place: Babel message catalogs with English msgids, the Russian translations in
+``b24app/locale/ru/LC_MESSAGES/messages.po`` (read once with Babel's ``read_po``; no compiled
+binaries are committed), and Babel for numbers, money and dates.
+
+Python code marks a text with ``N_`` (kept in a table) or asks for it with ``t``; templates use
+``_`` (``jinja2.ext.i18n``, the page's ``lang`` picks the catalog). A unit test extracts every
+marked text with Babel and checks that the Russian catalog translates each one and nothing else.
+Notification templates that administrators override stay Jinja sources in the program document.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal
+from jinja2 import Environment, pass_context
+from jinja2.runtime import Context
+
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+SOURCE = "en"  # the msgids are English; other languages are catalogs
+LANGS = ("ru", "en")
+
+
+def lang(language: str | None) -> str:
+    """``ru`` for Russian, else English (the portal's language decides)."""
+    return "ru" if language == "ru" else "en"
+
+
+@cache
+def _catalog(code: str) -> dict[tuple[str | None, str], str]:
+    path = LOCALE_DIR / code / "LC_MESSAGES" / "messages.po"
+    if code == SOURCE or not path.exists():
+        return {}
+    with path.open("rb") as source:
+        catalog = read_po(source, locale=code)
+    return {(m.context, str(m.id)): str(m.string) for m in catalog if m.id and m.string and not m.fuzzy}
+
+
+def N_(message: str) -> str:  # noqa: N802 - the gettext convention Babel's extractor knows
+    """Mark a text for the catalogs where it is defined (a table); ``t`` translates it where used."""
+    return message
+
+
+def t(language: str | None, message: str) -> str:
+    """``message`` in ``language`` (the English msgid itself when there is no translation)."""
+    return _catalog(lang(language)).get((None, message), message)
+
+
+def both(message: str) -> dict[str, str]:
+    """The text in every language, for portal fields that carry all of them (``{"ru": …, "en": …}``)."""
+    return {code: t(code, message) for code in LANGS}
+
+
+def points(value: Decimal, language: str) -> str:
+    return format_decimal(value, format="#,##0.00", locale=lang(language))
+
+
+def money(value: Decimal, currency: str, language: str) -> str:
+    return format_currency(value, currency or "RUB", locale=lang(language))
+
+
+def percent(value: Decimal, language: str) -> str:
+    return format_decimal(value, format="#,##0.##", locale=lang(language))
+
+
+def long_date(value: datetime, language: str) -> str:
+    """ "30 ноября 2026 г." / "November 30, 2026"."""
+    return format_date(value.date(), format="long", locale=lang(language))
+
+
+@pass_context
+def _gettext(context: Context, message: str) -> str:
+    return t(str(context.get("lang") or SOURCE), message)
+
+
+@pass_context
+def _ngettext(context: Context, singular: str, plural: str, n: int) -> str:
+    return t(str(context.get("lang") or SOURCE), singular if n == 1 else plural)
+
+
+def install_jinja(env: Environment) -> None:
+    """``{{ _('…') }}`` and ``{% trans %}`` in templates, in the language of the page's ``lang``."""
+    env.add_extension("jinja2.ext.i18n")
+    env.install_gettext_callables(_gettext, _ngettext, newstyle=True)  # type: ignore[attr-defined]

@@ -1,0 +1,256 @@
+"""The outbox machine: every owed delivery — mirror writes, workflow answers, client notifications —
+claimed, delivered in shared batches, backed off, given up after a day, recorded. One loop for all.
+
+A message is claimed by bumping ``attempts`` and pushing ``next_attempt_at`` out *before* it is
+sent, so a crash mid-send means a later retry, not a loss. A message with ``attempts > 1`` may
+already have reached the portal (a lost response), so its kind first looks the object up and only
+writes when it is not there. Reads of every kind share batches of up to 50 commands, then writes
+do; direct deliveries (SMS) run between them, outside any transaction.
+
+Each batch settles its own messages: when one fails because the portal is unreachable, its
+messages count an attempt and are due again at the lane's next run (the lane backs off), the
+batches already answered are recorded, and the messages never sent get their claim back. A
+message whose own data cannot be turned into a command fails alone.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from b24app.gateway import BatchResult, Command
+from b24app.lanes import LaneContext
+from b24app.models import OutboxMessage
+from b24app.outbox.batches import alone, broken, row_values, send
+from b24app.outbox.plans import Deliver, NotReady, OutboxKind, Outcome, Plan, PlanningKind, Reads, Write
+from b24app.outbox.simple import simple_plan
+from b24app.outbox.store import backoff
+
+log = logging.getLogger(__name__)
+CLAIM_LIMIT = 500
+
+
+class OutboxStep:
+    """The lane step that delivers due messages for one portal."""
+
+    def __init__(self, kinds: Sequence[OutboxKind | PlanningKind]) -> None:
+        self.kinds = {k.kind: k for k in kinds}
+
+    def __call__(self, ctx: LaneContext) -> bool:
+        now = ctx.clock.now()
+        messages = self._claim(ctx, now)
+        if not messages:
+            return False
+        outcomes: dict[int, Outcome] = {}
+        plans: dict[int, Plan] = {}
+        try:
+            self._deliver(ctx, messages, plans, outcomes)
+        finally:  # whatever happened, what was settled is recorded and the rest given back
+            for m in messages:
+                outcomes.setdefault(m.id, Outcome(released=True))
+            self._record(ctx, messages, plans, outcomes, now)
+        return True
+
+    def _deliver(
+        self,
+        ctx: LaneContext,
+        messages: list[OutboxMessage],
+        plans: dict[int, Plan],
+        outcomes: dict[int, Outcome],
+    ) -> None:
+        with ctx.db.transaction() as session:
+            plans.update(self._plans(session, messages, outcomes))
+        self._prepare(ctx, messages, plans, outcomes)
+        reads = self._read(ctx, messages, plans, outcomes)
+        writes: dict[str, Write] = {}
+        for m in messages:
+            if m.id in outcomes:
+                continue
+            action = alone(m, outcomes, plans[m.id].act, reads)
+            if isinstance(action, Deliver):
+                ctx.check_stop()
+                action = alone(m, outcomes, action.send)
+            if isinstance(action, Outcome):
+                outcomes[m.id] = action
+            elif isinstance(action, Write):
+                writes[f"m{m.id}"] = action
+        self._write(ctx, messages, writes, outcomes)
+
+    def _plans(
+        self, session: Session, messages: list[OutboxMessage], outcomes: dict[int, Outcome]
+    ) -> dict[int, Plan]:
+        plans: dict[int, Plan] = {}
+        for m in messages:
+            kind = self.kinds.get(m.kind)
+            if kind is None:
+                outcomes[m.id] = Outcome(error=f"unknown outbox kind {m.kind}")
+                continue
+            try:
+                plans[m.id] = (
+                    kind.plan(session, m) if hasattr(kind, "plan") else simple_plan(kind, session, m)
+                )
+            except NotReady as exc:
+                outcomes[m.id] = Outcome(error=f"not ready: {exc}")
+            except SQLAlchemyError:
+                raise  # the database, not this message: the step fails and retries
+            except Exception as exc:  # noqa: BLE001 - this message's data is broken; it fails alone
+                broken(m, outcomes, exc)
+        return plans
+
+    @staticmethod
+    def _prepare(
+        ctx: LaneContext, messages: list[OutboxMessage], plans: dict[int, Plan], outcomes: dict[int, Outcome]
+    ) -> None:
+        """Slow local work (rendering) outside any transaction, kept before anything is sent."""
+        keep: list[Plan] = []
+        for m in messages:
+            plan = plans.get(m.id)
+            if plan is not None and plan.prepare is not None and m.id not in outcomes:
+                if alone(m, outcomes, plan.prepare):
+                    keep.append(plan)
+        if keep:
+            with ctx.db.transaction() as session:
+                for plan in keep:
+                    assert plan.keep is not None
+                    plan.keep(session)
+
+    def _read(
+        self,
+        ctx: LaneContext,
+        messages: list[OutboxMessage],
+        plans: dict[int, Plan],
+        outcomes: dict[int, Outcome],
+    ) -> Reads:
+        """Every read the planned messages need, each key read once, 50 to a batch."""
+        commands: dict[str, Command] = {}
+        for m in messages:
+            if m.id in plans and m.id not in outcomes:
+                commands.update(plans[m.id].reads)
+        labels = {key: f"r{n}" for n, key in enumerate(commands)}
+        needing = {
+            key: [
+                m for m in messages if key in plans.get(m.id, Plan(_nothing)).reads and m.id not in outcomes
+            ]
+            for key in commands
+        }
+        found = Reads()
+
+        def settle(keys: list[str], result: BatchResult) -> None:
+            for key in keys:
+                if labels[key] in result.errors:
+                    found.errors[key] = result.errors[labels[key]]
+                elif labels[key] in result.results:
+                    found.results[key] = result.results[labels[key]]
+
+        def affected(keys: list[str]) -> list[OutboxMessage]:
+            return [m for key in keys for m in needing[key]]
+
+        send(
+            ctx,
+            {labels[key]: command for key, command in commands.items()},
+            dict(zip(labels.values(), labels, strict=True)),
+            settle,
+            affected,
+            outcomes,
+        )
+        return found
+
+    def _write(
+        self,
+        ctx: LaneContext,
+        messages: list[OutboxMessage],
+        writes: dict[str, Write],
+        outcomes: dict[int, Outcome],
+    ) -> None:
+        by_label = {f"m{m.id}": m for m in messages}
+
+        def settle(labels: list[str], result: BatchResult) -> None:
+            for label in labels:
+                m, write = by_label[label], writes[label]
+                if label in result.errors:
+                    outcome = alone(m, outcomes, write.refused, result.errors[label])
+                elif label in result.results:
+                    outcome = alone(m, outcomes, write.done, result.results[label])
+                else:  # sent, but the batch said nothing about it: look it up next time
+                    outcome = Outcome(error="no answer for the command")
+                if outcome is not None:
+                    outcomes[m.id] = outcome
+
+        def affected(labels: list[str]) -> list[OutboxMessage]:
+            return [by_label[label] for label in labels]
+
+        commands = {label: write.command for label, write in writes.items()}
+        send(ctx, commands, {label: label for label in writes}, settle, affected, outcomes)
+
+    def _claim(self, ctx: LaneContext, now: datetime) -> list[OutboxMessage]:
+        with ctx.db.transaction() as session:
+            rows = list(
+                session.execute(
+                    select(OutboxMessage)
+                    .where(
+                        OutboxMessage.portal_id == ctx.portal_id,
+                        OutboxMessage.status == "pending",
+                        OutboxMessage.next_attempt_at <= now,
+                    )
+                    .order_by(OutboxMessage.id)
+                    .limit(CLAIM_LIMIT)
+                    .with_for_update(skip_locked=True)
+                ).scalars()
+            )
+            params: list[dict[str, Any]] = [
+                {
+                    "id": row.id,
+                    "attempts": row.attempts + 1,
+                    "next_attempt_at": now + backoff(row.attempts + 1),
+                }
+                for row in rows
+            ]
+            session.expunge_all()  # the rows travel on detached; the claim is one executemany
+            for row, values in zip(rows, params, strict=True):
+                row.attempts, row.next_attempt_at = values["attempts"], values["next_attempt_at"]
+            if params:
+                session.execute(update(OutboxMessage), params)
+            return rows
+
+    def _record(
+        self,
+        ctx: LaneContext,
+        messages: list[OutboxMessage],
+        plans: dict[int, Plan],
+        outcomes: dict[int, Outcome],
+        now: datetime,
+    ) -> None:
+        params = [row_values(ctx, m, outcomes[m.id], now) for m in messages]
+        with ctx.db.transaction() as session:
+            for columns in {tuple(sorted(p)) for p in params}:  # executemany needs one set of columns
+                session.execute(update(OutboxMessage), [p for p in params if tuple(sorted(p)) == columns])
+            for m, values in zip(messages, params, strict=True):
+                self._after(session, m, plans.get(m.id), outcomes[m.id], values.get("status", m.status), now)
+
+    def _after(
+        self,
+        session: Session,
+        m: OutboxMessage,
+        plan: Plan | None,
+        outcome: Outcome,
+        final: str,
+        now: datetime,
+    ) -> None:
+        """What the kind keeps of a settled message: the object it created, its business row."""
+        if outcome.released:
+            return
+        remember = getattr(self.kinds.get(m.kind), "remember", None)
+        if remember is not None and outcome.error is None and outcome.remote_id:
+            remember(session, m, outcome.remote_id, now)
+        if plan is not None and plan.settle is not None:
+            plan.settle(session, outcome, final, now)
+
+
+def _nothing(_: Reads) -> Outcome:
+    return Outcome()

@@ -1,0 +1,87 @@
+"""The outbox's rows: owing a delivery (idempotent by key), backoff, the next retry, pruning, and the
+portal ids of objects deliveries created."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session
+
+from b24app.db import insert_ignore
+from b24app.models import OutboxMessage, PortalObject
+
+GIVE_UP_AFTER = timedelta(hours=24)
+
+
+def backoff(attempts: int) -> timedelta:
+    return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
+
+
+def add(
+    session: Session, *, portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime
+) -> bool:
+    """Owe one delivery; a message with the same key is not added twice."""
+    values = {
+        "portal_id": portal_id,
+        "kind": kind,
+        "key": key,
+        "payload": dict(payload),
+        "status": "pending",
+        "attempts": 0,
+        "created_at": now,
+        "next_attempt_at": now,
+    }
+    return insert_ignore(session, OutboxMessage.__table__, values)
+
+
+def next_due(session: Session, portal_id: int, now: datetime) -> datetime | None:
+    """The earliest retry of a pending message after ``now`` (a lane wake-up)."""
+    at: datetime | None = session.execute(
+        select(func.min(OutboxMessage.next_attempt_at)).where(
+            OutboxMessage.portal_id == portal_id,
+            OutboxMessage.status == "pending",
+            OutboxMessage.next_attempt_at > now,
+        )
+    ).scalar_one()
+    return at
+
+
+def prune(session: Session, portal_id: int, before: datetime) -> int:
+    """Delete messages delivered before ``before`` (what they created is kept in ``portal_objects``)."""
+    result = session.execute(
+        delete(OutboxMessage).where(
+            OutboxMessage.portal_id == portal_id,
+            OutboxMessage.status == "done",
+            OutboxMessage.done_at < before,
+        )
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]
+
+
+def remember_object(
+    session: Session, portal_id: int, kind: str, key: str, remote_id: str, now: datetime
+) -> None:
+    """Record (or correct) the portal's id of an object we created."""
+    row = session.execute(
+        select(PortalObject).where(
+            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
+        )
+    ).scalar_one_or_none()
+    if row is None:
+        session.add(
+            PortalObject(portal_id=portal_id, kind=kind, key=key, remote_id=remote_id, created_at=now)
+        )
+    else:
+        row.remote_id = remote_id
+
+
+def remote_id_of(session: Session, portal_id: int, kind: str, key: str) -> str | None:
+    found: str | None = session.execute(
+        select(PortalObject.remote_id).where(
+            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
+        )
+    ).scalar_one_or_none()
+    return found

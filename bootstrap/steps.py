@@ -1,0 +1,49 @@
+"""The lane steps in the order a run takes them, and what wakes a lane when a retry comes due."""
+
+from __future__ import annotations
+
+from b24app import inbox, lane_health, outbox
+from b24app.config import Settings
+from b24app.lanes import LaneContext, LaneStep, WakeProbe
+from b24app.outbox import OutboxStep
+from b24app.sms import provider_from
+from install.services.provisioning import provision_step
+from install.services.uninstall import uninstall_step
+from registry.messages.answers import WorkflowAnswerKind
+from registry.messages.mirror import MIRROR_KINDS
+from registry.messages.notifications import NotificationKind
+from registry.services.deal_step import deals_step
+from registry.services.healing_step import healing_step
+from registry.services.lifetime_step import lifetime_step
+from registry.services.offline_step import offline_step
+from registry.services.reconcile_step import reconcile_step
+from registry.services.robot_step import workflow_step
+
+
+def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
+    """Check uninstall claims, provision, find missed deals, read deals, handle robots, keep the
+    lifetime and heal, then deliver what is owed: the mirror, the answers, the clients' messages."""
+    base_url = settings.app_base_url.rstrip("/")
+
+    def provision(ctx: LaneContext) -> bool:
+        return provision_step(ctx, base_url)
+
+    return [
+        ("uninstall", uninstall_step),  # first: a confirmed uninstall makes the rest moot
+        ("provision", provision),
+        ("reconcile", reconcile_step),
+        ("offline", offline_step),
+        ("deals", deals_step),
+        ("workflow", workflow_step),
+        ("lifetime", lifetime_step),
+        ("healing", healing_step),
+        (
+            "outbox",
+            OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind(), NotificationKind(provider_from(settings)))),
+        ),
+    ]
+
+
+def wake_probes() -> list[WakeProbe]:
+    """What comes due later on a portal: each gives the earliest time after now (a lane wake-up)."""
+    return [outbox.next_due, inbox.next_due, lane_health.next_retry]

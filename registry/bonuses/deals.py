@@ -1,0 +1,190 @@
+"""Deals drive the ledger by state, not by event: ``sync_deal`` makes the ledger match the deal now.
+
+Won and not accrued -> accrual (generation n, key ``accrual:deal:{id}:{n}``); won with a new
+amount -> a deal adjustment by the difference, computed with the accrual's own rule snapshot
+(up: the lot grows; down: drawn from the lot, what it no longer holds becoming debt); not won or
+deleted -> reversal of what remains of the lot, what spending took from it becoming debt (what
+expired does not). Replaying any stale or duplicated observation changes nothing.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from b24app.db import insert_ignore
+from registry.bonuses.models import DealState
+from registry.ledger.kinds import EntryKind
+from registry.ledger.lots import spent_from
+from registry.ledger.models import Account, LedgerEntry, Lot
+from registry.ledger.posting import ZERO, FromLot, IntoLot, Movement, NewLot, Owner, post
+from registry.program.deal import DealSnapshot
+from registry.program.document import Program, amount_from_snapshot, current_program, evaluate
+
+
+@dataclass
+class SyncOutcome:
+    entries: list[LedgerEntry] = field(default_factory=list)
+    skipped: str | None = None
+
+
+def owner_of(deal: DealSnapshot, program: Program) -> Owner | None:
+    company = Owner("company", deal.company_id) if deal.company_id else None
+    contact = Owner("contact", deal.contact_id) if deal.contact_id else None
+    first, second = (contact, company) if program.owner_preference == "contact_first" else (company, contact)
+    return first or second
+
+
+def _state(session: Session, portal_id: int, deal_id: int, now: datetime) -> DealState:
+    insert_ignore(
+        session,
+        DealState.__table__,
+        {
+            "portal_id": portal_id,
+            "deal_id": deal_id,
+            "generation": 0,
+            "adjustments": 0,
+            "accrued": ZERO,
+            "base_amount": ZERO,
+            "updated_at": now,
+        },
+    )
+    return session.execute(
+        select(DealState)
+        .where(DealState.portal_id == portal_id, DealState.deal_id == deal_id)
+        .with_for_update()
+    ).scalar_one()
+
+
+def sync_deal(
+    session: Session, portal_id: int, deal: DealSnapshot, now: datetime, *, program: Program | None = None
+) -> SyncOutcome:
+    """Make the ledger agree with the deal's current state (one transaction, owned by the caller).
+
+    ``program`` is the one the lane step loaded for its round (loaded here when not given).
+    """
+    program = program or current_program(session, portal_id)
+    state = _state(session, portal_id, deal.deal_id, now)
+    state.updated_at, state.skipped_reason = now, None
+    if deal.won and deal.amount_problem is not None:
+        state.skipped_reason = deal.amount_problem[:255]
+        return SyncOutcome(skipped=state.skipped_reason)
+    if state.lot_id is None:
+        return _accrue(session, program, state, deal, now) if deal.won else SyncOutcome()
+    lot = session.get_one(Lot, state.lot_id)
+    if not deal.won:
+        return _reverse(session, state, lot, now)
+    if deal.amount != state.base_amount:
+        return _adjust(session, program, state, lot, deal, now)
+    return SyncOutcome()
+
+
+def _accrue(
+    session: Session, program: Program, state: DealState, deal: DealSnapshot, now: datetime
+) -> SyncOutcome:
+    owner = owner_of(deal, program)
+    skipped: list[str] = []
+    result = evaluate(program, deal, now.date(), skipped) if owner else None
+    if owner is None or result is None or result[0] <= ZERO:
+        state.skipped_reason = _skip_reason(owner, result, skipped)
+        return SyncOutcome(skipped=state.skipped_reason)
+    amount, snapshot = result
+    state.generation += 1
+    posting = post(
+        session,
+        state.portal_id,
+        Movement(
+            EntryKind.ACCRUAL,
+            owner,
+            amount,
+            f"accrual:deal:{deal.deal_id}:{state.generation}",
+            f"deal:{deal.deal_id}",
+            f"deal:{deal.deal_id}",
+            NewLot(program.lifetime_days, program.hold_days),
+            deal_id=deal.deal_id,
+            snapshot={**snapshot, "lifetime_days": program.lifetime_days},
+        ),
+        now,
+    )
+    assert posting.lot is not None  # a credit always has its lot
+    state.lot_id, state.accrued, state.base_amount, state.skipped_reason = (
+        posting.lot.id,
+        amount,
+        deal.amount,
+        None,
+    )
+    state.adjustments = 0
+    return SyncOutcome(posting.entries)
+
+
+def _skip_reason(
+    owner: Owner | None, result: tuple[Decimal, dict[str, Any]] | None, skipped: list[str]
+) -> str:
+    """``no_client``, ``zero_amount``, or ``no_rule`` with why the rules in scope could not value it."""
+    if owner is None:
+        return "no_client"
+    if result is not None:
+        return "zero_amount"
+    return ("no_rule: " + "; ".join(skipped))[:255] if skipped else "no_rule"
+
+
+def _reverse(session: Session, state: DealState, lot: Lot, now: datetime) -> SyncOutcome:
+    """What is left of the lot is cancelled; what spending took from it becomes debt."""
+    origin = session.get_one(LedgerEntry, lot.entry_id)
+    movement = Movement(
+        EntryKind.REVERSAL,
+        _lot_owner(session, lot),
+        -lot.remaining,
+        f"reversal:deal:{state.deal_id}:{state.generation}",
+        "system",
+        f"deal:{state.deal_id}",
+        FromLot(lot.id),
+        reason="deal_not_won",
+        deal_id=state.deal_id,
+        reverses=origin.id,
+        snapshot=origin.snapshot,
+        debt=spent_from(session, lot),
+    )
+    state.lot_id, state.accrued, state.base_amount = None, ZERO, ZERO
+    return SyncOutcome(post(session, state.portal_id, movement, now).entries)
+
+
+def _adjust(
+    session: Session, program: Program, state: DealState, lot: Lot, deal: DealSnapshot, now: datetime
+) -> SyncOutcome:
+    origin = session.get_one(LedgerEntry, lot.entry_id)
+    target = amount_from_snapshot(origin.snapshot, deal)
+    if target is None:  # the original rule cannot value the deal now; keep what was accrued
+        return SyncOutcome()
+    diff = target - state.accrued
+    state.base_amount = deal.amount
+    if diff == ZERO:
+        return SyncOutcome()
+    state.accrued = target
+    state.adjustments += 1
+    days = int(origin.snapshot.get("lifetime_days", program.lifetime_days))
+    movement = Movement(
+        EntryKind.DEAL_ADJUSTMENT,
+        _lot_owner(session, lot),
+        diff,
+        f"adjust:deal:{deal.deal_id}:{state.generation}:{state.adjustments}",
+        f"deal:{deal.deal_id}",
+        f"deal:{deal.deal_id}",
+        # up: the lot grows (an expired one lives a lifetime of its own); down: drawn from the lot
+        IntoLot(lot.id, days) if diff > ZERO else FromLot(lot.id),
+        reason="deal_amount_changed",
+        deal_id=deal.deal_id,
+        reverses=origin.id,
+        snapshot={**origin.snapshot, "deal_amount": str(deal.amount)},
+    )
+    return SyncOutcome(post(session, state.portal_id, movement, now).entries)
+
+
+def _lot_owner(session: Session, lot: Lot) -> Owner:
+    account = session.get_one(Account, lot.account_id)
+    return Owner(account.owner_type, account.owner_id)

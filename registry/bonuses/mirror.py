@@ -1,0 +1,96 @@
+"""What the portal mirror of the ledger is owed: registry items, the balance field and timeline
+comments, owed as outbox rows in the ledger's own transaction (registry.messages writes them).
+
+Every ledger entry owes the portal one registry item (``xmlId`` = ``entry:{id}``, looked up
+before re-creating), one balance-field write for its owner (coalesced per owner: the value is read
+from the ledger when the write is sent, so it is always the latest), and timeline comments on the
+deal and on the owner. All of them travel through the outbox and share batches.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+
+from b24app import outbox
+from b24app.models import OutboxMessage
+from registry.bonuses import notices, texts
+from registry.ledger.views import EntryView, current_balance, debt_of
+from registry.program.document import Program, current_program, debt_mode_of
+
+
+def enqueue_entries(
+    session: Session,
+    portal_id: int,
+    entries: Sequence[EntryView],
+    language: str,
+    now: datetime,
+    notify: str | None = None,
+    *,
+    program: Program | None = None,
+) -> None:
+    """Owe the portal everything that mirrors these new entries (same transaction as the ledger),
+    and the client the notifications they call for (``notify`` forces or silences a channel)."""
+    program = program or current_program(session, portal_id)
+    notices.plan_for_entries(session, portal_id, program, entries, language, now, forced=notify)
+    for entry in entries:
+        outbox.add(
+            session,
+            portal_id=portal_id,
+            kind="registry_item",
+            key=f"item:{entry.id}",
+            payload={"entry_id": entry.id},
+            now=now,
+        )
+        owe_balance(session, portal_id, entry.owner_type, entry.owner_id, now)
+        for target, text in texts.comments(entry, language).items():
+            outbox.add(
+                session,
+                portal_id=portal_id,
+                kind="comment",
+                key=f"comment:{target}:{entry.id}",
+                payload={"entity_type": text.entity_type, "entity_id": text.entity_id, "text": text.body},
+                now=now,
+            )
+
+
+def rearm(
+    session: Session, portal_id: int, kind: str, *, key: str, payload: dict[str, Any], now: datetime
+) -> None:
+    """Owe a "set it to the current value" write (balance field, item stage) once more.
+
+    Keyed per target: after delivery the row is armed again, so a burst of changes to one owner
+    costs one write. Lanes run one job per portal, so no delivery of this row can be in flight
+    while we re-arm it.
+    """
+    if outbox.add(session, portal_id=portal_id, kind=kind, key=key, payload=payload, now=now):
+        return
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.portal_id == portal_id, OutboxMessage.key == key)
+        .values(status="pending", attempts=0, next_attempt_at=now, first_failure_at=None, last_error=None)
+    )
+
+
+def owe_balance(session: Session, portal_id: int, owner_type: str, owner_id: int, now: datetime) -> None:
+    """The owner's balance field is to be written again (from the ledger, when it is sent)."""
+    owner = f"{owner_type}:{owner_id}"
+    rearm(session, portal_id, "balance", key=f"balance:{owner}", payload={"owner": owner}, now=now)
+
+
+def owe_stage(session: Session, portal_id: int, entry_id: int, now: datetime) -> None:
+    rearm(session, portal_id, "item_stage", key=f"stage:{entry_id}", payload={"entry_id": entry_id}, now=now)
+
+
+def shown_balance(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
+    """What the card's balance field shows: the ledger balance without bonuses on hold, less the
+    owner's debt when the program's ``debt_mode`` is ``negative_balance`` (then it may be negative)."""
+    balance = current_balance(session, portal_id, owner_type, owner_id)
+    if debt_mode_of(session, portal_id) == "negative_balance":
+        balance -= debt_of(session, portal_id, owner_type, owner_id)
+    return balance

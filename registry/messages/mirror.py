@@ -1,0 +1,174 @@
+"""Outbox kinds of the portal mirror: the registry item of an entry (looked up by ``xmlId`` before a
+retry re-creates it), the owner's balance field (always the ledger's current value), timeline
+comments (found by their text) and an item's stage."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from b24app import outbox
+from b24app.gateway import Command
+from b24app.models import OutboxMessage
+from registry.bonuses import texts
+from registry.bonuses.mirror import shown_balance
+from registry.bonuses.target import RegistryTarget, load_target
+from registry.ledger.views import EntryView, entry_view
+
+OWNER_FIELD = {"contact": "contactId", "company": "companyId"}
+ITEM = "registry_item"  # the portal object kind of a registry item (key entry:{id})
+
+
+class RegistryItemKind:
+    """One smart-process item per ledger entry."""
+
+    kind = "registry_item"
+
+    def _target(self, session: Session, message: OutboxMessage) -> RegistryTarget:
+        target = load_target(session, message.portal_id)
+        if target is None:
+            raise outbox.NotReady("the registry smart process is not provisioned yet")
+        return target
+
+    def lookup(self, session: Session, message: OutboxMessage) -> Command | None:
+        target = self._target(session, message)
+        params = {
+            "entityTypeId": target.entity_type_id,
+            "filter": {"=xmlId": f"entry:{message.payload['entry_id']}"},
+            "select": ["id"],
+        }
+        return Command("crm.item.list", params)
+
+    def found(self, message: OutboxMessage, result: Any) -> str | None:
+        items = result.get("items") if isinstance(result, dict) else None
+        return str(items[0]["id"]) if items else None
+
+    def write(self, session: Session, message: OutboxMessage) -> Command | None:
+        target = self._target(session, message)
+        entry = entry_view(session, int(message.payload["entry_id"]))
+        language = texts.portal_language(session, message.portal_id)
+        return Command(
+            "crm.item.add",
+            {
+                "entityTypeId": target.entity_type_id,
+                "useOriginalUfNames": "Y",
+                "fields": item_fields(entry, target, language),
+            },
+        )
+
+    def written(self, message: OutboxMessage, result: Any) -> str | None:
+        item = result.get("item") if isinstance(result, dict) else None
+        return str(item["id"]) if item else None
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """Stage moves and healing find the item here, after its message is pruned."""
+        key = f"entry:{message.payload['entry_id']}"
+        outbox.remember_object(session, message.portal_id, ITEM, key, remote_id, now)
+
+
+def item_fields(entry: EntryView, target: RegistryTarget, language: str) -> dict[str, Any]:
+    fields: dict[str, Any] = {
+        "title": texts.item_title(entry, language),
+        "xmlId": f"entry:{entry.id}",
+        OWNER_FIELD[entry.owner_type]: entry.owner_id,
+        "stageId": target.stages[entry.state],
+        "opportunity": abs(entry.amount),
+        target.fields["OPERATION"]: texts.operation_label(entry.kind, language),
+        target.fields["AMOUNT"]: entry.amount,
+        target.fields["BALANCE_AFTER"]: entry.balance_after,
+        target.fields["REASON"]: entry.reason or "",
+    }
+    if entry.deal_id:
+        fields["parentId2"] = entry.deal_id
+    if entry.expires_at is not None:
+        fields[target.fields["EXPIRES_AT"]] = entry.expires_at.date().isoformat()
+    return fields
+
+
+class BalanceKind:
+    """``UF_CRM_BONUS_BALANCE`` on the owner, always the ledger's current balance."""
+
+    kind = "balance"
+
+    def lookup(self, session: Session, message: OutboxMessage) -> Command | None:
+        return None  # setting a field to the current value is idempotent
+
+    def found(self, message: OutboxMessage, result: Any) -> str | None:
+        return None
+
+    def write(self, session: Session, message: OutboxMessage) -> Command | None:
+        owner_type, owner_id = str(message.payload["owner"]).split(":")
+        balance: Decimal = shown_balance(session, message.portal_id, owner_type, int(owner_id))
+        return Command(
+            f"crm.{owner_type}.update",
+            {
+                "id": int(owner_id),
+                "fields": {"UF_CRM_BONUS_BALANCE": balance},
+                "params": {"REGISTER_SONET_EVENT": "N"},
+            },
+        )
+
+    def written(self, message: OutboxMessage, result: Any) -> str | None:
+        return str(message.payload["owner"])
+
+
+class CommentKind:
+    """A timeline comment; its text is fixed when owed, so a retry can find it by text."""
+
+    kind = "comment"
+
+    def lookup(self, session: Session, message: OutboxMessage) -> Command | None:
+        p = message.payload
+        return Command(
+            "crm.timeline.comment.list",
+            {
+                "filter": {"ENTITY_ID": p["entity_id"], "ENTITY_TYPE": p["entity_type"]},
+                "select": ["ID", "COMMENT"],
+                "order": {"ID": "DESC"},
+            },
+        )
+
+    def found(self, message: OutboxMessage, result: Any) -> str | None:
+        rows = result if isinstance(result, list) else []
+        return next((str(r["ID"]) for r in rows if r.get("COMMENT") == message.payload["text"]), None)
+
+    def write(self, session: Session, message: OutboxMessage) -> Command | None:
+        p = message.payload
+        return Command(
+            "crm.timeline.comment.add",
+            {"fields": {"ENTITY_ID": p["entity_id"], "ENTITY_TYPE": p["entity_type"], "COMMENT": p["text"]}},
+        )
+
+    def written(self, message: OutboxMessage, result: Any) -> str | None:
+        return str(result)
+
+
+class ItemStageKind:
+    """Moves an entry's registry item to the stage its entry is in now (pending -> active -> expired)."""
+
+    kind = "item_stage"
+
+    def lookup(self, session: Session, message: OutboxMessage) -> Command | None:
+        return None  # setting the current stage again is harmless
+
+    def found(self, message: OutboxMessage, result: Any) -> str | None:
+        return None
+
+    def write(self, session: Session, message: OutboxMessage) -> Command | None:
+        entry_id = int(message.payload["entry_id"])
+        item_id = outbox.remote_id_of(session, message.portal_id, ITEM, f"entry:{entry_id}")
+        target = load_target(session, message.portal_id)
+        if item_id is None or target is None:
+            raise outbox.NotReady("the entry's registry item is not on the portal yet")
+        stage = target.stages[entry_view(session, entry_id).state]
+        params = {"entityTypeId": target.entity_type_id, "id": int(item_id), "fields": {"stageId": stage}}
+        return Command("crm.item.update", params)
+
+    def written(self, message: OutboxMessage, result: Any) -> str | None:
+        return None
+
+
+MIRROR_KINDS = (RegistryItemKind(), BalanceKind(), CommentKind(), ItemStageKind())

@@ -1,0 +1,141 @@
+"""The deal lane step: read every pending deal from the portal (outside any transaction), then make
+the ledger match each one.
+
+Deals are committed 25 to a transaction, each inside its own savepoint: a deal that fails (a
+constraint, a bug, a value nothing foresaw) is rolled back alone, its inbox rows retry later with
+the error recorded (the status shows it), and the other deals of the group commit. Fifty events
+about one deal cost one read.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from b24app import inbox
+from b24app.lanes import LaneContext
+from b24app.models import InboxEvent
+from registry.bonuses import mirror
+from registry.bonuses.deals import sync_deal
+from registry.bonuses.texts import portal_language
+from registry.ledger.views import entry_views
+from registry.program.deal import DealSnapshot
+from registry.program.document import Program, current_program
+from registry.sync.deals import read_deals
+
+log = logging.getLogger(__name__)
+DEALS_PER_ROUND = 200
+DEALS_PER_COMMIT = 25
+
+
+def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
+    """Deal id -> the newest inbox row id seen for it, oldest deals first."""
+    with ctx.db.transaction() as session:
+        rows = session.execute(
+            select(InboxEvent.subject_id, func.max(InboxEvent.id))
+            .where(
+                InboxEvent.portal_id == ctx.portal_id,
+                InboxEvent.kind == "deal",
+                InboxEvent.status == "pending",
+                (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= ctx.clock.now()),
+            )
+            .group_by(InboxEvent.subject_id)
+            .order_by(func.min(InboxEvent.id))
+            .limit(limit)
+        ).all()
+    return {int(deal_id): int(last_id) for deal_id, last_id in rows if deal_id is not None}
+
+
+def deals_step(ctx: LaneContext) -> bool:
+    """Lane step: process up to ``DEALS_PER_ROUND`` pending deals."""
+    pending = pending_deals(ctx, DEALS_PER_ROUND)
+    if not pending:
+        return False
+    with ctx.db.transaction() as session:
+        program = current_program(session, ctx.portal_id)  # once for the whole round
+    now = ctx.clock.now()
+    found = read_deals(ctx.client, pending, program.needs_products, now)
+    for deal_id, error in found.failures.items():
+        _note_failure(ctx, deal_id, pending[deal_id], error, now)
+    ready = [(snapshot, pending[deal_id]) for deal_id, snapshot in found.snapshots.items()]
+    for start in range(0, len(ready), DEALS_PER_COMMIT):
+        _apply(ctx, program, ready[start : start + DEALS_PER_COMMIT], now)
+    return True
+
+
+def _apply(ctx: LaneContext, program: Program, deals: list[tuple[DealSnapshot, int]], now: datetime) -> None:
+    """A few deals per transaction, each in a savepoint: ledger entries, their mirror, and the
+    inbox rows they answer.
+
+    Grouping only saves commits; a deal that fails is rolled back to its savepoint and retried
+    later on its own, while the others commit (``sync_deal`` is state-based, so a retry replays
+    harmlessly).
+    """
+    with ctx.db.transaction() as session:
+        language = portal_language(session, ctx.portal_id)
+        for snapshot, last_inbox_id in deals:
+            try:
+                with session.begin_nested():
+                    _sync(session, ctx.portal_id, program, snapshot, last_inbox_id, language, now)
+            except Exception as exc:  # noqa: BLE001 - one deal's failure must not cost the others
+                log.warning(
+                    "deal.failed",
+                    extra={"portal_id": ctx.portal_id, "deal_id": snapshot.deal_id},
+                    exc_info=True,
+                )
+                _retry_rows(session, ctx.portal_id, snapshot.deal_id, last_inbox_id, _describe(exc), now)
+
+
+def _sync(
+    session: Session,
+    portal_id: int,
+    program: Program,
+    snapshot: DealSnapshot,
+    last_inbox_id: int,
+    language: str,
+    now: datetime,
+) -> None:
+    outcome = sync_deal(session, portal_id, snapshot, now, program=program)
+    views = entry_views(session, [e.id for e in outcome.entries])
+    mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
+    session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.kind == "deal",
+            InboxEvent.subject_id == snapshot.deal_id,
+            InboxEvent.status == "pending",
+            InboxEvent.id <= last_inbox_id,  # events that arrived after our read stay pending
+        )
+        .values(status="done", processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def _describe(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {exc}"
+
+
+def _note_failure(ctx: LaneContext, deal_id: int, last_inbox_id: int, error: str, now: datetime) -> None:
+    with ctx.db.transaction() as session:
+        _retry_rows(session, ctx.portal_id, deal_id, last_inbox_id, error, now)
+    log.warning("deal.read_failed", extra={"portal_id": ctx.portal_id, "deal_id": deal_id})
+
+
+def _retry_rows(
+    session: Session, portal_id: int, deal_id: int, last_inbox_id: int, error: str, now: datetime
+) -> None:
+    """The deal's pending inbox rows back off and carry the error (``failed`` after a day)."""
+    rows = session.execute(
+        select(InboxEvent).where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.subject_id == deal_id,
+            InboxEvent.status == "pending",
+            InboxEvent.id <= last_inbox_id,
+        )
+    ).scalars()
+    for row in rows:
+        inbox.retry_later(row, error, now)

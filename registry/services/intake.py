@@ -1,0 +1,92 @@
+"""Web commands of the portal's inbound calls: verify the application token, record the call in the
+inbox, flag the portal's lane — one transaction — then enqueue the lane job after the commit.
+
+The web process never calls a portal here: deal events are hints the lane re-reads, robot calls are
+verified with the portal by the lane, an uninstall is confirmed by the lane.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from b24app import inbox
+from b24app.container import Container
+from b24app.portals import verify_portal
+
+Store = Callable[[Session, int, datetime], None]  # records one call for a verified portal at a time
+
+
+def record_deal_event(
+    c: Container, member_id: str, app_token: str, event: str, deal_id: int, body: Any
+) -> None:
+    """A deal changed (or was deleted): the lane will read it."""
+
+    def store(session: Session, portal_id: int, now: datetime) -> None:
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind="deal",
+            event=event,
+            subject_id=deal_id,
+            payload=body,
+            received_at=now,
+        )
+
+    _record(c, member_id, app_token, store)
+
+
+def record_uninstall(c: Container, member_id: str, app_token: str, clean: bool) -> None:
+    """An ONAPPUNINSTALL claim: the lane acts on it once the portal confirms the app is gone."""
+
+    def store(session: Session, portal_id: int, now: datetime) -> None:
+        payload = {"clean": clean}
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind=inbox.UNINSTALL,
+            event="ONAPPUNINSTALL",
+            payload=payload,
+            received_at=now,
+        )
+
+    _record(c, member_id, app_token, store)
+
+
+def verify_only(c: Container, member_id: str, app_token: str) -> int:
+    """The installed portal's id (Unauthorized otherwise), for an event we do not act on."""
+    with c.db.transaction() as session:
+        return verify_portal(session, member_id, app_token)
+
+
+def record_robot_call(
+    c: Container, member_id: str, app_token: str, code: str, payload: dict[str, Any]
+) -> None:
+    """A robot started on a document; a repeated delivery (same ``event_token``) is stored once."""
+    token_key = hashlib.sha256(str(payload["event_token"]).encode()).hexdigest()
+
+    def store(session: Session, portal_id: int, now: datetime) -> None:
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind="robot",
+            event=code,
+            dedup_key=f"robot:{portal_id}:{token_key}",
+            payload=payload,
+            received_at=now,
+        )
+
+    _record(c, member_id, app_token, store)
+
+
+def _record(c: Container, member_id: str, app_token: str, store: Store) -> None:
+    with c.db.transaction() as session:
+        portal_id = verify_portal(session, member_id, app_token)
+        store(session, portal_id, c.clock.now())
+        wake = c.lanes.flag_queued(session, portal_id)
+    if wake:  # only after the commit: the job must find the row
+        c.jobs.enqueue_lane(portal_id, force=True)

@@ -1,0 +1,112 @@
+"""Reading deals from the portal: ``crm.deal.get`` (and product rows when a formula needs them)
+in shared batches, each answer parsed into a ``DealSnapshot`` at the edge.
+
+Events only say "deal N changed", so the lane never trusts their order: each pending deal is
+re-read here and the ledger is made to match what the portal says now.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from b24app.gateway import Command, PortalCallError, PortalClient
+from registry.program.deal import DealSnapshot, ProductTotals
+from registry.program.values import MAX_PORTAL_NUMBER, bounded_id, is_blank, portal_number
+
+
+def _decimal(value: Any) -> Decimal | None:
+    return portal_number(value)
+
+
+def _int(value: Any) -> int | None:
+    # "0" and "" mean "none" on the portal; ids beyond the id columns are treated the same way.
+    return bounded_id(value)
+
+
+def is_not_found(error: PortalCallError) -> bool:
+    return error.code == "NOT_FOUND" or "not found" in error.description.lower()
+
+
+def product_totals(rows: Any) -> ProductTotals | None:
+    """Totals of ``crm.deal.productrows.get`` rows (None when they were not read)."""
+    if not isinstance(rows, list):
+        return None
+    total, quantity = Decimal("0"), Decimal("0")
+    for row in rows:
+        fields = row if isinstance(row, Mapping) else {}
+        price, count = (
+            _decimal(fields.get("PRICE")) or Decimal("0"),
+            _decimal(fields.get("QUANTITY")) or Decimal("0"),
+        )
+        total += price * count
+        quantity += count
+    if abs(total) > MAX_PORTAL_NUMBER:
+        total = Decimal("0")  # nonsense rows: a formula on products_total gets nothing from them
+    return ProductTotals(total.quantize(Decimal("0.01")), quantity, len(rows))
+
+
+def snapshot_from_deal(
+    deal_id: int, deal: Mapping[str, Any] | None, now: datetime, product_rows: Any = None
+) -> DealSnapshot:
+    """Our view of a deal from ``crm.deal.get`` (None: the deal is gone)."""
+    if deal is None:
+        return DealSnapshot(deal_id=deal_id, exists=False, observed_at=now)
+    uf = {k: v for k, v in deal.items() if str(k).startswith("UF_")}
+    raw_amount = deal.get("OPPORTUNITY")
+    amount = _decimal(raw_amount)
+    problem = None
+    if amount is None and not is_blank(raw_amount):
+        problem = f"bad_amount: OPPORTUNITY {str(raw_amount)[:40]!r} is not a number within ±10^15"
+    return DealSnapshot(
+        deal_id=deal_id,
+        exists=True,
+        stage_semantic=str(deal.get("STAGE_SEMANTIC_ID") or "P"),
+        amount=amount or Decimal("0"),
+        amount_problem=problem,
+        currency=str(deal.get("CURRENCY_ID") or ""),
+        category_id=_int(deal.get("CATEGORY_ID")) or 0,
+        company_id=_int(deal.get("COMPANY_ID")),
+        contact_id=_int(deal.get("CONTACT_ID")),
+        manager_percent=_decimal(deal.get("UF_CRM_BONUS_PERCENT")),
+        uf=uf,
+        assigned_by_id=_int(deal.get("ASSIGNED_BY_ID")),
+        observed_at=now,
+        products=product_totals(product_rows),
+    )
+
+
+@dataclass
+class DealReads:
+    """What one round of reads found: snapshots of the deals read, and why the others failed."""
+
+    snapshots: dict[int, DealSnapshot] = field(default_factory=dict)
+    failures: dict[int, str] = field(default_factory=dict)
+
+
+def read_deals(
+    client: PortalClient, deal_ids: Iterable[int], with_products: bool, now: datetime
+) -> DealReads:
+    """Every deal (a deleted one becomes a snapshot that does not exist), 50 reads to a request."""
+    ids = list(deal_ids)
+    reads = {f"d{deal_id}": Command("crm.deal.get", {"id": deal_id}) for deal_id in ids}
+    if with_products:  # a formula uses product rows: read them in the same batches
+        reads.update({f"p{d}": Command("crm.deal.productrows.get", {"id": d}) for d in ids})
+    result = client.batch_all(reads)
+    found = DealReads()
+    for deal_id in ids:
+        label = f"d{deal_id}"
+        error = result.errors.get(label)
+        if error is not None and not is_not_found(error):
+            found.failures[deal_id] = f"{error.code}: {error.description}"
+            continue
+        rows = result.results.get(f"p{deal_id}")
+        deal = None if error else result.results.get(label)
+        try:
+            found.snapshots[deal_id] = snapshot_from_deal(deal_id, deal, now, rows)
+        except Exception as exc:  # noqa: BLE001 - an answer we cannot read fails this deal alone
+            found.failures[deal_id] = f"{type(exc).__name__}: {exc}"
+    return found

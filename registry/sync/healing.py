@@ -1,0 +1,47 @@
+"""What the portal shows of the ledger, read for the healing pass: every owner's balance field
+(50 owners per list command, 50 commands per request) and the registry items' ``xmlId``s."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from b24app.gateway import Command, PortalClient
+from registry.bonuses.target import RegistryTarget
+
+IDS_PER_COMMAND = 50
+
+
+def balance_fields(
+    client: PortalClient, owners: list[tuple[str, int]]
+) -> dict[tuple[str, int], Decimal | None]:
+    """(owner type, id) -> the ``UF_CRM_BONUS_BALANCE`` the card shows (None: empty or no number)."""
+    reads: dict[str, Command] = {}
+    for kind in ("contact", "company"):
+        ids = [owner_id for owner_type, owner_id in owners if owner_type == kind]
+        for start in range(0, len(ids), IDS_PER_COMMAND):
+            chunk = ids[start : start + IDS_PER_COMMAND]
+            params = {"filter": {"@ID": chunk}, "select": ["ID", "UF_CRM_BONUS_BALANCE"], "start": -1}
+            reads[f"{kind}{start}"] = Command(f"crm.{kind}.list", params)
+    if not reads:
+        return {}
+    result = client.batch_all(reads)
+    shown: dict[tuple[str, int], Decimal | None] = {}
+    for label, rows in result.results.items():
+        kind = "contact" if label.startswith("contact") else "company"
+        for row in rows if isinstance(rows, list) else []:
+            shown[(kind, int(row["ID"]))] = _number(row.get("UF_CRM_BONUS_BALANCE"))
+    return shown
+
+
+def item_keys(client: PortalClient, target: RegistryTarget) -> set[str]:
+    """The ``xmlId`` of every registry item on the portal."""
+    params = {"entityTypeId": target.entity_type_id, "select": ["id", "xmlId"]}
+    return {str(row.get("xmlId")) for row in client.list_all("crm.item.list", params, "items")}
+
+
+def _number(raw: Any) -> Decimal | None:
+    try:
+        return Decimal(str(raw)).quantize(Decimal("0.01")) if raw not in (None, "") else None
+    except InvalidOperation:
+        return None
