@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from b24app.models import Portal as PortalRow
 from bench.fleet import Fleet
 from bench.waves import Share, Wave
-from registry.models import LedgerEntry
+from registry.ledger.models import LedgerEntry
 from tests.emulator.observe import CallRecord
 from tests.emulator.portal import Portal
 

@@ -21,7 +21,7 @@ from b24app.db import Database
 from bench.audit import exactly_once, requests_by_portal
 from bench.fleet import Fleet, FleetOptions
 from bench.waves import Wave
-from registry.models import LedgerEntry
+from registry.ledger.models import LedgerEntry
 from tests.dbsupport import BACKENDS, PG_ADMIN_URL
 
 REDIS_URL = "redis://127.0.0.1:6379/14"  # not the jobs tests' database 15
