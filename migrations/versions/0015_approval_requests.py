@@ -71,7 +71,7 @@ def upgrade() -> None:
     sa.Column('approved_at', b24app.db.UTCDateTime(), nullable=True),
     sa.Column('cancelled_by', sa.String(length=64), nullable=True),
     sa.Column('cancelled_at', b24app.db.UTCDateTime(), nullable=True),
-    sa.Column('cancel_reason', sa.Text(), nullable=True),
+    sa.Column('decision_reason', sa.Text(), nullable=True),
     sa.Column('answer_to', sa.String(length=255), nullable=True),
     sa.Column('applied_at', b24app.db.UTCDateTime(), nullable=True),
     sa.Column('application', sa.JSON(), nullable=False),

@@ -87,6 +87,7 @@ def decide(session: Session, portal_id: int, program: Program, d: Decision, now:
         if cap is not None:
             cancel(session, request, SYSTEM, cap, now, code=cap)
             return Outcome.CAP
+    request.decision_reason = (d.reason or "").strip()[:500] or None
     approve(session, program, request, d.actor, now)
     return Outcome.APPROVED
 
@@ -109,7 +110,7 @@ def cancel(
     code: str = "CANCELLED",
 ) -> None:
     request.status, request.cancelled_by, request.cancelled_at = "cancelled", actor[:64], now
-    request.cancel_reason = (reason or "").strip()[:500] or None
+    request.decision_reason = (reason or "").strip()[:500] or None
     owe_stage(session, request, now)
     language = portal_language(session, request.portal_id)
     _answer(session, request, answers.request_refused(request.id, code, language), now)

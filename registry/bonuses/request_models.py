@@ -62,7 +62,7 @@ class ApprovalRequest(Base):
     approved_at: Mapped[datetime | None]
     cancelled_by: Mapped[str | None] = mapped_column(String(64))
     cancelled_at: Mapped[datetime | None]
-    cancel_reason: Mapped[str | None] = mapped_column(Text)
+    decision_reason: Mapped[str | None] = mapped_column(Text)  # why: support's reason, or the cap
     answer_to: Mapped[str | None] = mapped_column(String(255))  # the robot's event_token, if any
     applied_at: Mapped[datetime | None]
     application: Mapped[dict[str, Any]] = mapped_column(default=dict)  # the rows' values before/after

@@ -100,7 +100,7 @@ def test_approvals_at_once_cannot_pass_the_yearly_count(database: Database) -> N
     assert sorted(outcomes) == sorted([Outcome.APPROVED] * 3 + [Outcome.CAP] * 2)
     with database.transaction() as session:
         cancelled = session.execute(
-            select(ApprovalRequest.cancel_reason).where(ApprovalRequest.status == "cancelled")
+            select(ApprovalRequest.decision_reason).where(ApprovalRequest.status == "cancelled")
         ).scalars()
         assert list(cancelled) == ["YEARLY_COUNT"] * 2
 
