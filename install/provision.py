@@ -30,6 +30,11 @@ class Provisioned:
 
 
 def _raise_errors(result: BatchResult, tolerated: frozenset[str] = frozenset()) -> None:
+    """A refused command fails provisioning; a limit hit inside the batch only delays it (the lane
+    retries by itself, what was created is found by the next run's reads)."""
+    limit = result.limited()
+    if limit is not None:
+        raise limit
     for label, error in result.errors.items():
         if error.code not in tolerated:
             raise PortalCallError(error.code, f"{label}: {error.description}", method=error.method)

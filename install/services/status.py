@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from b24app.alarms import active_alarms
 from b24app.container import Container
 from b24app.lane_health import degraded_steps
 from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, ProvisionedObject
@@ -52,6 +53,11 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
         "install_error": portal.install_error,
         "token_expires_at": portal.token_expires_at.isoformat() if portal.token_expires_at else None,
         "auth_failed": portal.auth_failed_at is not None,
+        "portal_deleted": portal.gone_at.isoformat()
+        if portal.gone_at
+        else None,  # PORTAL_DELETED: lane stopped
+        "portal_deleted_reason": portal.gone_reason,
+        "operator_alarms": active_alarms(session),  # e.g. the OAuth server refuses our credentials
         "objects": [f"{o.kind}:{o.key}={o.remote_id}" for o in objects],
         "queue_depth": queue_depth,
         "inbox_pending": pending_inbox,

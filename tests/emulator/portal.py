@@ -66,6 +66,7 @@ class Portal:
         self.domain = domain
         self.lang = lang
         self.plan = plan
+        self.deleted = False  # every REST call answers 500 PORTAL_DELETED (control: delete_portal)
         self.users = {
             1: {"ID": "1", "NAME": "Admin", "ADMIN": True},
             2: {"ID": "2", "NAME": "Manager", "ADMIN": False},
