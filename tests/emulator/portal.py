@@ -34,6 +34,7 @@ class AppInstall:
     client_id: str
     application_token: str = field(default_factory=lambda: secrets.token_hex(16))
     installed: bool = False
+    app_host: str = ""  # host:port of the app's install URL: robot handlers must live there
     events: list[dict[str, Any]] = field(default_factory=list)  # {event, handler, auth_type, offline}
     robots: dict[str, dict[str, Any]] = field(default_factory=dict)
     activities: dict[str, dict[str, Any]] = field(default_factory=dict)
