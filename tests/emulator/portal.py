@@ -92,6 +92,8 @@ class Portal:
         self.robot_runs: dict[str, RobotRun] = {}
         self.activities_log: list[dict[str, Any]] = []
         self.sent_emails: list[dict[str, Any]] = []
+        self.crm_mailboxes: set[int] = {1}  # users with a mailbox connected to the CRM
+        self.shared_crm_mailbox = False  # the portal's shared CRM mailbox
         self.chats: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.chat_messages: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
