@@ -27,11 +27,10 @@ from b24app.outbox import Action, Deliver, Outcome, Plan, Reads, Write
 from b24app.sms import SmsError, SmsProvider
 from registry.bonuses import notices
 from registry.bonuses.models import Notification
-from registry.messages import email
+from registry.messages import email, openlines
 from registry.messages.phones import InvalidPhone, to_e164
 
 log = logging.getLogger(__name__)
-PERMANENT_CODES = frozenset({"CHAT_NOT_IN_CRM"})
 
 
 @dataclass
@@ -105,17 +104,7 @@ class NotificationKind:
             return self._sms(n, card)
         if n.channel == "email":
             return _email(n, card, reads)
-        chats = reads.results.get(_chats_key(n)) or []
-        if not chats:
-            return n.ended("skipped", "no open-line chat")
-        params = {
-            "CRM_ENTITY_TYPE": n.owner_type.upper(),
-            "CRM_ENTITY": n.owner_id,
-            "USER_ID": n.user_id,
-            "CHAT_ID": chats[0]["CHAT_ID"],
-            "MESSAGE": n.text,
-        }
-        return _portal_write(n, Command("imopenlines.crm.message.add", params))
+        return _open_line(n, reads.results.get(_chats_key(n)))
 
     def _sms(self, n: Notice, card: dict[str, Any]) -> Action:
         if self.sms is None:
@@ -152,9 +141,8 @@ def _reads(n: Notice) -> dict[str, Command]:
     reads: dict[str, Command] = {}
     if n.channel in ("sms", "email"):
         reads[_card_key(n)] = Command(f"crm.{n.owner_type}.get", {"id": n.owner_id})
-    if n.channel == "whatsapp":
-        params = {"CRM_ENTITY_TYPE": n.owner_type.upper(), "CRM_ENTITY": n.owner_id}
-        reads[_chats_key(n)] = Command("imopenlines.crm.chat.get", params)
+    if n.channel in openlines.CHANNELS:
+        reads[_chats_key(n)] = openlines.chats_command((n.owner_type, n.owner_id))
     if n.channel == "email" and n.attempts > 1:  # a lost response may have saved (or sent) it already
         reads[f"sent:{n.id}"] = email.lookup_command(_origin(n))
     return reads
@@ -192,6 +180,15 @@ def _email(n: Notice, card: dict[str, Any], reads: Reads) -> Action:
     return _portal_write(n, command)
 
 
+def _open_line(n: Notice, chats: Any) -> Action:
+    chat_id = openlines.pick_chat(chats, n.channel)
+    if chat_id is None:
+        return n.ended("skipped", f"no {n.channel} chat")
+    join, post = openlines.message_commands((n.owner_type, n.owner_id), chat_id, n.user_id, n.text or "")
+    write = _portal_write(n, post)
+    return Write(write.command, write.done, write.refused, before=join)
+
+
 def _portal_write(n: Notice, command: Command) -> Write:
     def done(result: Any) -> Outcome:
         return n.ended("sent", remote_id=str(result)[:64])
@@ -199,7 +196,8 @@ def _portal_write(n: Notice, command: Command) -> Write:
     def refused(error: PortalCallError) -> Outcome:
         if (reason := email.refusal(error)) is not None:  # saved but not sent: no retry can help
             return n.ended("failed", reason)
-        status = "skipped" if error.code in PERMANENT_CODES else "retry"
+        # a refusal no retry changes: the next channel is tried at once
+        status = "failed" if error.code in openlines.REFUSALS else "retry"
         return n.ended(status, f"{error.code}: {error.description}"[:200])
 
     return Write(command, done, refused)

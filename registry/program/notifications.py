@@ -9,7 +9,7 @@ from typing import Any
 from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-CHANNELS = ("email", "sms", "whatsapp")
+CHANNELS = ("email", "sms", "whatsapp", "telegram")
 EVENTS = ("accrued", "written_off", "reversed", "adjusted", "expiring", "expired")
 _ENV = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
 

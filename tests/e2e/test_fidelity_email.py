@@ -59,7 +59,7 @@ def test_no_sender_fails_for_good_with_the_reason_and_the_next_channel_is_tried(
     (channel, status, reason), *rest = _notices(app)
     assert (channel, status) == ("email", "failed") and reason is not None
     assert reason.startswith('Email send error. "From" is not found') and "CRM mailbox" in reason
-    assert rest == [("whatsapp", "skipped", "no open-line chat")]  # the next channel, at once
+    assert rest == [("whatsapp", "skipped", "no whatsapp chat")]  # the next channel, at once
     assert portal.sent_emails == []
     failed = status_of(app.container, portal_id_of(app))["failed_notifications"]
     assert [(f["channel"], f["error"]) for f in failed] == [("email", reason)]

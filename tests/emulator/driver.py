@@ -217,11 +217,18 @@ def open_placement(
     return emu.deliver(page.url, page.form, page.query)
 
 
-def add_chat(portal: Portal, entity_type: str, entity_id: int, connector: str = "whatsapp") -> str:
-    """Link an open-line chat (e.g. WhatsApp) to a contact or company."""
+def add_chat(
+    portal: Portal, entity_type: str, entity_id: int, connector: str = "whatsapp", *, active: bool = True
+) -> str:
+    """Link an open-line chat (e.g. WhatsApp) to a contact or company; ``active``: its session is open."""
     chat_id = str(portal.next_id())
     portal.chats.setdefault((entity_type, entity_id), []).append(
-        {"CHAT_ID": chat_id, "CONNECTOR_ID": connector, "CONNECTOR_TITLE": connector.title()}
+        {
+            "CHAT_ID": chat_id,
+            "CONNECTOR_ID": connector,
+            "CONNECTOR_TITLE": connector.title(),
+            "ACTIVE": active,
+        }
     )
     return chat_id
 

@@ -90,20 +90,37 @@ def activity_list(ctx: CallContext, params: dict[str, Any]) -> Any:
     return as_page(None, ctx.portal.activities_log, params)
 
 
-@method("imopenlines.crm.chat.get")
+def _entity(params: dict[str, Any]) -> tuple[str, int]:
+    """CRM_ENTITY_TYPE as documented: lead, deal, company, contact in lower case; others match nothing."""
+    return str(params.get("CRM_ENTITY_TYPE") or ""), int(str(params.get("CRM_ENTITY") or 0))
+
+
+@method("imopenlines.crm.chat.get")  # api-reference/imopenlines/openlines/chats/imopenlines-crm-chat-get.md
 def chat_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
-    key = (str(params.get("CRM_ENTITY_TYPE") or "").lower(), int(str(params.get("CRM_ENTITY") or 0)))
-    return [dict(c) for c in ctx.portal.chats.get(key, [])]
+    active_only = str(params.get("ACTIVE_ONLY") or "Y").upper() != "N"  # "Default is Y"
+    chats = ctx.portal.chats.get(_entity(params), [])
+    return [
+        {k: c[k] for k in ("CHAT_ID", "CONNECTOR_ID", "CONNECTOR_TITLE")}
+        for c in chats
+        if c.get("ACTIVE", True) or not active_only
+    ]
 
 
-@method("imopenlines.crm.message.add")
+@method("imopenlines.crm.message.add")  # …/openlines/messages/imopenlines-crm-message-add.md
 def chat_message(ctx: CallContext, params: dict[str, Any]) -> int:
-    key = (str(params.get("CRM_ENTITY_TYPE") or "").lower(), int(str(params.get("CRM_ENTITY") or 0)))
+    for name in ("CRM_ENTITY_TYPE", "CRM_ENTITY", "USER_ID", "CHAT_ID", "MESSAGE"):
+        if params.get(name) in (None, ""):
+            raise B24Error("ERROR_ARGUMENT", f"Argument '{name}' is null or empty")
     chat_id = str(params.get("CHAT_ID") or "")
-    if not any(c["CHAT_ID"] == chat_id for c in ctx.portal.chats.get(key, [])):
-        raise B24Error("CHAT_NOT_IN_CRM", "Chat is not linked to this CRM entity")
+    if not any(c["CHAT_ID"] == chat_id for c in ctx.portal.chats.get(_entity(params), [])):
+        raise B24Error("CHAT_NOT_IN_CRM", "Chat does not belong to the CRM entity being checked")
+    # "the user or bot that must be a chat participant": anyone else gets CANCELED
+    if int(str(params.get("USER_ID"))) not in ctx.portal.chat_members.get(chat_id, set()):
+        raise B24Error("CANCELED", "You cannot send messages to the specified chat")
     new_id = ctx.portal.next_id()
-    ctx.portal.chat_messages.append({"ID": new_id, "CHAT_ID": chat_id, "MESSAGE": params.get("MESSAGE")})
+    ctx.portal.chat_messages.append(
+        {"ID": new_id, "CHAT_ID": chat_id, "MESSAGE": params.get("MESSAGE"), "USER_ID": params.get("USER_ID")}
+    )
     return new_id
 
 

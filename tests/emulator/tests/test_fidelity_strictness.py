@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.emulator import driver
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.emulator.tests.calls import call, installed_portal
@@ -44,3 +45,16 @@ def test_item_opportunity_is_ignored_without_linked_products(emulator: Emulator)
             emulator, portal, "crm.item.add", entityTypeId=etid, fields={"title": "i", "opportunity": 5}
         )
         assert ("opportunity" in item.result["item"]) is (linked == "Y")
+
+
+def test_open_line_sender_must_be_a_participant_and_chats_honour_active_only(emulator: Emulator) -> None:
+    portal = installed_portal(emulator)
+    closed = driver.add_chat(portal, "contact", 5, "whatsapp", active=False)
+    where = {"CRM_ENTITY_TYPE": "contact", "CRM_ENTITY": 5}
+    assert call(emulator, portal, "imopenlines.crm.chat.get", **where).result == []  # ACTIVE_ONLY=Y
+    (chat,) = call(emulator, portal, "imopenlines.crm.chat.get", **where, ACTIVE_ONLY="N").result
+    assert (chat["CHAT_ID"], chat["CONNECTOR_ID"]) == (closed, "whatsapp")
+    post = {**where, "CHAT_ID": closed, "USER_ID": 1, "MESSAGE": "hi"}
+    assert call(emulator, portal, "imopenlines.crm.message.add", **post).error == "CANCELED"
+    call(emulator, portal, "imopenlines.crm.chat.user.add", **where, CHAT_ID=closed, USER_ID=1)
+    assert call(emulator, portal, "imopenlines.crm.message.add", **post).result > 0

@@ -47,6 +47,7 @@ def test_open_line_messages_need_an_existing_chat(emulator: Emulator) -> None:
         emulator, portal, "imopenlines.crm.chat.get", CRM_ENTITY_TYPE="contact", CRM_ENTITY=55
     ).json()
     assert chats["result"][0]["CHAT_ID"] == chat
+    portal.chat_members[chat] = {1}  # the sender is a participant (message-add.md)
     ok = _call(
         emulator,
         portal,
