@@ -67,8 +67,9 @@ class Portal:
         self.lang = lang
         self.plan = plan
         self.users = {
-            1: {"ID": "1", "NAME": "Admin", "ADMIN": True},
-            2: {"ID": "2", "NAME": "Manager", "ADMIN": False},
+            # TIME_ZONE "" means the portal's default (api-reference/common/users/profile.md).
+            1: {"ID": "1", "NAME": "Admin", "ADMIN": True, "TIME_ZONE": ""},
+            2: {"ID": "2", "NAME": "Manager", "ADMIN": False, "TIME_ZONE": ""},
         }
         self._ids = itertools.count(1)
         self.deals: dict[int, dict[str, Any]] = {}
