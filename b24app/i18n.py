@@ -10,7 +10,7 @@ Notification templates that administrators override stay Jinja sources in the pr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -90,6 +90,11 @@ def date_time(value: datetime, language: str, tz: str | None = None) -> str:
 def day(value: datetime, language: str, tz: str | None = None) -> str:
     """ "1 дек. 2026 г." / "Dec 1, 2026": the day in the zone ``tz``."""
     return format_date(value.astimezone(zone(tz)).date(), format="medium", locale=lang(language))
+
+
+def day_month(value: date, language: str) -> str:
+    """ "1 дек." / "1 Dec": a chart's axis label."""
+    return format_date(value, format="d MMM", locale=lang(language))
 
 
 @pass_context
