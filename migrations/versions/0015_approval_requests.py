@@ -1,7 +1,7 @@
 """approval requests: the table of requests for bonuses and discounts; the request_accrual entry kind
 
 Revision ID: 0015
-Revises: 0011
+Revises: 0014
 Create Date: 2026-12-01 10:47:14.643363
 
 The ledger's kind CHECK is generated again from ``EntryKind`` (with ``request_accrual``); the
@@ -19,12 +19,12 @@ from registry.ledger.models import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
 
 
 revision: str = '0015'
-down_revision: str | None = '0011'
+down_revision: str | None = '0014'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 
-KINDS_0011 = (
+KINDS_0014 = (
     "kind IN ('accrual', 'manual_accrual', 'write_off', 'expiry', 'reversal', 'deal_adjustment',"
     " 'correction', 'debt_settlement')"
 )
@@ -100,5 +100,5 @@ def downgrade() -> None:
         batch_op.drop_index('ix_approval_requests_caps')
 
     op.drop_table('approval_requests')
-    _kind_check(KINDS_0011)
+    _kind_check(KINDS_0014)
     # ### end Alembic commands ###
