@@ -100,8 +100,7 @@ def item_fields(request: ApprovalRequest, stage: str, language: str) -> dict[str
         "title": requests_texts.title(request, language),
         "xmlId": f"request:{request.id}",
         "stageId": stage,
-        OWNER_FIELD[request.owner_type]: request.owner_id,
-        "opportunity": request.amount,
+        OWNER_FIELD[request.owner_type]: request.owner_id,  # no opportunity: ignored without products
     }
     if request.deal_id:
         fields["parentId2"] = request.deal_id
