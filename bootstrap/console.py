@@ -20,7 +20,7 @@ from registry.bonuses.support import parse_owner
 from registry.ledger.posting import Owner
 from registry.program.document import ProgramError
 from registry.program.values import plain_amount
-from registry.services import programs, support
+from registry.services import approvals, programs, support
 
 Command = Callable[[Container, argparse.Namespace], Any]
 
@@ -124,6 +124,33 @@ def cmd_block(c: Container, args: argparse.Namespace) -> Any:
     return support.block(c, portal_id, owner, args.state == "on")
 
 
+def cmd_requests(c: Container, args: argparse.Namespace) -> Any:
+    """Pending approval requests of a portal, oldest first."""
+    return [r.as_dict() for r in approvals.pending(c, _portal_id(c, args.member_id))]
+
+
+def _decide(c: Container, args: argparse.Namespace, approve: bool) -> Any:
+    portal_id = _portal_id(c, args.member_id)
+    if not args.request_id.isascii() or not args.request_id.isdigit() or len(args.request_id) > 9:
+        raise SystemExit(f"request_id must be a number, not {args.request_id!r}")
+    if not args.reason.strip():
+        raise SystemExit("a reason is required")
+    outcome = approvals.decide_request(
+        c, portal_id, int(args.request_id), approve, user_id=None, reason=args.reason
+    )
+    return {"request_id": int(args.request_id), "outcome": str(outcome)}
+
+
+def cmd_approve(c: Container, args: argparse.Namespace) -> Any:
+    """Approve a pending request as support (with a reason); it is applied like any approval."""
+    return _decide(c, args, True)
+
+
+def cmd_cancel(c: Container, args: argparse.Namespace) -> Any:
+    """Cancel a pending request as support, with a reason."""
+    return _decide(c, args, False)
+
+
 COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "portals": (cmd_portals, "list portals", ()),
     "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
@@ -139,6 +166,9 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
         ("member_id", "owner", "amount", "reason"),
     ),
     "block": (cmd_block, "block (on) or unblock (off) an owner's spending", ("member_id", "owner", "state")),
+    "requests": (cmd_requests, "pending approval requests", ("member_id",)),
+    "approve": (cmd_approve, "approve a pending request as support", ("member_id", "request_id", "reason")),
+    "cancel": (cmd_cancel, "cancel a pending request as support", ("member_id", "request_id", "reason")),
     "program-import": (
         cmd_program_import,
         "save a bonus program JSON file as a new version",

@@ -10,8 +10,10 @@ from b24app.sms import provider_from
 from install.services.provisioning import provision_step
 from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
+from registry.messages.approvals import approval_kinds
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
+from registry.services.approval_step import approvals_step
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
 from registry.services.lifetime_step import lifetime_step
@@ -35,11 +37,19 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("offline", offline_step),
         ("deals", deals_step),
         ("workflow", workflow_step),
+        ("approvals", approvals_step),
         ("lifetime", lifetime_step),
         ("healing", healing_step),
         (
             "outbox",
-            OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind(), NotificationKind(provider_from(settings)))),
+            OutboxStep(
+                (
+                    *MIRROR_KINDS,
+                    WorkflowAnswerKind(),
+                    NotificationKind(provider_from(settings)),
+                    *approval_kinds(settings.b24_client_id or ""),
+                )
+            ),
         ),
     ]
 

@@ -24,6 +24,7 @@ class Comment:
 # Kinds that share a sentence: a manual accrual reads as an accrual, every adjustment alike.
 PHRASE_OF_KIND = {
     "manual_accrual": "accrual",
+    "request_accrual": "accrual",
     "deal_adjustment": "adjustment",
     "correction": "adjustment",
     "debt_settlement": "adjustment",
@@ -31,6 +32,7 @@ PHRASE_OF_KIND = {
 OPERATIONS = {
     "accrual": N_("Accrual"),
     "manual_accrual": N_("Accrual"),
+    "request_accrual": N_("Accrual"),
     "write_off": N_("Write-off"),
     "expiry": N_("Expiry"),
     "reversal": N_("Reversal"),

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from b24app import inbox
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
-from registry.bonuses import mirror
+from registry.bonuses import mirror, submissions
 from registry.bonuses.deals import sync_deal
 from registry.bonuses.texts import portal_language
 from registry.ledger.views import entry_views
@@ -99,6 +99,8 @@ def _sync(
     now: datetime,
 ) -> None:
     outcome = sync_deal(session, portal_id, snapshot, now, program=program)
+    if snapshot.exists:
+        submissions.note_deal(session, portal_id, program, snapshot.deal_id, now)  # auto_apply approvals
     views = entry_views(session, [e.id for e in outcome.entries])
     mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
     session.execute(
