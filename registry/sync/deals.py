@@ -64,6 +64,7 @@ def snapshot_from_deal(
     return DealSnapshot(
         deal_id=deal_id,
         exists=True,
+        title=str(deal.get("TITLE") or "")[:255],
         stage_semantic=str(deal.get("STAGE_SEMANTIC_ID") or "P"),
         amount=amount or Decimal("0"),
         amount_problem=problem,

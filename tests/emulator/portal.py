@@ -69,8 +69,9 @@ class Portal:
         self.plan = plan
         self.deleted = False  # every REST call answers 500 PORTAL_DELETED (control: delete_portal)
         self.users = {
-            1: {"ID": "1", "NAME": "Admin", "ADMIN": True},
-            2: {"ID": "2", "NAME": "Manager", "ADMIN": False},
+            # TIME_ZONE "" means the portal's default (api-reference/common/users/profile.md).
+            1: {"ID": "1", "NAME": "Admin", "ADMIN": True, "TIME_ZONE": ""},
+            2: {"ID": "2", "NAME": "Manager", "ADMIN": False, "TIME_ZONE": ""},
         }
         self._ids = itertools.count(1)
         self.deals: dict[int, dict[str, Any]] = {}
