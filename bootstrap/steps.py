@@ -12,6 +12,7 @@ from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
+from registry.services.clients_step import clients_step
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
 from registry.services.lifetime_step import lifetime_step
@@ -33,6 +34,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("provision", provision),
         ("reconcile", reconcile_step),
         ("offline", offline_step),
+        ("clients", clients_step),  # the campaigns' client mirror: first load, events, catch-up, sweep
         ("deals", deals_step),
         ("workflow", workflow_step),
         ("lifetime", lifetime_step),

@@ -1,4 +1,4 @@
-"""POST /events: deal events and ONAPPUNINSTALL — verify, record, enqueue, answer 200.
+"""POST /events: deal and client events, ONAPPUNINSTALL — verify, record, enqueue, answer 200.
 
 Deal events are hints: the lane re-reads the deal from the portal with our own tokens, so a
 forged event can make us look at a deal, never create money. ONAPPUNINSTALL is only recorded
@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from handlers.common import container, form_body
 from handlers.forms import parse_id, require
-from install.spec import DEAL_EVENTS
+from install.spec import CLIENT_EVENTS, DEAL_EVENTS
 from registry.services import intake
 
 bp = Blueprint("events", __name__)
@@ -32,6 +32,9 @@ def receive() -> ResponseReturnValue:
     deal_id = parse_id(require(body, "data.FIELDS.ID"), "data[FIELDS][ID]") if event in DEAL_EVENTS else None
     if deal_id is not None:
         intake.record_deal_event(container(), member_id, app_token, event, deal_id, body)
+    elif event in CLIENT_EVENTS:
+        client_id = parse_id(require(body, "data.FIELDS.ID"), "data[FIELDS][ID]")
+        intake.record_client_event(container(), member_id, app_token, event, client_id, body)
     elif event == "ONAPPUNINSTALL":
         intake.record_uninstall(container(), member_id, app_token, _clean(body))
     else:

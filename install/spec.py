@@ -12,7 +12,11 @@ ROBOT_CODE = "bonus_writeoff"
 ACCRUE_CODE = "bonus_accrue"
 ROBOT_CODES = (ROBOT_CODE, ACCRUE_CODE)
 DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE")
-APP_EVENTS = (*DEAL_EVENTS, "ONAPPUNINSTALL")
+# Clients for the campaigns' mirror: events carry ids only, the lane reads the clients back.
+CLIENT_EVENTS = tuple(
+    f"ONCRM{entity}{verb}" for entity in ("CONTACT", "COMPANY") for verb in ("ADD", "UPDATE", "DELETE")
+)
+APP_EVENTS = (*DEAL_EVENTS, *CLIENT_EVENTS, "ONAPPUNINSTALL")
 # Reconciliation by updatedTime finds missed adds and updates, but never a deleted deal: the
 # offline queue keeps deletions for us (one record per deal), drained on the same schedule.
 OFFLINE_EVENTS = ("ONCRMDEALDELETE",)

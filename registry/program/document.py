@@ -16,7 +16,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.program.campaigns import Campaign, parse_campaigns
 from registry.program.deal import DealSnapshot
+from registry.program.groups import Group, parse_groups
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
 from registry.program.rules import (
@@ -43,6 +45,8 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
+    "groups": [],  # customer groups (registry.program.groups)
+    "campaigns": [],  # date-triggered awards (registry.program.campaigns)
 }
 
 
@@ -73,6 +77,8 @@ class Program:
     hold_days: int = 0
     remind_days: int = 7
     notifications: dict[str, Any] = field(default_factory=dict)
+    groups: tuple[Group, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
 
     @property
     def allow_negative(self) -> bool:
@@ -111,6 +117,8 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
+        groups = parse_groups(doc["groups"])
+        campaigns = parse_campaigns(doc["campaigns"], groups)
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -128,6 +136,8 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
+        groups=groups,
+        campaigns=campaigns,
     )
 
 

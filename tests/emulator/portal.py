@@ -66,6 +66,7 @@ class Portal:
         self.domain = domain
         self.lang = lang
         self.plan = plan
+        self.utc_offset = "+00:00"  # the portal's time zone, as server.time shows it
         self.users = {
             1: {"ID": "1", "NAME": "Admin", "ADMIN": True},
             2: {"ID": "2", "NAME": "Manager", "ADMIN": False},
