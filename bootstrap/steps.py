@@ -12,6 +12,7 @@ from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
+from registry.services.campaign_step import campaigns_step
 from registry.services.clients_step import clients_step
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
@@ -37,6 +38,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("clients", clients_step),  # the campaigns' client mirror: first load, events, catch-up, sweep
         ("deals", deals_step),
         ("workflow", workflow_step),
+        ("campaigns", campaigns_step),  # once per portal-day: birthdays, anniversaries, fixed dates
         ("lifetime", lifetime_step),
         ("healing", healing_step),
         (

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from b24app import schedule
 from b24app.db import insert_ignore
+from b24app.models import PortalCursor
 from registry.bonuses.audience import ClientRecord
 
 CLOCK = "portal_clock"  # cursor whose value is the portal's UTC offset, e.g. "+03:00"
@@ -142,9 +143,11 @@ def record_of(session: Session, portal_id: int, client_type: str, client_id: int
 
 
 def portal_offset(session: Session, portal_id: int, now: datetime) -> timezone:
-    """The portal's UTC offset as last read (``server.time``); UTC until it was read once."""
-    value = schedule.cursor(session, portal_id, CLOCK, now, value="+00:00").value or "+00:00"
-    return parse_offset(value)
+    """The portal's UTC offset as last read (``server.time``); UTC until it was read once (reads only)."""
+    value = session.execute(
+        select(PortalCursor.value).where(PortalCursor.portal_id == portal_id, PortalCursor.name == CLOCK)
+    ).scalar_one_or_none()
+    return parse_offset(value or "+00:00")
 
 
 def remember_offset(session: Session, portal_id: int, offset: str, now: datetime) -> None:
