@@ -66,10 +66,12 @@ def clients_step(ctx: LaneContext) -> bool:
     return _sweep(ctx) or worked
 
 
-def _read_all(ctx: LaneContext, listing: Listing, extras: dict[str, Any] | None = None) -> int:
-    """Store every page of ``listing`` as it arrives (one short transaction a batch of pages)."""
+def _read_all(
+    ctx: LaneContext, listing: Listing, extras: dict[str, Any] | None = None, first_pages: int = 50
+) -> int:
+    """Store every page of ``listing`` as it arrives (one short transaction a page)."""
     count = 0
-    for rows in chained_pages(ctx.client, listing, extras):
+    for rows in chained_pages(ctx.client, listing, extras, first_pages=first_pages):
         parsed = [r for r in (parse_row(listing.client_type, item, listing.ufs) for item in rows) if r]
         with ctx.db.transaction() as session:
             mirror.store(session, ctx.portal_id, parsed, ctx.clock.now())
@@ -175,8 +177,8 @@ def _catch_up(ctx: LaneContext, ufs: Sequence[str]) -> bool:
         return False
     since = row.value or (now - CATCH_UP_EVERY).isoformat()
     extras: dict[str, Any] = {"time": Command("server.time")}
-    changed = _read_all(ctx, Listing("contact", ufs, {">=updatedTime": since}), extras)
-    changed += _read_all(ctx, Listing("company", ufs, {">=updatedTime": since}))
+    changed = _read_all(ctx, Listing("contact", ufs, {">=updatedTime": since}), extras, first_pages=1)
+    changed += _read_all(ctx, Listing("company", ufs, {">=updatedTime": since}), first_pages=1)
     with ctx.db.transaction() as session:
         _offset(session, ctx.portal_id, extras.get("time"), now)
         cursor = schedule.cursor(session, ctx.portal_id, CATCH_UP, now)

@@ -59,30 +59,36 @@ class Listing:
 
 
 def chained_pages(
-    client: PortalClient, listing: Listing, extras: dict[str, Any] | None = None
+    client: PortalClient,
+    listing: Listing,
+    extras: dict[str, Any] | None = None,
+    *,
+    first_pages: int = BATCH_LIMIT,
 ) -> Iterator[list[dict[str, Any]]]:
-    """Every page of ``listing``, 50 pages to a request. ``extras`` ride in the first batch; their
-    results are put back into the same dict (replacing the commands) before the first page."""
+    """Every page of ``listing``, 50 pages to a request (``first_pages`` in the first: a list that is
+    usually short, like a catch-up, asks one page first and chains only when it is full, so the
+    portal is not handed dozens of pages whose reference came out empty). ``extras`` ride in the
+    first batch; their results replace the commands in the same dict before the first page."""
     last: int = 0
-    first = True
+    pages = min(first_pages, BATCH_LIMIT - len(extras or {}))
+    extra = dict(extras or {})
     while True:
-        extra = dict(extras or {}) if first else {}
         commands = {**extra}
-        for k in range(BATCH_LIMIT - len(extra)):
+        for k in range(pages):
             commands[f"p{k}"] = listing.command(
                 last if k == 0 else f"$result[p{k - 1}][items][{PAGE - 1}][id]"
             )
         result = client.batch(commands)
-        if first and extras is not None:
+        if extra and extras is not None:
             extras.update({label: result.results.get(label) for label in extra})
-        first = False
-        for k in range(BATCH_LIMIT - len(extra)):
+        for k in range(pages):
             rows = list((result.get(f"p{k}") or {}).get("items") or [])
             if rows:
                 yield rows
             if len(rows) < PAGE:
                 return
             last = int(rows[-1]["id"])
+        extra, pages = {}, BATCH_LIMIT
 
 
 def by_ids(

@@ -6,6 +6,7 @@ events are the same ones those methods fire, with the acting user's tokens.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 from dataclasses import dataclass
 from typing import Any
@@ -157,8 +158,10 @@ class ClientKind:
         if not (first_page and isinstance(filter_, dict)):
             return [self.view(portal, r, original) for r in records.values()]
         listing.matches({}, filter_, types)  # refuses a bad filter exactly as ``page`` would
-        out = []
-        for record_id in sorted(records):
+        after, ids, out = _after(filter_), sorted(records), []
+        if after is None:
+            return []  # ``>id`` of nothing (an empty batch reference) matches no row, as in ``listing``
+        for record_id in ids[bisect.bisect_right(ids, after) :]:
             row = self.view(portal, records[record_id], original)
             if listing.matches(row, filter_, types):
                 out.append(row)
@@ -175,6 +178,19 @@ class ClientKind:
         record = self.record(ctx.portal, params)
         methods_crm.delete_entity(ctx.portal, self.entity, int(record["ID"]), ctx.user_id)
         return []  # crm-item-delete.md: "Returns an empty array"
+
+
+def _after(filter_: dict[str, Any]) -> int | None:
+    """Ids at or below a top-level ``>id`` never match (conditions are ANDed): they are skipped unseen.
+    None: the ``>id`` value is empty, so nothing matches."""
+    if str(filter_.get("logic", "AND")).upper() == "OR" or ">id" not in filter_:
+        return 0
+    if filter_[">id"] in (None, ""):
+        return None
+    try:
+        return int(str(filter_[">id"]))
+    except ValueError:
+        return 0
 
 
 def _primary_company(out: dict[str, Any]) -> None:
