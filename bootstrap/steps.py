@@ -14,6 +14,8 @@ from registry.messages.approvals import approval_kinds
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
 from registry.services.approval_step import approvals_step
+from registry.services.campaign_step import campaigns_step
+from registry.services.clients_step import clients_step
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
 from registry.services.lifetime_step import lifetime_step
@@ -35,9 +37,11 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("provision", provision),
         ("reconcile", reconcile_step),
         ("offline", offline_step),
+        ("clients", clients_step),  # the campaigns' client mirror: first load, events, catch-up, sweep
         ("deals", deals_step),
         ("workflow", workflow_step),
         ("approvals", approvals_step),
+        ("campaigns", campaigns_step),  # once per portal-day: birthdays, anniversaries, fixed dates
         ("lifetime", lifetime_step),
         ("healing", healing_step),
         (

@@ -28,6 +28,7 @@ PHRASE_OF_KIND = {
     "deal_adjustment": "adjustment",
     "correction": "adjustment",
     "debt_settlement": "adjustment",
+    "campaign": "accrual_manual",  # "Accrued N bonuses: {the campaign's description}."
 }
 OPERATIONS = {
     "accrual": N_("Accrual"),
@@ -40,6 +41,7 @@ OPERATIONS = {
     "deal_adjustment": N_("Adjustment"),
     "correction": N_("Adjustment"),
     "debt_settlement": N_("Adjustment"),
+    "campaign": N_("Campaign award"),
 }
 PHRASES = {
     "accrual_percent": N_("Accrued {amount} bonuses: {percent}% of {base}."),

@@ -17,7 +17,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.program.approvals import Definition, parse_approvals
+from registry.program.campaigns import Campaign, parse_campaigns
 from registry.program.deal import DealSnapshot
+from registry.program.groups import Group, parse_groups
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
 from registry.program.rules import (
@@ -45,6 +47,8 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
     "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
+    "groups": [],  # customer groups (registry.program.groups)
+    "campaigns": [],  # date-triggered awards (registry.program.campaigns)
 }
 
 
@@ -76,6 +80,8 @@ class Program:
     remind_days: int = 7
     notifications: dict[str, Any] = field(default_factory=dict)
     approvals: tuple[Definition, ...] = ()
+    groups: tuple[Group, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
 
     def definition(self, code: str) -> Definition | None:
         return next((d for d in self.approvals if d.code == code), None)
@@ -118,6 +124,8 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
         approvals = parse_approvals(doc["approvals"])
+        groups = parse_groups(doc["groups"])
+        campaigns = parse_campaigns(doc["campaigns"], groups)
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -136,6 +144,8 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
         approvals=approvals,
+        groups=groups,
+        campaigns=campaigns,
     )
 
 
