@@ -19,6 +19,13 @@ from sqlalchemy.orm import Session
 from registry.program.deal import DealSnapshot
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
+from registry.program.offers import (
+    check_entities,
+    parse_bundle,
+    parse_legal_entities,
+    parse_list,
+    parse_offer,
+)
 from registry.program.rules import (
     NotComputable,
     RuleError,
@@ -43,6 +50,9 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
+    "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
+    "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
+    "legal_entities": {"default": None, "companies": []},  # who owes what is awarded
 }
 
 
@@ -73,6 +83,25 @@ class Program:
     hold_days: int = 0
     remind_days: int = 7
     notifications: dict[str, Any] = field(default_factory=dict)
+    offers: tuple[dict[str, Any], ...] = ()
+    bundles: tuple[dict[str, Any], ...] = ()
+    legal_entities: dict[str, Any] = field(default_factory=lambda: {"default": None, "companies": []})
+
+    @property
+    def default_legal_entity(self) -> int | None:
+        value = self.legal_entities.get("default")
+        return int(value) if value is not None else None
+
+    @property
+    def needs_lines(self) -> bool:
+        """Whether deals must be read with their product rows as lines (offers or bundles)."""
+        return bool(self.offers or self.bundles)
+
+    @property
+    def needs_sections(self) -> bool:
+        """Whether an offer or bundle names catalog sections (the catalog cache is then read)."""
+        items = [o["products"] for o in self.offers] + [b["product"] for b in self.bundles]
+        return any(p["sections"] for p in items)
 
     @property
     def allow_negative(self) -> bool:
@@ -82,7 +111,7 @@ class Program:
     @property
     def needs_products(self) -> bool:
         """Whether deals must be read with their product rows (a formula uses them)."""
-        return any(needs_products(rule) for rule in self.rules)
+        return self.needs_lines or any(needs_products(rule) for rule in self.rules)
 
 
 def _whole(doc: dict[str, Any], key: str) -> int:
@@ -111,6 +140,10 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
+        offers = parse_list(doc["offers"], "offers", parse_offer)
+        bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
+        legal = parse_legal_entities(doc["legal_entities"])
+        check_entities(legal, offers, bundles)
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -128,6 +161,9 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
+        offers=offers,
+        bundles=bundles,
+        legal_entities=legal,
     )
 
 
