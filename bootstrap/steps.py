@@ -17,6 +17,8 @@ from registry.services.healing_step import healing_step
 from registry.services.lifetime_step import lifetime_step
 from registry.services.offline_step import offline_step
 from registry.services.reconcile_step import reconcile_step
+from registry.services.rewards_step import next_due as rewards_due
+from registry.services.rewards_step import rewards_step
 from registry.services.robot_step import workflow_step
 
 
@@ -34,6 +36,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("reconcile", reconcile_step),
         ("offline", offline_step),
         ("deals", deals_step),
+        ("rewards", rewards_step),  # bundle rewards the deals step recorded: free rows, credits
         ("workflow", workflow_step),
         ("lifetime", lifetime_step),
         ("healing", healing_step),
@@ -46,4 +49,4 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
 
 def wake_probes() -> list[WakeProbe]:
     """What comes due later on a portal: each gives the earliest time after now (a lane wake-up)."""
-    return [outbox.next_due, inbox.next_due, lane_health.next_retry]
+    return [outbox.next_due, inbox.next_due, lane_health.next_retry, rewards_due]
