@@ -14,6 +14,7 @@ from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
+from registry.services.instant_step import instant_step
 from registry.services.lifetime_step import lifetime_step
 from registry.services.offline_step import offline_step
 from registry.services.reconcile_step import reconcile_step
@@ -35,6 +36,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("provision", provision),
         ("reconcile", reconcile_step),
         ("offline", offline_step),
+        ("instant", instant_step),  # instant offers asked for, written onto deals before their win
         ("deals", deals_step),
         ("rewards", rewards_step),  # bundle rewards the deals step recorded: free rows, credits
         ("workflow", workflow_step),

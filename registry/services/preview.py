@@ -30,9 +30,10 @@ class PreviewError(ValueError):
     """The deal cannot be previewed (it does not exist, or the portal could not be read)."""
 
 
-def _sections(
+def catalog_sections(
     db: Database, client: PortalClient | None, portal_id: int, snapshot: DealSnapshot, now: datetime
 ) -> DealSnapshot:
+    """The snapshot's lines with their section paths: cached ones, the rest read and cached."""
     ids = {ln.product_id for ln in snapshot.lines or () if ln.product_id}
     with db.transaction() as session:
         paths = cached_paths(session, portal_id, ids, now)
@@ -66,7 +67,7 @@ def preview_deal(db: Database, client: PortalClient, portal_id: int, deal_id: in
     if not snapshot.exists:
         raise PreviewError(f"deal {deal_id} does not exist")
     if program.needs_sections:
-        snapshot = _sections(db, client, portal_id, snapshot, now)
+        snapshot = catalog_sections(db, client, portal_id, snapshot, now)
     return _value(program, snapshot, now, done)
 
 
@@ -99,7 +100,7 @@ def preview_basket(
         lines=lines,
     )
     if program.needs_sections:
-        snapshot = _sections(db, client, portal_id, snapshot, now)
+        snapshot = catalog_sections(db, client, portal_id, snapshot, now)
     return _value(program, snapshot, now, frozenset())
 
 

@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy import select
 
 from b24app.gateway import PortalClient
+from b24app.models import InboxEvent
 from registry.bonuses.reward_models import DealReward
 from registry.ledger.audit import audit
 from registry.ledger.models import LedgerEntry
 from registry.program.document import save_program
+from registry.services.instant_step import request_apply_offers
 from registry.services.preview import as_json, preview_deal
-from tests.emulator import driver, driver_setup
+from tests.emulator import driver, driver_setup, productrows
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness, portal_id_of
@@ -157,3 +159,57 @@ def test_offer_validity_and_segment(app: AppHarness, emulator: Emulator, portal:
     driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
     app.drain()
     assert _accruals(app) == [("accrual", "accrual", Decimal("25.00"), SHOP)]
+
+
+def _rows(portal: EmuPortal, deal: int) -> list[tuple[Decimal, Decimal]]:
+    rows = productrows.rows_of(portal, productrows.resolve_owner(portal, "D", deal))
+    return [(r["price"], r["discountSum"]) for r in rows]
+
+
+def test_instant_offers_discount_the_rows_instead_of_accruing(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    _save(app, offers_program(ids, spend="instant"))
+    contact = driver.create_contact(emulator, portal, NAME="Dee")
+    deal = _deal(emulator, portal, ids, contact)
+    portal_id = portal_id_of(app)
+    client = PortalClient(app.db, app.container.settings, portal_id)
+    before = preview_deal(app.db, client, portal_id, deal, app.container.clock.now())
+    assert (before.discount, before.offers) == (Decimal("17.50"), [])
+    for _ in range(2):  # asked twice: applied once
+        request_apply_offers(app.container, portal_id, deal, "user:1")
+        app.drain()
+    assert _rows(portal, deal) == [
+        (Decimal("18"), Decimal("2")),  # 10% off each accessory
+        (Decimal("13.5"), Decimal("1.5")),
+        (Decimal("195"), Decimal("5")),  # 10 off the hardware purchase, 5 a unit
+        (Decimal("25"), Decimal("0")),
+    ]
+    assert portal.deals[deal]["OPPORTUNITY"] == "482.50"
+    after = preview_deal(app.db, client, portal_id, deal, app.container.clock.now())
+    assert (after.instant, after.offers, after.rule) == ([], [], Decimal("24.13"))
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    assert _accruals(app) == [("accrual", "accrual", Decimal("24.13"), SHOP)]  # no bonuses for the offers
+    with app.db.transaction() as session:
+        applied = session.execute(select(DealReward.code, DealReward.status).order_by(DealReward.code)).all()
+    assert applied == [("acc10", "applied"), ("hw10", "applied")]
+
+
+def test_instant_offers_are_not_applied_to_a_won_deal(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    _save(app, offers_program(ids, spend="instant"))
+    deal = _deal(emulator, portal, ids, driver.create_contact(emulator, portal, NAME="Eve"))
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    request_apply_offers(app.container, portal_id_of(app), deal, "user:1")
+    app.drain()
+    assert _rows(portal, deal)[0] == (Decimal("20"), Decimal("0"))
+    with app.db.transaction() as session:
+        row = session.execute(
+            select(InboxEvent.status, InboxEvent.error).where(InboxEvent.kind == "apply_offers")
+        ).one()
+    assert tuple(row) == ("skipped", "deal already won")
