@@ -23,7 +23,7 @@ from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spent_from
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.posting import ZERO, FromLot, IntoLot, Movement, NewLot, Owner, post
-from registry.program.deal import DealSnapshot
+from registry.program.deal import DealSnapshot, observed
 from registry.program.document import Program, amount_from_snapshot, current_program, evaluate
 
 
@@ -71,6 +71,8 @@ def sync_deal(
     program = program or current_program(session, portal_id)
     state = _state(session, portal_id, deal.deal_id, now)
     state.updated_at, state.skipped_reason = now, None
+    if deal.exists:
+        state.observed = observed(deal)
     if deal.won and deal.amount_problem is not None:
         state.skipped_reason = deal.amount_problem[:255]
         return SyncOutcome(skipped=state.skipped_reason)

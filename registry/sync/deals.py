@@ -93,6 +93,7 @@ def snapshot_from_deal(
     return DealSnapshot(
         deal_id=deal_id,
         exists=True,
+        title=str(deal.get("TITLE") or "")[:255],
         stage_semantic=str(deal.get("STAGE_SEMANTIC_ID") or "P"),
         amount=amount or Decimal("0"),
         amount_problem=problem,
@@ -126,6 +127,9 @@ def read_deals(
     if with_products:  # a formula uses product rows: read them in the same batches
         reads.update({f"p{d}": Command("crm.deal.productrows.get", {"id": d}) for d in ids})
     result = client.batch_all(reads)
+    limit = result.limited()
+    if limit is not None:  # not the deals' fault: the lane waits for the portal's reset
+        raise limit
     found = DealReads()
     for deal_id in ids:
         label = f"d{deal_id}"
