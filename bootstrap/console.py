@@ -21,7 +21,7 @@ from registry.bonuses.support import parse_owner
 from registry.ledger.posting import Owner
 from registry.program.document import ProgramError
 from registry.program.values import plain_amount
-from registry.services import approvals, campaign_step, programs, support
+from registry.services import approvals, campaign_step, programs, settlement, support
 
 Command = Callable[[Container, argparse.Namespace], Any]
 
@@ -120,6 +120,19 @@ def cmd_adjust(c: Container, args: argparse.Namespace) -> Any:
     return _manual(c, args, "adjust")
 
 
+class Text(str):
+    """A command's answer printed as it is (CSV), not as JSON."""
+
+
+def cmd_settlement(c: Container, args: argparse.Namespace) -> Any:
+    portal_id = _portal_id(c, args.member_id)
+    try:
+        start, end = date.fromisoformat(args.start), date.fromisoformat(args.end)
+        return Text(settlement.as_csv(settlement.report(c.db, portal_id, start, end)))
+    except ValueError as exc:
+        raise SystemExit(f"settlement: {exc} (dates are YYYY-MM-DD)") from exc
+
+
 def cmd_block(c: Container, args: argparse.Namespace) -> Any:
     portal_id, owner = _owner_args(c, args)
     return support.block(c, portal_id, owner, args.state == "on")
@@ -202,6 +215,11 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "approve": (cmd_approve, "approve a pending request as support", ("member_id", "request_id", "reason")),
     "cancel": (cmd_cancel, "cancel a pending request as support", ("member_id", "request_id", "reason")),
     "campaigns": (cmd_campaigns, "run the campaigns now: campaigns MEMBER_ID run", ("member_id", "action")),
+    "settlement": (
+        cmd_settlement,
+        "CSV per legal entity: accrued, cancelled, spent, expired, outstanding (dates YYYY-MM-DD)",
+        ("member_id", "start", "end"),
+    ),
     "program-import": (
         cmd_program_import,
         "save a bonus program JSON file as a new version",
@@ -234,6 +252,9 @@ def main(argv: Sequence[str] | None = None, container: Container | None = None) 
     except OperationalError as exc:
         print(f"database error: {exc.orig} (is DATABASE_URL right, and migrated?)", file=sys.stderr)
         return 2
+    if isinstance(result, Text):
+        sys.stdout.write(result)
+        return 0
     json.dump(result, sys.stdout, ensure_ascii=False, indent=2, default=str)
     sys.stdout.write("\n")
     return 0
