@@ -14,6 +14,7 @@ from sqlalchemy.exc import OperationalError
 
 from b24app.config import ConfigError
 from b24app.container import Container
+from bootstrap import console_api
 from bootstrap.container import build_container
 from install.services import installs, status
 from registry.bonuses.support import parse_owner
@@ -144,6 +145,7 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
         "save a bonus program JSON file as a new version",
         ("member_id", "file"),
     ),
+    "api-key": (console_api.cmd_api_key, "create (printed once), list or revoke API keys", ("member_id",)),
 }
 
 
@@ -154,6 +156,8 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         for positional in positionals:
             p.add_argument(positional)
+        if name in console_api.OPTIONS:
+            console_api.OPTIONS[name](p)
     return root
 
 

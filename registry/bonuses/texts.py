@@ -27,6 +27,8 @@ PHRASE_OF_KIND = {
     "deal_adjustment": "adjustment",
     "correction": "adjustment",
     "debt_settlement": "adjustment",
+    "customer_event": "accrual",
+    "opening_balance": "accrual",
 }
 OPERATIONS = {
     "accrual": N_("Accrual"),
@@ -38,6 +40,8 @@ OPERATIONS = {
     "deal_adjustment": N_("Adjustment"),
     "correction": N_("Adjustment"),
     "debt_settlement": N_("Adjustment"),
+    "customer_event": N_("Customer event"),
+    "opening_balance": N_("Opening balance"),
 }
 PHRASES = {
     "accrual_percent": N_("Accrued {amount} bonuses: {percent}% of {base}."),
