@@ -6,6 +6,7 @@ Thin: the key is checked first (handlers/api_auth.py), the schema validates the 
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, Flask, jsonify
@@ -18,7 +19,9 @@ from handlers.api_spec import Invalid, documented, validated
 from handlers.common import container
 from handlers.forms import BadRequest
 from registry.bonuses.api_spend import SpendRequest
+from registry.bonuses.customer_events import EventRequest
 from registry.bonuses.idempotency import Conflict, body_hash
+from registry.bonuses.preview import Purchase, UnknownDeal
 from registry.ledger.posting import Owner
 from registry.program.document import ProgramError
 from registry.services import api
@@ -91,6 +94,24 @@ def spend() -> ResponseReturnValue:
     return answer(s.Moved, data, status)
 
 
+@bp.post("/events")
+@documented(ok=s.Moved, json=s.EventRequest, errors=(401, 403, 409, 422), tag="movements")
+def customer_event() -> ResponseReturnValue:
+    """Award a customer event of the program (a review, a referral); idempotent by key."""
+    need("events")
+    body: s.EventRequest = validated("json")
+    request = EventRequest(
+        owner=Owner(body.client.type, body.client.id),
+        event=body.event,
+        idempotency_key=body.idempotency_key,
+        fingerprint=body_hash(body.model_dump(mode="json")),
+        referred=Owner(body.referred.type, body.referred.id) if body.referred else None,
+        reference=body.reference,
+    )
+    status, data = api.event(container(), caller(), request)
+    return answer(s.Moved, data, status)
+
+
 @bp.get("/program")
 @documented(ok=s.ProgramAnswer, errors=(401, 403), tag="program")
 def program() -> ResponseReturnValue:
@@ -118,6 +139,40 @@ def replace_program() -> ResponseReturnValue:
     except ProgramError as exc:
         raise Invalid(exc.path, str(exc).split(": ", 1)[-1]) from exc
     return answer(s.ProgramAnswer, {"version": saved.version, "program": saved.document})
+
+
+def _decimal(value: float) -> Decimal:
+    return Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+@bp.post("/preview")
+@documented(ok=s.Preview, json=s.PreviewRequest, errors=(401, 403, 422), tag="preview")
+def preview() -> ResponseReturnValue:
+    """What a deal would earn: ``{deal_id}`` (a deal the ledger knows) or ``{client, amount, products}``."""
+    need("read")
+    body: s.PreviewRequest = validated("json")
+    if body.deal_id is not None:
+        try:
+            data = api.preview_deal(container(), caller(), body.deal_id)
+        except UnknownDeal as exc:
+            raise Invalid(
+                "deal_id", "the ledger knows no such deal; send client, amount and products"
+            ) from exc
+    else:
+        if body.client is None or body.amount is None:
+            raise Invalid("client" if body.client is None else "amount", "is required without deal_id")
+        purchase = Purchase(
+            owner=Owner(body.client.type, body.client.id),
+            amount=_decimal(body.amount),
+            currency=body.currency,
+            manager_percent=None if body.manager_percent is None else _decimal(body.manager_percent),
+            products=tuple((Decimal(str(p.quantity)), _decimal(p.price)) for p in body.products),
+        )
+        data = api.preview_purchase(container(), caller(), purchase)
+    data["lines"] = [_money(line) for line in data["lines"]]
+    if data["known"]:
+        data["known"] = _money(data["known"])
+    return answer(s.Preview, _money(data))
 
 
 def register_api_errors(app: Flask) -> None:

@@ -91,6 +91,14 @@ class SpendRequest(Strict):
     idempotency_key: str = IdempotencyKey
 
 
+class EventRequest(Strict):
+    client: Client = Field(description="who earns (the referrer, for a referral)")
+    event: str = Field(min_length=1, max_length=64, description="an event code of the program's events")
+    referred: Client | None = Field(default=None, description="for a referral: the referred client")
+    reference: str | None = Field(default=None, max_length=500)
+    idempotency_key: str = IdempotencyKey
+
+
 class Moved(BaseModel):
     ok: bool
     entry_id: int | None = None
@@ -100,7 +108,7 @@ class Moved(BaseModel):
     error_code: str | None = Field(
         default=None,
         description="BAD_AMOUNT, BLOCKED, CAP_EXCEEDED, INSUFFICIENT_BALANCE (spend); "
-        "UNKNOWN_EVENT, LIMIT_REACHED, BLOCKED (events)",
+        "UNKNOWN_EVENT, LIMIT_REACHED, SAME_CLIENT, BLOCKED (events)",
     )
     error_message: str | None = None
     model_config = ConfigDict(extra="allow")

@@ -26,6 +26,9 @@ MESSAGES = {
     "DOCUMENT_NOT_FOUND": N_("The document was not found"),
     "UNSUPPORTED_DOCUMENT": N_("This document type is not supported"),
     "CALLER_EXPIRED": N_("The call could not be verified in time: start the action again"),
+    "UNKNOWN_EVENT": N_("The program has no customer event {event}"),
+    "LIMIT_REACHED": N_("This client has already earned from this event {limit} times"),
+    "SAME_CLIENT": N_("A client cannot refer themselves"),
     "INTERNAL_ERROR": N_("The operation could not be done; the application's administrator has the details"),
 }
 

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.program.deal import DealSnapshot
+from registry.program.events import CustomerEvent, parse_events
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
 from registry.program.rules import (
@@ -43,6 +44,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
+    "events": [],  # customer events that earn through the API (registry.program.events)
 }
 
 
@@ -73,6 +75,7 @@ class Program:
     hold_days: int = 0
     remind_days: int = 7
     notifications: dict[str, Any] = field(default_factory=dict)
+    events: tuple[CustomerEvent, ...] = ()
 
     @property
     def allow_negative(self) -> bool:
@@ -111,6 +114,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
+        events = parse_events(doc["events"])
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -128,6 +132,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
+        events=events,
     )
 
 

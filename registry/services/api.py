@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from b24app.container import Container
 from b24app.models import Portal
-from registry.bonuses import api_keys, api_reads, api_spend
+from registry.bonuses import api_keys, api_reads, api_spend, customer_events, preview
 from registry.bonuses.api_keys import Caller
 from registry.bonuses.api_spend import Answer, SpendRequest
 from registry.ledger.posting import Owner
@@ -61,6 +61,14 @@ def spend(c: Container, caller: Caller, request: SpendRequest) -> Answer:
     return answer
 
 
+def event(c: Container, caller: Caller, request: customer_events.EventRequest) -> Answer:
+    """Conflict when the idempotency key came with another body."""
+    answer = once(c, lambda session: customer_events.award(session, caller, request, c.clock.now()))
+    if answer[0] == 200:
+        c.jobs.enqueue_lane(caller.portal_id)
+    return answer
+
+
 def program(c: Container, caller: Caller) -> Program:
     with c.db.transaction() as session:
         return current_program(session, caller.portal_id)
@@ -70,3 +78,15 @@ def save_program_document(c: Container, caller: Caller, document: dict[str, Any]
     """ProgramError (naming the JSON path) when the document cannot be saved."""
     with c.db.transaction() as session:
         return save_program(session, caller.portal_id, document, f"api:{caller.name}", c.clock.now())
+
+
+def preview_purchase(c: Container, caller: Caller, purchase: preview.Purchase) -> dict[str, Any]:
+    with c.db.transaction() as session:
+        program = current_program(session, caller.portal_id)
+    return preview.of_purchase(program, purchase, c.clock.now())
+
+
+def preview_deal(c: Container, caller: Caller, deal_id: int) -> dict[str, Any]:
+    """UnknownDeal when the ledger has never seen the deal."""
+    with c.db.transaction() as session:
+        return preview.of_deal(session, caller.portal_id, deal_id)

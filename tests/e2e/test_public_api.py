@@ -11,6 +11,7 @@ from bootstrap.console import main
 from registry.bonuses.api_models import ApiKey, ApiRequest
 from registry.ledger.models import LedgerEntry
 from tests.e2e.api_support import Api, contact_with_bonus, make_key
+from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness
@@ -187,3 +188,20 @@ def test_rate_limit_per_key(app: AppHarness, portal: EmuPortal, capsys: pytest.C
     limited = one.get("/clients/company/1")
     assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
     assert other.get("/clients/company/1").status_code == 200  # another key has its own budget
+
+
+def test_preview_a_purchase_and_a_known_deal(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = Api(app, make_key(app, portal, capsys, "till", "read"))
+    got = api.post("/preview", {"client": {"type": "contact", "id": 5}, "amount": 1999.99})
+    assert got.status_code == 200
+    assert got.json()["earns"] == "100.00" and got.json()["lines"][0]["percent"] == "5"
+    assert got.json()["instant_discount"] == "0.00"
+    deal = driver.create_deal(emulator, portal, TITLE="d", OPPORTUNITY="400", STAGE_ID="WON", COMPANY_ID=3)
+    app.drain()
+    known = api.post("/preview", {"deal_id": deal}).json()
+    assert known["earns"] == "20.00" and known["known"]["accrued"] == "20.00"
+    missing = api.post("/preview", {"deal_id": 99999})
+    assert missing.status_code == 422 and missing.json()["field"] == "deal_id"
+    assert api.post("/preview", {"client": {"type": "contact", "id": 5}}).json()["field"] == "amount"
