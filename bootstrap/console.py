@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from b24app.config import ConfigError
 from b24app.container import Container
+from bootstrap import console_api
 from bootstrap.container import build_container
 from install.services import installs, status
 from registry.bonuses.support import parse_owner
@@ -195,7 +196,10 @@ def _campaign_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print who would get what; write nothing")
 
 
-OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"campaigns": _campaign_options}
+OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "campaigns": _campaign_options,
+    **console_api.OPTIONS,
+}
 COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "portals": (cmd_portals, "list portals", ()),
     "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
@@ -225,6 +229,7 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
         "save a bonus program JSON file as a new version",
         ("member_id", "file"),
     ),
+    "api-key": (console_api.cmd_api_key, "create (printed once), list or revoke API keys", ("member_id",)),
 }
 
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from registry.program.approvals import Definition, parse_approvals
 from registry.program.campaigns import Campaign, parse_campaigns
 from registry.program.deal import DealSnapshot
+from registry.program.events import CustomerEvent, parse_events
 from registry.program.groups import Group, parse_groups
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
@@ -59,6 +60,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
     "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
     "legal_entities": {"default": None, "companies": []},  # who owes what is awarded
+    "events": [],  # customer events that earn through the API (registry.program.events)
 }
 
 
@@ -92,7 +94,7 @@ class Program:
     approvals: tuple[Definition, ...] = ()
     groups: tuple[Group, ...] = ()
     campaigns: tuple[Campaign, ...] = ()
-
+    events: tuple[CustomerEvent, ...] = ()
     offers: tuple[dict[str, Any], ...] = ()
     bundles: tuple[dict[str, Any], ...] = ()
     legal_entities: dict[str, Any] = field(default_factory=lambda: {"default": None, "companies": []})
@@ -160,6 +162,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
         legal = parse_legal_entities(doc["legal_entities"])
         check_entities(legal, offers, bundles)
+        events = parse_events(doc["events"])
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -183,6 +186,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         offers=offers,
         bundles=bundles,
         legal_entities=legal,
+        events=events,
     )
 
 
