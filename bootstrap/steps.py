@@ -10,6 +10,7 @@ from b24app.sms import provider_from
 from install.services.provisioning import provision_step
 from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
+from registry.messages.email import UnsentMailKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
 from registry.services.deal_step import deals_step
@@ -39,7 +40,14 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("healing", healing_step),
         (
             "outbox",
-            OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind(), NotificationKind(provider_from(settings)))),
+            OutboxStep(
+                (
+                    *MIRROR_KINDS,
+                    WorkflowAnswerKind(),
+                    NotificationKind(provider_from(settings)),
+                    UnsentMailKind(),  # issue 13: an e-mail the portal saved but could not send
+                )
+            ),
         ),
     ]
 
