@@ -31,8 +31,9 @@ def provision_step(ctx: LaneContext, base_url: str) -> bool:
         if portal.status != "installing":
             return False
         language, user_id = portal.language, portal.user_id or 1
+        owners = _robot_owners(session, ctx.portal_id)
     try:
-        result = Provisioner(ctx.client, spec.Urls(base_url), language, user_id).run()
+        result = Provisioner(ctx.client, spec.Urls(base_url), language, user_id, owners).run()
     except PortalCallError as exc:
         with ctx.db.transaction() as session:
             portal = session.get_one(Portal, ctx.portal_id)
@@ -58,7 +59,7 @@ def _record(session: Session, portal_id: int, result: Provisioned, now: datetime
         ).scalars()
     }
     rows = dict(result.objects)
-    details: dict[tuple[str, str], dict[str, Any]] = {}
+    details: dict[tuple[str, str], dict[str, Any]] = dict(result.details)
     if result.target:
         rows[(TARGET_KIND, TARGET_KEY)] = str(result.target.entity_type_id)
         details[(TARGET_KIND, TARGET_KEY)] = result.target.to_details()
@@ -71,3 +72,13 @@ def _record(session: Session, portal_id: int, result: Provisioned, now: datetime
             row = ProvisionedObject(portal_id=portal_id, kind=kind, key=key, created_at=now)
             session.add(row)
         row.remote_id, row.details = remote, details.get((kind, key), {})
+
+
+def _robot_owners(session: Session, portal_id: int) -> dict[str, int]:
+    """Robot code -> the user it was registered for (a new installing user re-owns the robots)."""
+    rows = session.execute(
+        select(ProvisionedObject.key, ProvisionedObject.details).where(
+            ProvisionedObject.portal_id == portal_id, ProvisionedObject.kind == "robot"
+        )
+    )
+    return {key: int(details["auth_user_id"]) for key, details in rows if (details or {}).get("auth_user_id")}
