@@ -228,3 +228,28 @@ def test_bonus_points_are_accrued_through_the_ledger_once(
     assert entries == [("request_accrual", Decimal("150.00"), f"request:{request.id}")]
     company = a.requests(app)[0].owner_id
     assert float(portal.companies[company]["UF_CRM_BONUS_BALANCE"]) == 150.0
+
+
+def test_the_main_page_lists_the_approvers_requests_and_bad_input_is_a_page(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, seed: a.Seed
+) -> None:
+    deal = a.deal(emulator, portal, [(seed.monthly, "30", 1)])
+    a.request(
+        app, emulator, portal, deal, seed.agent, definition="complaint_monthly", amount="20", reason="Outage"
+    )
+    [request] = a.requests(app)
+
+    def main_page(user_id: int) -> Delivery:
+        page = driver.frame(
+            emulator, portal, CLIENT_ID, app.base_url + "/", user_id, [("PLACEMENT", "DEFAULT")]
+        )
+        return emulator.deliver(page.url, page.form, page.query)
+
+    supervisor = main_page(seed.supervisor)
+    assert supervisor.status == 200 and f'data-request="{request.id}"' in supervisor.body
+    assert 'id="approvals-panel"' not in main_page(seed.agent).body
+    listed = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/approvals", seed.supervisor, [])
+    assert f'data-request="{request.id}"' in emulator.deliver(listed.url, listed.form, listed.query).body
+    bad = decide(app, emulator, portal, seed.supervisor, request.id, "maybe")
+    assert bad.status == 400 and "decision" in bad.body and "<html" in bad.body
+    assert a.requests(app)[0].status == "pending"
