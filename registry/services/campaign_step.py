@@ -24,7 +24,7 @@ from registry.bonuses.clients import portal_offset
 from registry.bonuses.segments import local_day
 from registry.bonuses.texts import portal_language
 from registry.program.document import Program, current_program
-from registry.services.clients_step import LOADED
+from registry.services.clients_step import LOADED, is_loaded
 
 log = logging.getLogger(__name__)
 DAILY = "campaigns_daily"  # value: the last portal-day (and program version) the campaigns ran for
@@ -99,7 +99,7 @@ def campaigns_step(ctx: LaneContext) -> bool:
     """Lane step: once per portal-day, once the mirror has had its first load."""
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
-        if schedule.cursor(session, ctx.portal_id, LOADED, now).value != "done":
+        if not is_loaded(schedule.cursor(session, ctx.portal_id, LOADED, now).value):
             return False
         zone = portal_offset(session, ctx.portal_id, now)
         today = local_day(now, zone)

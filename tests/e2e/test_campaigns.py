@@ -214,3 +214,24 @@ def test_crash_mid_run_then_rerun_awards_each_once(
     assert _console(app, portal)["awarded"] == {"birthday": 3}
     assert sorted(a[2] for a in _awards(app)) == sorted(clients)
     assert len({e.business_key for e in _entries(app)}) == len(_entries(app)) == 5
+
+
+def test_a_date_user_field_trigger_reloads_the_mirror_with_that_field(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    with emulator.lock:
+        portal.userfields.setdefault("CRM_CONTACT", []).append(
+            {"ID": "900", "FIELD_NAME": "UF_CRM_ENROLLED", "USER_TYPE_ID": "date"}
+        )
+    member = _client(app, emulator, portal, registered=TODAY - timedelta(days=2000))
+    driver_crm.update_client(emulator, portal, "contact", member, ufCrmEnrolled=_born(TODAY, 3))
+    app.drain()  # the mirror does not keep UF_CRM_ENROLLED yet: no campaign reads it
+    enrolment = {
+        "code": "enrolment",
+        "trigger": {"kind": "date", "field": "UF_CRM_ENROLLED"},
+        "award": {"points": 30, "lifetime_days": 60},
+    }
+    _program(app, campaigns=[enrolment])
+    app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
+    app.drain()  # a program reading a new UF loads the mirror again, then the daily step awards
+    assert _awards(app) == [("enrolment", "contact", member, TODAY)]
