@@ -2,7 +2,7 @@
 and the ``campaign`` entry kind
 
 Revision ID: 0016
-Revises: 0011
+Revises: 0015
 Create Date: 2026-12-01 11:10:00.000000
 """
 
@@ -16,7 +16,7 @@ from registry.ledger.kinds import kind_check
 from registry.ledger.models import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
 
 revision: str = '0016'
-down_revision: str | None = '0011'
+down_revision: str | None = '0015'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -40,11 +40,13 @@ NOTICE = "notification"  # the outbox kind that delivers a notification row
 EVENT_OF_KIND = {  # a deal's own adjustment and a debt settlement stay quiet
     EntryKind.ACCRUAL: "accrued",
     EntryKind.MANUAL_ACCRUAL: "accrued",
+    EntryKind.REQUEST_ACCRUAL: "accrued",
     EntryKind.WRITE_OFF: "written_off",
     EntryKind.REVERSAL: "reversed",
     EntryKind.EXPIRY: "expired",
     EntryKind.CORRECTION: "adjusted",
     EntryKind.CAMPAIGN: "campaign",
+    EntryKind.CUSTOMER_EVENT: "accrued",
 }
 DEFAULT_TEMPLATES = {  # our Jinja sources (English msgids; the catalogs translate them)
     "accrued": N_(
