@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from b24app import schedule
+from b24app.container import Container
 from b24app.db import Database
 from b24app.lanes import LaneContext
 from registry.bonuses import campaigns
@@ -119,7 +120,7 @@ def campaigns_step(ctx: LaneContext) -> bool:
     return report.total > 0
 
 
-def summary(db: Database, portal_id: int) -> list[campaigns.CampaignSummary]:
+def summary(c: Container, portal_id: int) -> list[campaigns.CampaignSummary]:
     """For the dashboard: each campaign's last run-day and counts (``campaigns.campaign_summary``)."""
-    with db.transaction() as session:
+    with c.db.transaction() as session:
         return campaigns.campaign_summary(session, portal_id, current_program(session, portal_id))
