@@ -68,6 +68,7 @@ class Portal:
         self.lang = lang
         self.plan = plan
         self.deleted = False  # every REST call answers 500 PORTAL_DELETED (control: delete_portal)
+        self.utc_offset = "+00:00"  # the portal's time zone, as server.time shows it
         self.users = {
             # TIME_ZONE "" means the portal's default (api-reference/common/users/profile.md).
             1: {"ID": "1", "NAME": "Admin", "ADMIN": True, "TIME_ZONE": ""},
