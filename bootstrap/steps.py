@@ -58,7 +58,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
                     WorkflowAnswerKind(),
                     NotificationKind(provider_from(settings)),
                     *approval_kinds(settings.b24_client_id or ""),
-                    UnsentMailKind(),  # issue 13: an e-mail the portal saved but could not send
+                    UnsentMailKind(),  # an e-mail the portal saved but could not send
                 )
             ),
         ),
