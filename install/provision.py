@@ -7,12 +7,14 @@ Re-running finds everything in rounds 1 and 3 and creates nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
 from b24app import i18n
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalClient
 from install import spec
+from install.provision_requests import provision_requests
 from registry.bonuses.target import RegistryTarget
 
 ALREADY_DONE = frozenset(
@@ -25,32 +27,57 @@ class Provisioned:
     """What exists on the portal after provisioning: kind -> key -> remote id (+ details)."""
 
     objects: dict[tuple[str, str], str] = field(default_factory=dict)
+    details: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     target: RegistryTarget | None = None
+    requests: dict[str, Any] | None = None  # the "Bonus requests" smart process (RequestsTarget details)
     created: list[str] = field(default_factory=list)
 
 
 def _raise_errors(result: BatchResult, tolerated: frozenset[str] = frozenset()) -> None:
+    """A refused command fails provisioning; a limit hit inside the batch only delays it (the lane
+    retries by itself, what was created is found by the next run's reads)."""
+    limit = result.limited()
+    if limit is not None:
+        raise limit
     for label, error in result.errors.items():
         if error.code not in tolerated:
             raise PortalCallError(error.code, f"{label}: {error.description}", method=error.method)
 
 
+# What the installer page shows as its steps, in order (install/services/installs.py).
+PHASES = ("check", "create", "smart_process")
+
+
 class Provisioner:
     """Runs the four rounds against one portal through its gateway client."""
 
-    def __init__(self, client: PortalClient, urls: spec.Urls, language: str, user_id: int) -> None:
+    def __init__(
+        self,
+        client: PortalClient,
+        urls: spec.Urls,
+        language: str,
+        user_id: int,
+        owners: dict[str, int] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.client = client
+        self.progress = progress or (lambda _phase: None)  # told each phase (PHASES) as it starts
         self.urls = urls
         self.language = language
         self.user_id = user_id
+        self.owners = owners or {}  # robot code -> the AUTH_USER_ID we registered it with
         self.out = Provisioned()
         self._pending_round: dict[str, Command] = {}  # round 4: stages and fields, sent together
 
     def run(self) -> Provisioned:
+        self.progress(PHASES[0])
         existing = self._read_existing()
+        self.progress(PHASES[1])
         created = self._create_missing(existing)
+        self.progress(PHASES[2])
         type_info = self._smart_process(existing, created)
         self._finish_smart_process(type_info)
+        self.out.requests = provision_requests(self.client, self.language, self.out.created)
         return self.out
 
     def _read_existing(self) -> BatchResult:
@@ -104,15 +131,7 @@ class Provisioner:
                 creates[f"bind_{event}"] = Command(
                     "event.bind", {"event": event, "handler": self.urls.events}
                 )
-        for code in spec.ROBOT_CODES:
-            robot = spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
-            for kind, method, listing in (
-                ("robot", "bizproc.robot", "robots"),
-                ("activity", "bizproc.activity", "activities"),
-            ):
-                self.out.objects[(kind, code)] = code
-                if code not in _codes(existing.get(listing)):
-                    creates[f"{kind}_{code}"] = Command(f"{method}.add", robot)
+        creates.update(self._robots(existing))
         placed = {(p.get("placement"), p.get("handler")) for p in existing.get("placements") or []}
         title = spec.texts(self.language)["title"]
         for tab in spec.TABS:
@@ -127,6 +146,29 @@ class Provisioner:
                     },
                 }
                 creates[f"tab_{tab}"] = Command("placement.bind", params)
+        return creates
+
+    def _robots(self, existing: BatchResult) -> dict[str, Command]:
+        """Each code once, as a robot: bizproc-robot/index.md says robots already serve as workflow
+        actions, and the portal keys both kinds by application and code. An action an older
+        version registered under the same code is removed so the robot can take its place."""
+        creates: dict[str, Command] = {}
+        robots, actions = _codes(existing.get("robots")), _codes(existing.get("activities"))
+        for code in spec.ROBOT_CODES:
+            self.out.objects[("robot", code)] = code
+            self.out.details[("robot", code)] = {"auth_user_id": self.user_id}
+            if code in actions:
+                creates[f"legacy_{code}"] = Command("bizproc.activity.delete", {"CODE": code})
+            if code not in robots:
+                robot = (
+                    spec.request_robot_fields(self.language, self.urls.robot(code), self.user_id)
+                    if code == spec.REQUEST_CODE
+                    else spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
+                )
+                creates[f"robot_{code}"] = Command("bizproc.robot.add", robot)
+            elif self.owners.get(code) != self.user_id:  # another administrator installed it again
+                fields = {"AUTH_USER_ID": self.user_id}
+                creates[f"owner_{code}"] = Command("bizproc.robot.update", {"CODE": code, "FIELDS": fields})
         return creates
 
     def _smart_process(self, existing: BatchResult, created: BatchResult) -> dict[str, Any]:
