@@ -16,9 +16,10 @@ from b24app.lanes import Lanes
 
 log = logging.getLogger(__name__)
 LOCKED_RETRY_SECONDS = 2
-# Queue priorities: a lane asked for by new work (an event, an install) goes before a lane that
-# comes back with a backlog (its turn ended, or its bucket has room again), so a quiet portal's
-# deal never queues behind a busy portal's thousands.
+# Queue priorities: a lane asked for by new work (an event, an install) goes first; a lane that
+# comes back with a backlog (its turn ended, or its bucket has room again) loses a step of
+# priority with each turn in a row, down to CONTINUED. A quiet portal's deal (a turn or two)
+# never queues behind a busy portal's thousands, and busy portals take turns round-robin.
 FRESH, CONTINUED = 10, 0
 
 
@@ -75,13 +76,14 @@ class JobQueue:
         """
         self._lane_task.schedule((portal_id,), eta=self._eta(delay), priority=CONTINUED)
 
-    def continue_lane(self, portal_id: int, delay: float) -> None:
+    def continue_lane(self, portal_id: int, delay: float, turns: int) -> None:
         """The lane yielded with work left (its queued flag is up): it runs again after ``delay``
-        seconds, or at once at the back of the queue; no thread waits in between."""
+        seconds, or at once behind the lanes that had fewer turns; no thread waits in between."""
+        priority = max(CONTINUED, FRESH - turns)
         if delay > 0:
-            self._lane_task.schedule((portal_id,), eta=self._eta(delay), priority=CONTINUED)
+            self._lane_task.schedule((portal_id, turns), eta=self._eta(delay), priority=priority)
         else:
-            self._now(portal_id, CONTINUED)
+            self.huey.enqueue(self._lane_task.s(portal_id, turns, priority=priority))
 
     def tend(self) -> list[int]:
         """The worker's heartbeat: renew the leases this process holds, and give the portals of a
@@ -99,14 +101,15 @@ class JobQueue:
     def _eta(self, delay: float) -> datetime:
         return self.now() + timedelta(seconds=delay)
 
-    def _run_lane(self, portal_id: int) -> dict[str, Any]:
+    def _run_lane(self, portal_id: int, turns: int = 0) -> dict[str, Any]:
+        """One lane run; ``turns``: how many runs in a row the lane had before this one."""
         report = self.lanes.run(portal_id)
         if report.interrupted:  # this process is stopping: the job goes back for the next worker
             self.enqueue_lane(portal_id, force=True)
         elif not report.acquired:
             raise RetryTask(eta=self._eta(LOCKED_RETRY_SECONDS))  # another job holds the lane
         elif report.due_in is not None:
-            self.continue_lane(portal_id, report.due_in)
+            self.continue_lane(portal_id, report.due_in, turns + 1)
         elif report.retry_in is not None:
             log.info("lane.retry_scheduled", extra={"portal_id": portal_id, "delay": report.retry_in})
             self.enqueue_lane(portal_id, force=True, delay=report.retry_in)
