@@ -1,4 +1,4 @@
-"""POST /events: deal events and ONAPPUNINSTALL — verify, record, enqueue, answer 200.
+"""POST /events: deal and client events, ONAPPUNINSTALL — verify, record, enqueue, answer 200.
 
 Deal events are hints: the lane re-reads the deal from the portal with our own tokens, so a
 forged event can make us look at a deal, never create money. ONAPPUNINSTALL is only recorded
@@ -12,7 +12,7 @@ from flask.typing import ResponseReturnValue
 
 from handlers.common import container, form_body
 from handlers.forms import parse_id, require
-from install.spec import DEAL_EVENTS, ITEM_UPDATE_EVENT
+from install.spec import CLIENT_EVENTS, DEAL_EVENTS, ITEM_UPDATE_EVENT
 from registry.services import intake
 
 bp = Blueprint("events", __name__)
@@ -46,6 +46,9 @@ def receive() -> ResponseReturnValue:
         caller = _caller(body)
         if not intake.record_item_move(container(), member_id, app_token, etid, item_id, caller):
             return jsonify(status="ignored")
+    elif event in CLIENT_EVENTS:
+        client_id = parse_id(require(body, "data.FIELDS.ID"), "data[FIELDS][ID]")
+        intake.record_client_event(container(), member_id, app_token, event, client_id, body)
     elif event == "ONAPPUNINSTALL":
         intake.record_uninstall(container(), member_id, app_token, _clean(body))
     else:

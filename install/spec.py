@@ -12,7 +12,12 @@ ROBOT_CODE = "bonus_writeoff"
 ACCRUE_CODE = "bonus_accrue"
 ROBOT_CODES = (ROBOT_CODE, ACCRUE_CODE, "bonus_request")
 DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE")
-APP_EVENTS = (*DEAL_EVENTS, "ONAPPUNINSTALL", "ONCRMDYNAMICITEMUPDATE")  # the last: request moves
+# Clients for the campaigns' mirror: events carry ids only, the lane reads the clients back.
+CLIENT_EVENTS = tuple(
+    f"ONCRM{entity}{verb}" for entity in ("CONTACT", "COMPANY") for verb in ("ADD", "UPDATE", "DELETE")
+)
+# ONCRMDYNAMICITEMUPDATE: a bonus request moved in its kanban.
+APP_EVENTS = (*DEAL_EVENTS, *CLIENT_EVENTS, "ONAPPUNINSTALL", "ONCRMDYNAMICITEMUPDATE")
 # Reconciliation by updatedTime finds missed adds and updates, but never a deleted deal: the
 # offline queue keeps deletions for us (one record per deal), drained on the same schedule.
 OFFLINE_EVENTS = ("ONCRMDEALDELETE",)

@@ -28,6 +28,9 @@ PHRASE_OF_KIND = {
     "deal_adjustment": "adjustment",
     "correction": "adjustment",
     "debt_settlement": "adjustment",
+    "campaign": "accrual_manual",  # "Accrued N bonuses: {the campaign's description}."
+    "customer_event": "accrual",
+    "opening_balance": "accrual",
 }
 OPERATIONS = {
     "accrual": N_("Accrual"),
@@ -40,6 +43,9 @@ OPERATIONS = {
     "deal_adjustment": N_("Adjustment"),
     "correction": N_("Adjustment"),
     "debt_settlement": N_("Adjustment"),
+    "campaign": N_("Campaign award"),
+    "customer_event": N_("Customer event"),
+    "opening_balance": N_("Opening balance"),
 }
 PHRASES = {
     "accrual_percent": N_("Accrued {amount} bonuses: {percent}% of {base}."),

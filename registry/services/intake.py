@@ -44,6 +44,25 @@ def record_deal_event(
     _record(c, member_id, app_token, store)
 
 
+def record_client_event(
+    c: Container, member_id: str, app_token: str, event: str, client_id: int, body: Any
+) -> None:
+    """A contact or company was added, changed or deleted: the lane reads it back for the mirror."""
+
+    def store(session: Session, portal_id: int, now: datetime) -> None:
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind="client",
+            event=event,
+            subject_id=client_id,
+            payload=body,
+            received_at=now,
+        )
+
+    _record(c, member_id, app_token, store)
+
+
 def record_uninstall(c: Container, member_id: str, app_token: str, clean: bool) -> None:
     """An ONAPPUNINSTALL claim: the lane acts on it once the portal confirms the app is gone."""
 
