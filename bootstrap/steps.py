@@ -12,6 +12,7 @@ from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
+from registry.messages.webhooks import WebhookKind
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
 from registry.services.lifetime_step import lifetime_step
@@ -39,7 +40,14 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("healing", healing_step),
         (
             "outbox",
-            OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind(), NotificationKind(provider_from(settings)))),
+            OutboxStep(
+                (
+                    *MIRROR_KINDS,
+                    WorkflowAnswerKind(),
+                    NotificationKind(provider_from(settings)),
+                    WebhookKind(),  # signed POSTs to the administrator's URLs
+                )
+            ),
         ),
     ]
 
