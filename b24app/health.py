@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import text
 
+from b24app.alarms import active_alarms
 from b24app.container import Container
 
 
@@ -22,3 +25,13 @@ def check(c: Container) -> dict[str, str]:
     except Exception as exc:  # noqa: BLE001
         checks["queue"] = type(exc).__name__
     return checks
+
+
+def alarms(c: Container) -> list[dict[str, Any]]:
+    """Operator alarms (our OAuth credentials refused, ...): /healthz shows them in detail; the
+    process itself is healthy, so they do not make it fail (a restart cannot fix them)."""
+    try:
+        with c.db.transaction() as session:
+            return active_alarms(session)
+    except Exception:  # noqa: BLE001 - the database check already reports an unreachable database
+        return []

@@ -10,12 +10,13 @@ Notification templates that administrators override stay Jinja sources in the pr
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from babel.dates import format_date
+from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, pass_context
@@ -71,6 +72,29 @@ def percent(value: Decimal, language: str) -> str:
 def long_date(value: datetime, language: str) -> str:
     """ "30 ноября 2026 г." / "November 30, 2026"."""
     return format_date(value.date(), format="long", locale=lang(language))
+
+
+def zone(name: str | None) -> ZoneInfo:
+    """The IANA zone ``name`` (a user's TIME_ZONE), UTC when it is empty or unknown."""
+    try:
+        return ZoneInfo(name) if name else ZoneInfo("UTC")
+    except (ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
+
+
+def date_time(value: datetime, language: str, tz: str | None = None) -> str:
+    """ "01.12.2026, 13:43" / "12/1/26, 1:43 PM" in the zone ``tz``."""
+    return format_datetime(value, format="short", tzinfo=zone(tz), locale=lang(language))
+
+
+def day(value: datetime, language: str, tz: str | None = None) -> str:
+    """ "1 дек. 2026 г." / "Dec 1, 2026": the day in the zone ``tz``."""
+    return format_date(value.astimezone(zone(tz)).date(), format="medium", locale=lang(language))
+
+
+def day_month(value: date, language: str) -> str:
+    """ "1 дек." / "1 Dec": a chart's axis label."""
+    return format_date(value, format="d MMM", locale=lang(language))
 
 
 @pass_context

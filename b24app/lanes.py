@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 from b24app.clock import Clock
 from b24app.config import Settings
 from b24app.db import Database, insert_ignore
-from b24app.gateway import PortalClient, PortalError
+from b24app.gateway import PortalClient, PortalError, PortalGone, PortalUnavailable
 from b24app.lane_health import StepHealth
-from b24app.models import LaneLease
+from b24app.models import LaneLease, Portal
 
 log = logging.getLogger(__name__)
 RETRY_CAP_SECONDS = 30  # a failing portal is tried again at least this often, so recovery is quick
@@ -66,6 +66,7 @@ class LaneRun:
     retry_in: float | None = None  # the run failed: try again after this many seconds
     wake_in: float | None = None  # the run succeeded and something comes due after this many seconds
     interrupted: bool = False  # the process is stopping; the lane was handed back
+    gone: bool = False  # the portal answered PORTAL_DELETED: no retry
     requests: int = 0
     steps: dict[str, int] = field(default_factory=dict)
 
@@ -168,18 +169,39 @@ class Lanes:
         except LaneInterrupted:
             report.interrupted = True
             log.info("lane.handed_back", extra={"portal_id": portal_id})
+        except PortalGone as exc:
+            report.error, report.gone = f"{type(exc).__name__}: {exc}", True
+            self._mark_gone(portal_id, str(exc))
         except PortalError as exc:
             report.error = f"{type(exc).__name__}: {exc}"
             log.warning("lane.failed", extra={"portal_id": portal_id, "error": type(exc).__name__})
+            report.retry_in = self._not_before(exc)
         finally:
             report.requests = client.requests_sent
             client.save_bucket()
             failures = self._release(portal_id, holder, report.error)
-        if report.error:
-            report.retry_in = float(min(2 ** min(failures, 9), RETRY_CAP_SECONDS))
+        if report.error and not report.gone:
+            backoff = float(min(2 ** min(failures, 9), RETRY_CAP_SECONDS))
+            report.retry_in = max(backoff, report.retry_in or 0.0)
         elif not report.interrupted:
             report.wake_in = self._wake_in(portal_id)
         return report
+
+    def _not_before(self, exc: PortalError) -> float | None:
+        """Seconds until the portal's own reset time (``OPERATION_TIME_LIMIT``), if it named one."""
+        if isinstance(exc, PortalUnavailable) and exc.retry_at is not None:
+            return max(exc.retry_at - self.clock.now().timestamp(), 0.0)
+        return None
+
+    def _mark_gone(self, portal_id: int, error: str) -> None:
+        """The portal is deleted: mark it (the status shows it, the sweep skips it); no retry is
+        scheduled. Installing the application again clears the mark."""
+        with self.db.transaction() as session:
+            portal = session.get_one(Portal, portal_id)
+            if portal.gone_at is None:
+                portal.gone_at = self.clock.now()
+            portal.gone_reason = error[:1000]
+        log.error("lane.portal_deleted", extra={"portal_id": portal_id, "error": error[:200]})
 
     def _pause(self, seconds: float) -> None:
         """The client's pacing wait; a stopping process does not sit it out."""
@@ -210,7 +232,7 @@ class Lanes:
         except LaneInterrupted:
             raise
         except PortalError as exc:
-            if exc.retryable:  # the portal is down or our tokens are gone: the whole run waits
+            if exc.retryable or isinstance(exc, PortalGone):  # the whole run waits, or ends for good
                 raise
             health.failed(name, exc)
             return False

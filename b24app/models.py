@@ -43,6 +43,8 @@ class Portal(Base):
     install_error: Mapped[str | None] = mapped_column(Text)
     bucket_level: Mapped[float] = mapped_column(default=0.0)  # our estimate of the portal's bucket
     bucket_at: Mapped[datetime | None]
+    gone_at: Mapped[datetime | None]  # the portal answered PORTAL_DELETED: its lane stopped
+    gone_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class ProvisionedObject(Base):
@@ -169,3 +171,16 @@ class PortalCursor(Base):
     value: Mapped[str | None] = mapped_column(String(64))
     next_run_at: Mapped[datetime | None]
     updated_at: Mapped[datetime]
+
+
+class OperatorAlarm(Base):
+    """Something only the operator can fix (our OAuth credentials are refused): one row per kind,
+    raised once, shown by ``status`` and ``/healthz``, cleared when the cause is gone."""
+
+    __tablename__ = "operator_alarms"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    message: Mapped[str] = mapped_column(Text)
+    raised_at: Mapped[datetime]
+    last_seen_at: Mapped[datetime]
+    occurrences: Mapped[int] = mapped_column(default=1)

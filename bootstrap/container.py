@@ -25,7 +25,8 @@ def _sweep(db: Database, jobs: list[JobQueue]) -> Callable[[], None]:
 
     def sweep() -> None:
         with db.transaction() as session:
-            ids = list(session.execute(select(Portal.id).where(Portal.status == "installed")).scalars())
+            installed = (Portal.status == "installed") & Portal.gone_at.is_(None)  # a deleted portal rests
+            ids = list(session.execute(select(Portal.id).where(installed)).scalars())
         for portal_id in ids:
             jobs[0].enqueue_lane(portal_id, force=True)  # force: also heals a queued flag left by a crash
 

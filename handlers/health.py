@@ -1,11 +1,11 @@
-"""GET /healthz: 200 when the database and the job queue answer."""
+"""GET /healthz: 200 when the database and the job queue answer; operator alarms in detail."""
 
 from __future__ import annotations
 
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
-from b24app.health import check
+from b24app.health import alarms, check
 from handlers.common import container
 
 bp = Blueprint("health", __name__)
@@ -15,4 +15,6 @@ bp = Blueprint("health", __name__)
 def healthz() -> ResponseReturnValue:
     checks = check(container())
     healthy = all(v == "ok" for v in checks.values())
-    return jsonify(status="ok" if healthy else "unhealthy", checks=checks), 200 if healthy else 503
+    raised = alarms(container()) if healthy else []
+    status = ("alarm" if raised else "ok") if healthy else "unhealthy"
+    return jsonify(status=status, checks=checks, alarms=raised), 200 if healthy else 503

@@ -1,31 +1,104 @@
-"""The application's main page (the local app's handler path), opened by the portal in a frame.
+"""The application's main page (the local app's handler path and the ``DEFAULT`` placement): the
+program's dashboard, opened by the portal in a frame.
 
-Who opened it comes from the portal (handlers/frames.py); administrators (``user.admin``) also
-see how the portal's installation is doing.
+Who opened it comes from the portal (handlers/frames.py), never from the form; administrators
+(``user.admin``) also see the health of the portal's installation and reach the settings.
+Later features add a panel each to ``PANELS`` (e.g. requests waiting for this user's approval):
+a panel is shown only when its feature has something to show, never with made-up data.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
 from typing import Any
 
-from flask import Blueprint, render_template
+from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
+from b24app.i18n import N_, day, day_month, points, t
+from handlers.chart import line_chart
 from handlers.common import container, form_body
 from handlers.frame import page_language
 from handlers.frames import verify_frame
 from install.services.status import status_of
+from registry.services.dashboard import overview
+from registry.services.frames import FrameUser
 
 bp = Blueprint("main", __name__)
-ADMIN_FIELDS = ("status", "install_error", "outbox_failed", "inbox_failed", "notifications_failed")
+FRAME_FIELDS = ("AUTH_ID", "AUTH_EXPIRES", "member_id", "APPLICATION_TOKEN", "PLACEMENT", "PLACEMENT_OPTIONS")
+SERIES = (
+    ("accrued", N_("Accrued")),
+    ("spent", N_("Spent")),
+    ("expired", N_("Expired")),
+    ("outstanding", N_("Outstanding")),
+)
+
+
+@dataclass(frozen=True)
+class Panel:
+    """A block of the main page from a later feature: its template and what it shows to ``user``
+    (None: nothing to show, the panel is left out)."""
+
+    template: str
+    data: Callable[[FrameUser], dict[str, Any] | None]
+
+
+PANELS: list[Panel] = []  # approvals, campaigns, …: each feature appends its own
+
+
+def frame_fields(body: dict[str, Any]) -> dict[str, str]:
+    """The frame's fields a page re-posts from its own forms (every request is verified again)."""
+    return {k: str(body.get(k) or "") for k in FRAME_FIELDS}
+
+
+def _health(user: FrameUser) -> dict[str, Any] | None:
+    if not user.is_admin:
+        return None
+    status = status_of(container(), user.portal_id)
+    return {
+        key: status[key]
+        for key in (
+            "status",
+            "install_error",
+            "outbox_failed",
+            "inbox_failed",
+            "notifications_failed",
+            "queue_depth",
+            "inbox_pending",
+            "last_healing",
+            "ledger_audit",
+            "lane_error",
+        )
+    }
 
 
 @bp.route("/", methods=["GET", "POST"])
 def index() -> ResponseReturnValue:
-    user = verify_frame(form_body())  # a GET carries no frame: it gets the friendly 401 page
-    health: dict[str, Any] | None = None
-    if user.is_admin:
-        full = status_of(container(), user.portal_id)
-        health = {key: full[key] for key in ADMIN_FIELDS}
-    lang = page_language("ru")
-    return render_template("main.html", ru=lang == "ru", lang=lang, name=user.name, health=health)
+    body = form_body()
+    user = verify_frame(body)  # a GET carries no frame: it gets the friendly 401 page
+    language = page_language("ru")
+    board = overview(container(), user.portal_id)
+    fmt = lambda value: points(Decimal(value), language)  # noqa: E731
+    labels = [day_month(d.day, language) for d in board.days]
+    chart = line_chart(
+        labels,
+        [(name, t(language, label), [getattr(d, name) for d in board.days]) for name, label in SERIES],
+        fmt,
+    )
+    panels = [(p.template, data) for p in PANELS if (data := p.data(user)) is not None]
+    return render_template(
+        "main.html",
+        lang=language,
+        name=user.name,
+        user=user,
+        board=board,
+        chart=chart,
+        panels=panels,
+        health=_health(user),
+        frame_fields=frame_fields(body),
+        settings_url=url_for("settings.page") if "settings" in current_app.blueprints else None,
+        fmt=fmt,
+        day=lambda value: day(value, language, user.time_zone),
+    )

@@ -1,48 +1,123 @@
-"""POST /placements/tab: the "Bonuses" tab on deal, contact and company cards.
+"""POST /placements/tab: the "Bonuses" tab on deal, contact and company cards; and its write-off.
 
-The portal opens it in a frame with the user's ``AUTH_ID``; the portal tells us who that is
-(handlers/frames.py, cached per token), then the page is rendered from the ledger.
+The portal opens the tab in a frame with the user's ``AUTH_ID``; the portal tells us who that is
+(handlers/frames.py, cached per token), then the page is rendered from the ledger. The page's own
+forms (paging, write-off) post the frame's fields again, so every request is verified the same way.
 """
 
 from __future__ import annotations
 
+import re
+import uuid
 from decimal import Decimal
+from typing import Any
 
-from flask import Blueprint, render_template, request
+from flask import Blueprint, render_template
 from flask.typing import ResponseReturnValue
 
-from b24app.i18n import lang, points
+from b24app.i18n import N_, date_time, day, points, t
 from handlers.common import container, form_body
-from handlers.forms import BadRequest, load_json, parse_id, require
+from handlers.forms import BadRequest, load_json, parse_id
+from handlers.frame import FrameProblem, frame_error, page_language
 from handlers.frames import verify_frame
+from registry.bonuses.card_words import actor, reason
+from registry.bonuses.spending import Refused, parse_amount
 from registry.bonuses.texts import operation_label
-from registry.services.cards import TAB_ENTITIES, card
+from registry.services.cards import TAB_ENTITIES, WriteOff, card, write_off_from_card
+from registry.services.frames import FrameUser
 
 bp = Blueprint("placements", __name__)
+FRAME_FIELDS = ("AUTH_ID", "AUTH_EXPIRES", "member_id", "APPLICATION_TOKEN", "PLACEMENT", "PLACEMENT_OPTIONS")
+_KEY = re.compile(r"[0-9a-f]{32}")
+REFUSALS = {
+    "BAD_AMOUNT": N_("Enter an amount greater than zero with at most two decimals."),
+    "INSUFFICIENT_BALANCE": N_("The client cannot spend that much now."),
+    "CAP_EXCEEDED": N_("That is more than the program allows for one write-off."),
+    "BLOCKED": N_("Spending is blocked for this client."),
+    "NO_CLIENT": N_("The deal has no client yet."),
+}
 
 
-def _entity_id(body: dict[str, object]) -> int:
+def _target(body: dict[str, Any]) -> tuple[str, int]:
+    placement = str(body.get("PLACEMENT") or "")
+    if placement not in TAB_ENTITIES:
+        raise BadRequest("PLACEMENT", f"not a bonus tab: {placement!r}")
     options = load_json(str(body.get("PLACEMENT_OPTIONS") or "{}"), "PLACEMENT_OPTIONS")
     if not isinstance(options, dict):
         raise BadRequest("PLACEMENT_OPTIONS", "must be JSON with the card's ID")
-    return parse_id(options.get("ID"), "PLACEMENT_OPTIONS.ID")
+    return placement, parse_id(options.get("ID"), "PLACEMENT_OPTIONS.ID")
+
+
+def _page(body: dict[str, Any]) -> int:
+    raw = str(body.get("page") or "1")
+    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
+
+
+def _render(body: dict[str, Any], user: FrameUser, placement: str, entity_id: int, **extra: Any) -> str:
+    language = page_language("ru")
+    view = card(container(), user.portal_id, placement, entity_id, _page(body))
+    return render_template(
+        "tab.html",
+        view=view,
+        lang=language,
+        entity=TAB_ENTITIES[placement],
+        frame_fields={k: str(body.get(k) or "") for k in FRAME_FIELDS},
+        form_key=uuid.uuid4().hex,
+        fmt=lambda value: points(Decimal(str(value)), language),
+        when=lambda value: date_time(value, language, user.time_zone),
+        day=lambda value: day(value, language, user.time_zone),
+        label=lambda kind: operation_label(kind, language),
+        why=lambda line: reason(line, language),
+        who=lambda line: actor(line, language, user.user_id, user.name),
+        **extra,
+    )
 
 
 @bp.post("/placements/tab")
 def tab() -> ResponseReturnValue:
     body = form_body()
-    placement = require(body, "PLACEMENT")
-    if placement not in TAB_ENTITIES:
-        raise BadRequest("PLACEMENT", f"not a bonus tab: {placement!r}")
-    entity_id = _entity_id(body)
-    language = lang(request.args.get("LANG", "ru"))
+    try:
+        placement, entity_id = _target(body)
+    except BadRequest as exc:
+        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
     user = verify_frame(body)
-    view = card(container(), user.portal_id, placement, entity_id)
-    return render_template(
-        "tab.html",
-        view=view,
-        lang=language,
-        ru=language == "ru",
-        fmt=lambda value: points(Decimal(str(value)), language),
-        label=lambda kind: operation_label(kind, language),
+    return _render(body, user, placement, entity_id)
+
+
+@bp.post("/placements/tab/writeoff")
+def write_off() -> ResponseReturnValue:
+    """The manager's write-off: at most what the tab showed as allowed, posted once per form."""
+    body = form_body()
+    try:
+        placement, entity_id = _target(body)
+    except BadRequest as exc:
+        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
+    user = verify_frame(body)
+    language = page_language("ru")
+    key = str(body.get("key") or "")
+    if not _KEY.fullmatch(key):
+        return frame_error(FrameProblem.BAD_REQUEST, language, "key")
+    try:
+        amount = parse_amount(body.get("amount"))
+    except Refused as refused:
+        return _refused(body, user, placement, entity_id, refused.code, None)
+    request = WriteOff(TAB_ENTITIES[placement], entity_id, amount, key, user.user_id)
+    code, value = write_off_from_card(container(), user.portal_id, request)
+    if code is not None:
+        return _refused(body, user, placement, entity_id, code, value)
+    done = t(language, N_("Written off: {amount}.")).format(amount=points(value, language))
+    return _render(body, user, placement, entity_id, notice=done)
+
+
+def _refused(
+    body: dict[str, Any], user: FrameUser, placement: str, entity_id: int, code: str, most: Decimal | None
+) -> tuple[str, int]:
+    language = page_language("ru")
+    message = t(language, REFUSALS.get(code, N_("The write-off was refused.")))
+    if most is not None:
+        limit = t(language, N_("Allowed now: {amount}.")).format(amount=points(most, language))
+        message = f"{message} {limit}"
+    page = _render(
+        body, user, placement, entity_id, error=message, error_code=code, amount=body.get("amount")
     )
+    return page, 422

@@ -13,6 +13,7 @@ from typing import Any
 from b24app import i18n
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalClient
 from install import spec
+from install.provision_requests import provision_requests
 from registry.bonuses.target import RegistryTarget
 
 ALREADY_DONE = frozenset(
@@ -26,10 +27,16 @@ class Provisioned:
 
     objects: dict[tuple[str, str], str] = field(default_factory=dict)
     target: RegistryTarget | None = None
+    requests: dict[str, Any] | None = None  # the "Bonus requests" smart process (RequestsTarget details)
     created: list[str] = field(default_factory=list)
 
 
 def _raise_errors(result: BatchResult, tolerated: frozenset[str] = frozenset()) -> None:
+    """A refused command fails provisioning; a limit hit inside the batch only delays it (the lane
+    retries by itself, what was created is found by the next run's reads)."""
+    limit = result.limited()
+    if limit is not None:
+        raise limit
     for label, error in result.errors.items():
         if error.code not in tolerated:
             raise PortalCallError(error.code, f"{label}: {error.description}", method=error.method)
@@ -51,6 +58,7 @@ class Provisioner:
         created = self._create_missing(existing)
         type_info = self._smart_process(existing, created)
         self._finish_smart_process(type_info)
+        self.out.requests = provision_requests(self.client, self.language, self.out.created)
         return self.out
 
     def _read_existing(self) -> BatchResult:
@@ -104,15 +112,7 @@ class Provisioner:
                 creates[f"bind_{event}"] = Command(
                     "event.bind", {"event": event, "handler": self.urls.events}
                 )
-        for code in spec.ROBOT_CODES:
-            robot = spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
-            for kind, method, listing in (
-                ("robot", "bizproc.robot", "robots"),
-                ("activity", "bizproc.activity", "activities"),
-            ):
-                self.out.objects[(kind, code)] = code
-                if code not in _codes(existing.get(listing)):
-                    creates[f"{kind}_{code}"] = Command(f"{method}.add", robot)
+        creates.update(self._robots(existing))
         placed = {(p.get("placement"), p.get("handler")) for p in existing.get("placements") or []}
         title = spec.texts(self.language)["title"]
         for tab in spec.TABS:
@@ -127,6 +127,25 @@ class Provisioner:
                     },
                 }
                 creates[f"tab_{tab}"] = Command("placement.bind", params)
+        return creates
+
+    def _robots(self, existing: BatchResult) -> dict[str, Command]:
+        """Each code once, as a robot: bizproc-robot/index.md says robots already serve as workflow
+        actions, and the portal keys both kinds by application and code. An action an older
+        version registered under the same code is removed so the robot can take its place."""
+        creates: dict[str, Command] = {}
+        robots, actions = _codes(existing.get("robots")), _codes(existing.get("activities"))
+        for code in spec.ROBOT_CODES:
+            self.out.objects[("robot", code)] = code
+            if code in actions:
+                creates[f"legacy_{code}"] = Command("bizproc.activity.delete", {"CODE": code})
+            if code not in robots:
+                robot = (
+                    spec.request_robot_fields(self.language, self.urls.robot(code), self.user_id)
+                    if code == spec.REQUEST_CODE
+                    else spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
+                )
+                creates[f"robot_{code}"] = Command("bizproc.robot.add", robot)
         return creates
 
     def _smart_process(self, existing: BatchResult, created: BatchResult) -> dict[str, Any]:

@@ -6,6 +6,7 @@ from b24app.gateway.errors import (
     CallerRejected,
     PortalCallError,
     PortalError,
+    PortalGone,
     PortalUnavailable,
 )
 
@@ -17,5 +18,6 @@ __all__ = [
     "PortalCallError",
     "PortalClient",
     "PortalError",
+    "PortalGone",
     "PortalUnavailable",
 ]

@@ -15,10 +15,12 @@ from b24app.gateway import transport
 from b24app.gateway.errors import (
     AUTH_DEAD_CODES,
     TOKEN_EXPIRED_CODES,
+    TRANSIENT_CODES,
     CallerRejected,
     PortalCallError,
     PortalUnavailable,
     error_from_response,
+    reset_time,
 )
 from b24app.gateway.pacing import LeakyBucket
 from b24app.gateway.phpquery import build_query
@@ -28,6 +30,9 @@ from b24app.models import Portal
 log = logging.getLogger(__name__)
 BATCH_LIMIT = 50
 LIMIT_RETRIES = 3  # a 503 QUERY_LIMIT_EXCEEDED request was not executed, so resending is safe
+# OPERATION_TIME_LIMIT before any successful answer told us the reset time: one basket is a
+# minute (settings/performance/limits.md), so the oldest drops out within it at the earliest.
+UNKNOWN_RESET_WAIT = 60.0
 
 
 @dataclass(frozen=True)
@@ -47,6 +52,17 @@ class BatchResult:
     results: dict[str, Any] = field(default_factory=dict)
     errors: dict[str, PortalCallError] = field(default_factory=dict)
     totals: dict[str, int] = field(default_factory=dict)
+    reset_at: float | None = None  # when an OPERATION_TIME_LIMIT inside the batch may lift
+
+    def limited(self) -> PortalUnavailable | None:
+        """A limit that refused commands of the batch: those were not executed, the run waits."""
+        for label, error in self.errors.items():
+            if error.code in TRANSIENT_CODES:
+                retry_at = self.reset_at if error.code == "OPERATION_TIME_LIMIT" else None
+                return PortalUnavailable(
+                    f"{error.method} ({label}): {error.code}", code=error.code, retry_at=retry_at
+                )
+        return None
 
     def get(self, label: str) -> Any:
         if label in self.errors:
@@ -57,6 +73,7 @@ class BatchResult:
         self.results.update(other.results)
         self.errors.update(other.errors)
         self.totals.update(other.totals)
+        self.reset_at = other.reset_at or self.reset_at
 
 
 def _as_dict(value: Any) -> dict[str, Any]:
@@ -104,6 +121,7 @@ class PortalClient:
         self._auth: PortalAuth | None = None
         self.bucket = self._load_bucket()
         self.requests_sent = 0
+        self.operating_reset_at: float | None = None  # of the last successful answer (limits.md)
 
     def _load_bucket(self) -> LeakyBucket:
         with self.db.transaction() as session:
@@ -130,7 +148,9 @@ class PortalClient:
     def batch(self, commands: Mapping[str, Command], *, halt: bool = False) -> BatchResult:
         """Send up to 50 commands as one request; each keeps its own result or error."""
         body = self._request("batch", self._batch_body(commands, halt))["result"]
-        return _batch_result(commands, body)
+        result = _batch_result(commands, body)
+        result.reset_at = self.operating_reset_at or self._clock() + UNKNOWN_RESET_WAIT
+        return result
 
     def batch_as(self, token: str, commands: Mapping[str, Command]) -> BatchResult:
         """A batch sent with a caller's own token (a robot call's ``auth[access_token]``) to the endpoint
@@ -180,6 +200,7 @@ class PortalClient:
             answer = self._send(auth, method, body)
             code = str(answer.body.get("error", "")) if "error" in answer.body else ""
             if not code:
+                self.operating_reset_at = reset_time(answer.body) or self.operating_reset_at
                 return answer.body
             if caller is not None and _refuses_token(answer.status, code):
                 raise CallerRejected(code)
@@ -191,7 +212,8 @@ class PortalClient:
                 self.bucket.saturate(self._clock())
                 log.warning("portal.limit_exceeded", extra={"portal_id": self.portal_id, "method": method})
                 continue
-            raise error_from_response(answer.status, answer.body, method)
+            reset_at = self.operating_reset_at or self._clock() + UNKNOWN_RESET_WAIT
+            raise error_from_response(answer.status, answer.body, method, reset_at)
         raise PortalUnavailable(
             f"{method}: still limited after {LIMIT_RETRIES} waits", code="QUERY_LIMIT_EXCEEDED"
         )

@@ -24,6 +24,7 @@ class Identity:
     user_id: int
     is_admin: bool
     name: str
+    time_zone: str = ""  # the user's TIME_ZONE (api-reference/user/user-get.md); "" = the portal's default
 
 
 def _results(body: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
@@ -42,7 +43,8 @@ def _identity(body: dict[str, Any]) -> Identity:
         raise CallerRejected(str(failed.get("error") if isinstance(failed, dict) else "no user"))
     assert isinstance(user, dict)
     name = " ".join(str(user.get(k) or "") for k in ("NAME", "LAST_NAME")).strip()
-    return Identity(int(user_id), results.get("admin") is True, name)
+    zone = str(user.get("TIME_ZONE") or "")[:64]
+    return Identity(int(user_id), results.get("admin") is True, name, zone)
 
 
 def identify(endpoint: str, token: str, deadline: float) -> Identity:

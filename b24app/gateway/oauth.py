@@ -19,6 +19,9 @@ from b24app.gateway.errors import PortalUnavailable
 
 # settings/oauth/error-codes.md: the grant itself is refused (as opposed to a broken server).
 DEAD_GRANT_ERRORS = frozenset({"invalid_grant", "invalid_client", "invalid_request", "PAYMENT_REQUIRED"})
+# ... of those, the ones that blame our request, not the portal's token: "check client_id and
+# client_secret" / "check the request parameters". A refresh refused so must never revoke a portal.
+OUR_FAULT_ERRORS = frozenset({"invalid_client", "invalid_request"})
 
 
 class GrantRefused(Exception):

@@ -11,10 +11,11 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
+from b24app.alarms import OAUTH_CLIENT_REFUSED, clear_alarm, raise_alarm
 from b24app.config import Settings
 from b24app.db import Database
 from b24app.gateway.errors import AuthRevoked, PortalUnavailable
-from b24app.gateway.oauth import request_tokens
+from b24app.gateway.oauth import OUR_FAULT_ERRORS, request_tokens
 from b24app.models import Portal
 
 log = logging.getLogger(__name__)
@@ -126,15 +127,20 @@ class TokenKeeper:
                 portal.refresh_holder, portal.refresh_until = None, None
             if not mine:  # our lease ran out and someone else refreshed: theirs is the pair to use
                 return _auth_of(portal)
-            if "error" in answer:
+            if answer.get("error") in OUR_FAULT_ERRORS:  # our credentials, not this portal's tokens
+                raise_alarm(session, OAUTH_CLIENT_REFUSED, _client_refused(answer), self.now())
+            elif "error" in answer:
                 portal.auth_failed_at = self.now()
             else:
                 self._store(portal, answer, self.now())
+                clear_alarm(session, OAUTH_CLIENT_REFUSED)
                 log.info(
                     "oauth.refreshed",
                     extra={"member_id": portal.member_id, "generation": portal.token_generation},
                 )
                 return _auth_of(portal)
+        if answer.get("error") in OUR_FAULT_ERRORS:
+            raise PortalUnavailable(_client_refused(answer), code=str(answer["error"]))
         log.warning("oauth.refresh_dead", extra={"portal_id": portal_id, "error": answer.get("error")})
         raise AuthRevoked(f"refresh token rejected: {answer.get('error')}", code=str(answer.get("error")))
 
@@ -154,3 +160,10 @@ class TokenKeeper:
         endpoint = answer.get("client_endpoint")
         if isinstance(endpoint, str) and endpoint:
             portal.client_endpoint = endpoint
+
+
+def _client_refused(answer: dict[str, object]) -> str:
+    return (
+        f"the OAuth server refuses our application: {answer.get('error')} "
+        "(check B24_CLIENT_ID and B24_CLIENT_SECRET against the local application's card)"
+    )

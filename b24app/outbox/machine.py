@@ -171,7 +171,7 @@ class OutboxStep:
         by_label = {f"m{m.id}": m for m in messages}
 
         def settle(labels: list[str], result: BatchResult) -> None:
-            for label in labels:
+            for label in (label for label in labels if label in writes):  # not the ``before`` commands
                 m, write = by_label[label], writes[label]
                 if label in result.errors:
                     outcome = alone(m, outcomes, write.refused, result.errors[label])
@@ -183,10 +183,14 @@ class OutboxStep:
                     outcomes[m.id] = outcome
 
         def affected(labels: list[str]) -> list[OutboxMessage]:
-            return [by_label[label] for label in labels]
+            return [by_label[label] for label in labels if label in by_label]
 
-        commands = {label: write.command for label, write in writes.items()}
-        send(ctx, commands, {label: label for label in writes}, settle, affected, outcomes)
+        commands: dict[str, Command] = {}
+        for label, write in writes.items():  # a batch runs its commands in order
+            if write.before is not None:
+                commands[f"{label}_before"] = write.before
+            commands[label] = write.command
+        send(ctx, commands, {label: label for label in commands}, settle, affected, outcomes)
 
     def _claim(self, ctx: LaneContext, now: datetime) -> list[OutboxMessage]:
         with ctx.db.transaction() as session:

@@ -49,6 +49,9 @@ class Write:
     command: Command
     done: Callable[[Any], Outcome]
     refused: Callable[[PortalCallError], Outcome]
+    # sent just ahead of ``command`` in the same batch to make sure of a precondition (e.g. the
+    # sender joins the chat); its own error is ignored, ``command``'s answer tells what happened
+    before: Command | None = None
 
 
 @dataclass(frozen=True)

@@ -42,6 +42,7 @@ def register_install(session: Session, req: InstallRequest, token_hash: str, now
     portal.token_generation = (portal.token_generation or 0) + 1
     portal.application_token_hash = token_hash
     portal.auth_failed_at, portal.install_error, portal.uninstalled_at = None, None, None
+    portal.gone_at, portal.gone_reason = None, None  # installed again: the portal is back
     portal.user_id = req.user_id or portal.user_id or 1
     portal.scope = req.scope
     portal.status = "installing"

@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from b24app.alarms import active_alarms
 from b24app.container import Container
 from b24app.lane_health import degraded_steps
 from b24app.models import InboxEvent, LaneLease, OutboxMessage, Portal, ProvisionedObject
@@ -52,6 +53,11 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
         "install_error": portal.install_error,
         "token_expires_at": portal.token_expires_at.isoformat() if portal.token_expires_at else None,
         "auth_failed": portal.auth_failed_at is not None,
+        "portal_deleted": portal.gone_at.isoformat()
+        if portal.gone_at
+        else None,  # PORTAL_DELETED: lane stopped
+        "portal_deleted_reason": portal.gone_reason,
+        "operator_alarms": active_alarms(session),  # e.g. the OAuth server refuses our credentials
         "objects": [f"{o.kind}:{o.key}={o.remote_id}" for o in objects],
         "queue_depth": queue_depth,
         "inbox_pending": pending_inbox,
@@ -61,6 +67,7 @@ def portal_status(session: Session, portal: Portal, queue_depth: int) -> dict[st
         "last_healing": last_report(session, portal.id),
         "ledger_audit": last_audit(session, portal.id),  # the daily healing pass's audit, when and what
         "notifications_failed": _count(session, Notification, portal.id, "failed"),
+        "failed_notifications": _failed_notices(session, portal.id),  # channel and the portal's reason
         "lane_failures": lease.failures if lease else 0,
         "lane_error": lease.last_error if lease else None,
         "degraded_steps": degraded_steps(session, portal.id),  # steps skipped with backoff
@@ -102,3 +109,14 @@ def _what_failed(session: Session, portal: Portal) -> dict[str, Any]:
             )
         ],
     }
+
+
+def _failed_notices(session: Session, portal_id: int) -> list[dict[str, Any]]:
+    """The latest client notifications that could not be sent, with why (e.g. no e-mail sender)."""
+    rows = session.execute(
+        select(Notification.id, Notification.channel, Notification.error)
+        .where(Notification.portal_id == portal_id, Notification.status == "failed")
+        .order_by(Notification.id.desc())
+        .limit(20)
+    )
+    return [{"id": i, "channel": channel, "error": error} for i, channel, error in rows]

@@ -1,7 +1,7 @@
 """public API: keys, idempotent requests, webhook endpoints and secret; customer-event and opening-balance entries
 
 Revision ID: 0018
-Revises: 0011
+Revises: 0017
 Create Date: 2026-12-01 11:00:00.000000
 
 The ledger's kind CHECK is generated again from ``EntryKind`` (it now holds ``customer_event``
@@ -17,7 +17,7 @@ import b24app.db
 from registry.ledger.kinds import EntryKind, kind_check
 
 revision: str = '0018'
-down_revision: str | None = '0011'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

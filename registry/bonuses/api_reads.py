@@ -29,8 +29,15 @@ def client(session: Session, portal_id: int, owner: Owner, now: datetime) -> dic
     account = _account(session, portal_id, owner)
     head: dict[str, Any] = {"client": {"type": owner.type, "id": owner.id}, "level": None}
     if account is None:
-        return {**head, "balance": ZERO, "spendable": ZERO, "pending": ZERO, "pending_until": None,
-                "next_expiry": None, "blocked": False}
+        return {
+            **head,
+            "balance": ZERO,
+            "spendable": ZERO,
+            "pending": ZERO,
+            "pending_until": None,
+            "next_expiry": None,
+            "blocked": False,
+        }
     lots = list(
         session.execute(
             select(Lot).where(Lot.account_id == account.id, Lot.remaining > 0, Lot.expired_at.is_(None))

@@ -63,11 +63,14 @@ def spend(session: Session, caller: Caller, r: SpendRequest, now: datetime) -> A
         language = portal_language(session, portal_id)
         views = entry_views(session, [entry.id])
         mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
-        answer = 200, {
-            "ok": True,
-            "entry_id": entry.id,
-            "written_off": str(-entry.amount),
-            "balance": str(entry.balance_after),
-        }
+        answer = (
+            200,
+            {
+                "ok": True,
+                "entry_id": entry.id,
+                "written_off": str(-entry.amount),
+                "balance": str(entry.balance_after),
+            },
+        )
     remember(session, portal_id, "spend", r.idempotency_key, r.fingerprint, answer, now)
     return answer

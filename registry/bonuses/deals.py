@@ -23,7 +23,7 @@ from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spent_from
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.posting import ZERO, FromLot, IntoLot, Movement, NewLot, Owner, post
-from registry.program.deal import DealSnapshot
+from registry.program.deal import DealSnapshot, observed
 from registry.program.document import Program, amount_from_snapshot, current_program, evaluate
 
 
@@ -71,6 +71,8 @@ def sync_deal(
     program = program or current_program(session, portal_id)
     state = _state(session, portal_id, deal.deal_id, now)
     state.updated_at, state.skipped_reason = now, None
+    if deal.exists:
+        state.observed = observed(deal)
     if deal.won and deal.amount_problem is not None:
         state.skipped_reason = deal.amount_problem[:255]
         return SyncOutcome(skipped=state.skipped_reason)
@@ -107,6 +109,7 @@ def _accrue(
             f"deal:{deal.deal_id}",
             NewLot(program.lifetime_days, program.hold_days),
             deal_id=deal.deal_id,
+            legal_entity_id=program.default_legal_entity,
             snapshot={**snapshot, "lifetime_days": program.lifetime_days},
         ),
         now,
@@ -146,6 +149,7 @@ def _reverse(session: Session, state: DealState, lot: Lot, now: datetime) -> Syn
         FromLot(lot.id),
         reason="deal_not_won",
         deal_id=state.deal_id,
+        legal_entity_id=origin.legal_entity_id,
         reverses=origin.id,
         snapshot=origin.snapshot,
         debt=spent_from(session, lot),
@@ -179,6 +183,7 @@ def _adjust(
         IntoLot(lot.id, days) if diff > ZERO else FromLot(lot.id),
         reason="deal_amount_changed",
         deal_id=deal.deal_id,
+        legal_entity_id=origin.legal_entity_id,
         reverses=origin.id,
         snapshot={**origin.snapshot, "deal_amount": str(deal.amount)},
     )

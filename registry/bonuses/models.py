@@ -28,6 +28,7 @@ class DealState(Base):
     base_amount: Mapped[Decimal] = mapped_column(default=Decimal("0"))
     skipped_reason: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime]
+    observed: Mapped[dict[str, Any] | None]  # the last read (registry.program.deal.observed)
 
 
 class Notification(Base):

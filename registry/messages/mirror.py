@@ -70,12 +70,13 @@ class RegistryItemKind:
 
 
 def item_fields(entry: EntryView, target: RegistryTarget, language: str) -> dict[str, Any]:
+    """The registry item's fields. No ``opportunity``: the portal ignores it on a smart process that
+    links no products (crm-item-add.md), so the amount lives in our own field only."""
     fields: dict[str, Any] = {
         "title": texts.item_title(entry, language),
         "xmlId": f"entry:{entry.id}",
         OWNER_FIELD[entry.owner_type]: entry.owner_id,
         "stageId": target.stages[entry.state],
-        "opportunity": abs(entry.amount),
         target.fields["OPERATION"]: texts.operation_label(entry.kind, language),
         target.fields["AMOUNT"]: entry.amount,
         target.fields["BALANCE_AFTER"]: entry.balance_after,

@@ -27,11 +27,10 @@ from b24app.outbox import Action, Deliver, Outcome, Plan, Reads, Write
 from b24app.sms import SmsError, SmsProvider
 from registry.bonuses import notices
 from registry.bonuses.models import Notification
+from registry.messages import email, openlines
 from registry.messages.phones import InvalidPhone, to_e164
 
 log = logging.getLogger(__name__)
-ENTITY_TYPE_ID = {"contact": 3, "company": 4}
-PERMANENT_CODES = frozenset({"CHAT_NOT_IN_CRM"})
 
 
 @dataclass
@@ -53,6 +52,7 @@ class Notice:
     reason: str | None = None
     note: str | None = None  # why the portal's template was set aside (ours was sent)
     remote_id: str | None = None
+    sender: str | None = None  # the program's e-mail sender; None: the portal's CRM mailbox
 
     def ended(self, status: str, reason: str | None = None, remote_id: str | None = None) -> Outcome:
         self.status, self.reason, self.remote_id = status, reason, remote_id
@@ -87,6 +87,8 @@ class NotificationKind:
             user_id,
             message.attempts,
         )
+        if n.channel == "email":
+            n.sender = email.configured_sender(session, n.portal_id)
         session.expunge(row)
         return Plan(
             lambda reads: self._act(n, reads),
@@ -102,17 +104,7 @@ class NotificationKind:
             return self._sms(n, card)
         if n.channel == "email":
             return _email(n, card, reads)
-        chats = reads.results.get(_chats_key(n)) or []
-        if not chats:
-            return n.ended("skipped", "no open-line chat")
-        params = {
-            "CRM_ENTITY_TYPE": n.owner_type.upper(),
-            "CRM_ENTITY": n.owner_id,
-            "USER_ID": n.user_id,
-            "CHAT_ID": chats[0]["CHAT_ID"],
-            "MESSAGE": n.text,
-        }
-        return _portal_write(n, Command("imopenlines.crm.message.add", params))
+        return _open_line(n, reads.results.get(_chats_key(n)))
 
     def _sms(self, n: Notice, card: dict[str, Any]) -> Action:
         if self.sms is None:
@@ -149,13 +141,10 @@ def _reads(n: Notice) -> dict[str, Command]:
     reads: dict[str, Command] = {}
     if n.channel in ("sms", "email"):
         reads[_card_key(n)] = Command(f"crm.{n.owner_type}.get", {"id": n.owner_id})
-    if n.channel == "whatsapp":
-        params = {"CRM_ENTITY_TYPE": n.owner_type.upper(), "CRM_ENTITY": n.owner_id}
-        reads[_chats_key(n)] = Command("imopenlines.crm.chat.get", params)
-    if n.channel == "email" and n.attempts > 1:  # a lost response may have sent it already
-        reads[f"sent:{n.id}"] = Command(
-            "crm.activity.list", {"filter": {"ORIGIN_ID": _origin(n)}, "select": ["ID"]}
-        )
+    if n.channel in openlines.CHANNELS:
+        reads[_chats_key(n)] = openlines.chats_command((n.owner_type, n.owner_id))
+    if n.channel == "email" and n.attempts > 1:  # a lost response may have saved (or sent) it already
+        reads[f"sent:{n.id}"] = email.lookup_command(_origin(n))
     return reads
 
 
@@ -172,26 +161,32 @@ def _keep(session: Session, n: Notice) -> None:
 
 
 def _email(n: Notice, card: dict[str, Any], reads: Reads) -> Action:
-    found = reads.results.get(f"sent:{n.id}")
-    if isinstance(found, list) and found:
-        return n.ended("sent", remote_id=str(found[0].get("ID")))  # sent before, response lost
+    earlier = email.found_activity(reads.results.get(f"sent:{n.id}"))
+    if earlier is not None and earlier[1]:
+        return n.ended("sent", remote_id=earlier[0])  # sent before, response lost
+    if earlier is not None:  # saved, never sent: off the card, then sent anew at the next attempt
+        removed = "an unsent e-mail activity was removed; sending again"
+        return Write(
+            email.delete_command(earlier[0]),
+            lambda _: n.ended("retry", removed),
+            lambda error: n.ended("retry", f"{error.code}: {error.description}"[:200]),
+        )
     address = _first(card, "EMAIL")
     if address is None:
         return n.ended("skipped", "no e-mail on the card")
-    owner_type = ENTITY_TYPE_ID[n.owner_type]
-    fields = {
-        "OWNER_TYPE_ID": owner_type,
-        "OWNER_ID": n.owner_id,
-        "TYPE_ID": 4,
-        "DIRECTION": 2,
-        "COMPLETED": "Y",
-        "SUBJECT": (n.text or "")[:60],
-        "DESCRIPTION": n.text or "",
-        "DESCRIPTION_TYPE": 1,
-        "ORIGIN_ID": _origin(n),
-        "COMMUNICATIONS": [{"VALUE": address, "ENTITY_TYPE_ID": owner_type, "ENTITY_ID": n.owner_id}],
-    }
-    return _portal_write(n, Command("crm.activity.add", {"fields": fields}))
+    command = email.email_command(
+        (n.owner_type, n.owner_id), address, n.text or "", _origin(n), n.user_id, n.sender
+    )
+    return _portal_write(n, command)
+
+
+def _open_line(n: Notice, chats: Any) -> Action:
+    chat_id = openlines.pick_chat(chats, n.channel)
+    if chat_id is None:
+        return n.ended("skipped", f"no {n.channel} chat")
+    join, post = openlines.message_commands((n.owner_type, n.owner_id), chat_id, n.user_id, n.text or "")
+    write = _portal_write(n, post)
+    return Write(write.command, write.done, write.refused, before=join)
 
 
 def _portal_write(n: Notice, command: Command) -> Write:
@@ -199,7 +194,10 @@ def _portal_write(n: Notice, command: Command) -> Write:
         return n.ended("sent", remote_id=str(result)[:64])
 
     def refused(error: PortalCallError) -> Outcome:
-        status = "skipped" if error.code in PERMANENT_CODES else "retry"
+        if (reason := email.refusal(error)) is not None:  # saved but not sent: no retry can help
+            return n.ended("failed", reason)
+        # a refusal no retry changes: the next channel is tried at once
+        status = "failed" if error.code in openlines.REFUSALS else "retry"
         return n.ended(status, f"{error.code}: {error.description}"[:200])
 
     return Write(command, done, refused)

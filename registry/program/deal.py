@@ -18,6 +18,24 @@ class ProductTotals:
 
 
 @dataclass(frozen=True)
+class ProductLine:
+    """One product row of a deal, as offers and bundles read it."""
+
+    row_id: int
+    product_id: int
+    name: str
+    price: Decimal  # the final price of one unit (discount and tax included)
+    quantity: Decimal
+    measure_code: int | None = None
+    discount_sum: Decimal = ZERO  # per unit, as the row holds it
+    sections: tuple[int, ...] = ()  # the product's catalog section and its parents (cached)
+
+    @property
+    def total(self) -> Decimal:
+        return self.price * self.quantity
+
+
+@dataclass(frozen=True)
 class DealSnapshot:
     deal_id: int
     exists: bool
@@ -33,7 +51,53 @@ class DealSnapshot:
     assigned_by_id: int | None = None
     products: ProductTotals | None = None  # read only while a formula needs product rows
     amount_problem: str | None = None  # OPPORTUNITY was no sane number: the deal is left as it is
+    lines: tuple[ProductLine, ...] | None = None  # read while offers or bundles need them
+    title: str = ""
 
     @property
     def won(self) -> bool:
         return self.exists and self.stage_semantic == "S"
+
+
+def observed(deal: DealSnapshot) -> dict[str, Any]:
+    """What the card tab keeps of a deal read (JSON): its title and the facts a preview needs."""
+    products = deal.products
+    return {
+        "title": deal.title,
+        "stage_semantic": deal.stage_semantic,
+        "amount": str(deal.amount),
+        "currency": deal.currency,
+        "category_id": deal.category_id,
+        "company_id": deal.company_id,
+        "contact_id": deal.contact_id,
+        "manager_percent": None if deal.manager_percent is None else str(deal.manager_percent),
+        "uf": deal.uf,
+        "assigned_by_id": deal.assigned_by_id,
+        "products": None
+        if products is None
+        else [str(products.total), str(products.quantity), products.count],
+    }
+
+
+def from_observed(deal_id: int, data: dict[str, Any], at: datetime) -> DealSnapshot:
+    """The deal as ``observed`` kept it (the reverse of ``observed``)."""
+    products = data.get("products")
+    percent = data.get("manager_percent")
+    return DealSnapshot(
+        deal_id=deal_id,
+        exists=True,
+        observed_at=at,
+        title=str(data.get("title") or ""),
+        stage_semantic=str(data.get("stage_semantic") or "P"),
+        amount=Decimal(str(data.get("amount") or "0")),
+        currency=str(data.get("currency") or ""),
+        category_id=int(data.get("category_id") or 0),
+        company_id=data.get("company_id"),
+        contact_id=data.get("contact_id"),
+        manager_percent=None if percent is None else Decimal(str(percent)),
+        uf=dict(data.get("uf") or {}),
+        assigned_by_id=data.get("assigned_by_id"),
+        products=None
+        if not products
+        else ProductTotals(Decimal(products[0]), Decimal(products[1]), int(products[2])),
+    )

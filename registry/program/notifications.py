@@ -3,13 +3,14 @@ portal's own templates (they must compile; ``registry.program.vetting`` bounds t
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-CHANNELS = ("email", "sms", "whatsapp")
-EVENTS = ("accrued", "written_off", "reversed", "adjusted", "expiring", "expired")
+CHANNELS = ("email", "sms", "whatsapp", "telegram")
+EVENTS = ("accrued", "written_off", "reversed", "adjusted", "expiring", "expired", "campaign")
 _ENV = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
 
 
@@ -17,10 +18,18 @@ class TemplateProblem(ValueError):
     pass
 
 
+# "Name <address>" or a bare address: the sender of client e-mails (crm.activity.add MESSAGE_FROM).
+_ADDRESS = r"[^@\s<>]{1,64}@[^@\s<>]{1,190}\.[^@\s<>.]{2,24}"
+SENDER = re.compile(rf"{_ADDRESS}|[^<>\r\n]{{1,100}} <{_ADDRESS}>")
+
+
 def check_settings(settings: Any) -> dict[str, Any]:
     """Validate the program's ``notifications`` value; templates must compile."""
     if not isinstance(settings, dict):
         raise TemplateProblem("must be an object with 'channels' and 'templates'")
+    sender = settings.get("email_from")
+    if sender is not None and (not isinstance(sender, str) or not SENDER.fullmatch(sender.strip())):
+        raise TemplateProblem("email_from must be an e-mail address, optionally as 'Name <address>'")
     for event, channels in (settings.get("channels") or {}).items():
         if event not in EVENTS:
             raise TemplateProblem(f"unknown event {event!r}; use one of {', '.join(EVENTS)}")

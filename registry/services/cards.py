@@ -1,21 +1,19 @@
-"""The card tab's read: the owner's balance, spendable amount, lots and movements for a card.
-
-Read-only and from the ledger alone (the web process never calls the portal). A deal's tab
-shows the movements made for that deal and its owner's balance.
-"""
+"""The card tab: its read (from the ledger alone: the web process never calls the portal) and the
+manager's write-off, posted once per form (the form's key) and mirrored to the portal by the lane."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from dataclasses import dataclass
+from decimal import Decimal
 
 from b24app.container import Container
-from registry.bonuses.support import history, summary
-from registry.ledger.models import Account, LedgerEntry
+from registry.bonuses import mirror
+from registry.bonuses.card import Card, account_of, card_view, deal_owner, deal_part, spend_max
+from registry.bonuses.spending import Movement, Refused, write_off
+from registry.bonuses.texts import portal_language
 from registry.ledger.posting import Owner
+from registry.ledger.views import entry_views
+from registry.program.document import current_program
 
 TAB_ENTITIES = {
     "CRM_CONTACT_DETAIL_TAB": "contact",
@@ -24,30 +22,55 @@ TAB_ENTITIES = {
 }
 
 
-def card_view(session: Session, portal_id: int, entity: str, entity_id: int, now: datetime) -> dict[str, Any]:
-    """``{"owner", "summary", "entries"}``; ``owner`` is None for a deal with no movements yet."""
-    if entity in ("contact", "company"):
-        owner = Owner(entity, entity_id)
-        return {
-            "owner": owner,
-            "summary": summary(session, portal_id, owner, now),
-            "entries": history(session, portal_id, owner, 50),
-        }
-    rows = session.execute(
-        select(LedgerEntry, Account)
-        .join(Account, Account.id == LedgerEntry.account_id)
-        .where(LedgerEntry.portal_id == portal_id, LedgerEntry.deal_id == entity_id)
-        .order_by(LedgerEntry.id.desc())
-    ).all()
-    if not rows:
-        return {"owner": None, "summary": None, "entries": []}
-    account = rows[0][1]
-    owner = Owner(account.owner_type, account.owner_id)
-    entries = [e for e in history(session, portal_id, owner, 500) if e["deal_id"] == entity_id]
-    return {"owner": owner, "summary": summary(session, portal_id, owner, now), "entries": entries}
+@dataclass(frozen=True)
+class WriteOff:
+    """A manager's write-off from a card tab; ``key`` (one per rendered form) makes it happen once."""
+
+    entity: str  # contact | company | deal
+    entity_id: int
+    amount: Decimal
+    key: str
+    user_id: int
 
 
-def card(c: Container, portal_id: int, placement: str, entity_id: int) -> dict[str, Any]:
+def card(c: Container, portal_id: int, placement: str, entity_id: int, page: int = 1) -> Card:
     """The tab of the card a placement shows (``TAB_ENTITIES`` names its entity), in one transaction."""
     with c.db.transaction() as session:
-        return card_view(session, portal_id, TAB_ENTITIES[placement], entity_id, c.clock.now())
+        program = current_program(session, portal_id)
+        return card_view(session, portal_id, TAB_ENTITIES[placement], entity_id, program, page, c.clock.now())
+
+
+def write_off_from_card(c: Container, portal_id: int, request: WriteOff) -> tuple[str | None, Decimal]:
+    """Post the write-off; (None, amount) when done, else (the refusal's code, the allowed maximum)."""
+    now = c.clock.now()
+    with c.db.transaction() as session:
+        program = current_program(session, portal_id)
+        owner = (
+            Owner(request.entity, request.entity_id)
+            if request.entity != "deal"
+            else deal_owner(session, portal_id, request.entity_id, program)
+        )
+        if owner is None:
+            return "NO_CLIENT", Decimal("0")
+        deal_id = request.entity_id if request.entity == "deal" else None
+        account = account_of(session, portal_id, owner)
+        part = deal_part(session, portal_id, deal_id, program, account, now) if deal_id else None
+        movement = Movement(
+            owner,
+            request.amount,
+            f"card:writeoff:{request.key}",
+            f"user:{request.user_id}",
+            deal_id=deal_id,
+            deal_amount=part.amount if part else None,
+            source="card_tab",
+        )
+        try:
+            entry = write_off(session, portal_id, program, movement, now)
+        except Refused as refused:
+            account = account_of(session, portal_id, owner)
+            most = spend_max(session, account, program, deal_id, movement.deal_amount, now)
+            return refused.code, most
+        language = portal_language(session, portal_id)
+        views = entry_views(session, [entry.id])
+        mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
+        return None, -entry.amount

@@ -20,6 +20,7 @@ class FrameUser:
     user_id: int
     is_admin: bool
     name: str
+    time_zone: str = ""
 
 
 class FrameNotVerified(Exception):
@@ -42,4 +43,4 @@ def identify_frame(c: Container, member_id: str, app_token: str, auth_id: str, l
         raise FrameNotVerified("frame_unverified") from exc
     except PortalUnavailable as exc:
         raise FrameNotVerified("portal_silent") from exc
-    return FrameUser(portal_id, who.user_id, who.is_admin, who.name)
+    return FrameUser(portal_id, who.user_id, who.is_admin, who.name, who.time_zone)

@@ -88,7 +88,7 @@ def test_no_chat_falls_back_to_sms_and_logs_it(
     _win(app, emulator, portal, CONTACT_ID=contact)
     _again(app)
     _again(app)
-    assert _notices(app) == [("whatsapp", "skipped", "no open-line chat"), ("sms", "sent", None)]
+    assert _notices(app) == [("whatsapp", "skipped", "no whatsapp chat"), ("sms", "sent", None)]
     assert len([c for c in gateway.calls if c.request.url == SMSRU_URL]) == 1  # twice run, sent once
     assert any(c["COMMENT"].startswith("SMS: Вам начислено") for c in portal.comments)
     assert "925" not in caplog.text and "Вам начислено" not in caplog.text  # no phone, no text in logs
@@ -103,7 +103,7 @@ def test_invalid_phone_is_refused_with_the_reason_then_email(
     _win(app, emulator, portal, CONTACT_ID=contact)
     _again(app)
     assert _notices(app) == [
-        ("whatsapp", "skipped", "no open-line chat"),
+        ("whatsapp", "skipped", "no whatsapp chat"),
         ("sms", "failed", "invalid phone: 4 digits; E.164 allows 8 to 15"),
         ("email", "sent", None),
     ]

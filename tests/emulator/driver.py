@@ -6,7 +6,7 @@ import json
 import secrets
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import urlencode, urlsplit
 
 from tests.emulator import driver_crm, driver_setup, methods_crm
 from tests.emulator.portal import Portal, RobotRun
@@ -56,6 +56,7 @@ def install_ui_frame(
     emu: Emulator, portal: Portal, client_id: str, install_url: str, user_id: int = 1
 ) -> Frame:
     """The UI scenario's install page as the portal opens it (for a browser to post)."""
+    emu.app_install(portal, client_id).app_host = urlsplit(install_url).netloc
     return frame(emu, portal, client_id, install_url, user_id, [("PLACEMENT", "DEFAULT")])
 
 
@@ -76,6 +77,7 @@ def install_api(
     """The API-only scenario: an ONAPPINSTALL body; the app counts as installed at once."""
     app = emu.app_install(portal, client_id)
     app.installed = True
+    app.app_host = urlsplit(install_url).netloc
     tokens = emu.issue_tokens(portal, client_id, user_id)
     form = [
         ("event", "ONAPPINSTALL"),
@@ -89,7 +91,7 @@ def install_api(
         ("auth[expires]", str(tokens.expires)),
         ("auth[expires_in]", str(tokens.expires_in)),
         ("auth[scope]", "crm bizproc placement"),
-        ("auth[user_id]", str(user_id)),
+        # api-reference/common/events/on-app-install.md: the sample's auth block has no user_id
         ("auth[domain]", portal.domain),
         ("auth[server_endpoint]", emu.oauth_rest_url()),
         ("auth[client_endpoint]", emu.client_endpoint(portal)),
@@ -163,12 +165,14 @@ def start_robot(
     code: str,
     document_id: list[str],
     properties: dict[str, Any],
-    user_id: int = 1,
+    user_id: int | None = None,
     document_type: list[str] | None = None,
 ) -> tuple[RobotRun, Delivery]:
     """Run the app's robot on a document: POST to its HANDLER as the portal's bizproc engine does.
 
-    ``document_type`` defaults to the one the document belongs to (``[..., "DEAL"]``).
+    The ``auth`` block carries the robot's ``AUTH_USER_ID`` (bizproc-robot-add.md: "the user whose
+    token will be passed to the application") unless ``user_id`` says otherwise. ``document_type``
+    defaults to the one the document belongs to (``[..., "DEAL"]``).
     """
     app = emu.app_install(portal, client_id)
     robot = app.robots.get(code) or app.activities.get(code)
@@ -177,6 +181,7 @@ def start_robot(
     token = (
         f"{secrets.token_hex(6)}.{secrets.token_hex(4)}|A{secrets.randbelow(10**5)}|{secrets.token_hex(12)}"
     )
+    user_id = user_id if user_id is not None else int(robot.get("AUTH_USER_ID") or 1)
     run = RobotRun(token, code, document_id, properties)
     portal.robot_runs[token] = run
     entity = document_id[2].rsplit("_", 1)[0]
@@ -212,11 +217,18 @@ def open_placement(
     return emu.deliver(page.url, page.form, page.query)
 
 
-def add_chat(portal: Portal, entity_type: str, entity_id: int, connector: str = "whatsapp") -> str:
-    """Link an open-line chat (e.g. WhatsApp) to a contact or company."""
+def add_chat(
+    portal: Portal, entity_type: str, entity_id: int, connector: str = "whatsapp", *, active: bool = True
+) -> str:
+    """Link an open-line chat (e.g. WhatsApp) to a contact or company; ``active``: its session is open."""
     chat_id = str(portal.next_id())
     portal.chats.setdefault((entity_type, entity_id), []).append(
-        {"CHAT_ID": chat_id, "CONNECTOR_ID": connector, "CONNECTOR_TITLE": connector.title()}
+        {
+            "CHAT_ID": chat_id,
+            "CONNECTOR_ID": connector,
+            "CONNECTOR_TITLE": connector.title(),
+            "ACTIVE": active,
+        }
     )
     return chat_id
 

@@ -93,11 +93,19 @@ def add_user(
     """An employee (in department 1 unless told otherwise); tokens for them come from issue_tokens."""
     with emu.lock:
         user_id = max(portal.users) + 1
-        portal.users[user_id] = {"ID": str(user_id), "NAME": name, "LAST_NAME": last_name, "ADMIN": admin}
+        portal.users[user_id] = {
+            "ID": str(user_id), "NAME": name, "LAST_NAME": last_name, "ADMIN": admin, "TIME_ZONE": ""
+        }
         portal.people.membership[user_id] = list(departments if departments is not None else [1])
         if not active:
             portal.people.inactive.add(user_id)
         return user_id
+
+
+def set_time_zone(emu: Emulator, portal: Portal, user_id: int, zone: str) -> None:
+    """The user's own time zone (profile setting; "" = the portal's)."""
+    with emu.lock:
+        portal.users[user_id]["TIME_ZONE"] = zone
 
 
 def set_admin(emu: Emulator, portal: Portal, user_id: int, admin: bool = True) -> None:

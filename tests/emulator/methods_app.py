@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
+from urllib.parse import urlsplit
 
 from tests.emulator.methods_events import available_events
 from tests.emulator.portal import AppInstall
@@ -46,6 +48,14 @@ def app_info(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         "LICENSE": f"{ctx.portal.lang}_{family}",
         "LICENSE_FAMILY": family,
     }
+
+
+@method("server.time")
+def server_time(ctx: CallContext, params: dict[str, Any]) -> str:
+    """api-reference/common/system/server-time.md: now as ``YYYY-MM-DDThh:mm:ss±hh:mm``."""
+    offset = ctx.portal.utc_offset
+    shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:])) * (1 if offset[0] == "+" else -1)
+    return datetime.now(timezone(shift)).replace(microsecond=0).isoformat()
 
 
 @method("profile")
@@ -105,11 +115,16 @@ def event_get(ctx: CallContext, params: dict[str, Any]) -> list[dict[str, Any]]:
     ]
 
 
-def _validate_robot(params: dict[str, Any]) -> str:
+def _validate_robot(app: AppInstall, params: dict[str, Any]) -> str:
     code = str(params.get("CODE") or "")
     if not code or not re.fullmatch(r"[a-zA-Z0-9._-]+", code):
         raise B24Error("ERROR_ACTIVITY_VALIDATION_FAILURE", "Empty activity code!")
-    if not str(params.get("HANDLER") or "").startswith(("http://", "https://")):
+    handler = str(params.get("HANDLER") or "")
+    if not handler.startswith(("http://", "https://")):
+        raise B24Error("ERROR_WRONG_HANDLER_URL", "Wrong handler URL")
+    # bizproc-robot-add.md, bizproc-activity-add.md: "The link must have the same domain where the
+    # application is installed" (the code for a refusal is not documented: the URL one is used).
+    if app.app_host and urlsplit(handler).netloc != app.app_host:
         raise B24Error("ERROR_WRONG_HANDLER_URL", "Wrong handler URL")
     for key, prop in dict(params.get("PROPERTIES") or {}).items():
         if (
@@ -123,8 +138,11 @@ def _validate_robot(params: dict[str, Any]) -> str:
 def _register_bizproc(kind: str, attr: str) -> None:
     @method(f"bizproc.{kind}.add", app_only=True)
     def add(ctx: CallContext, params: dict[str, Any]) -> bool:
-        code, registry = _validate_robot(params), getattr(_app(ctx), attr)
-        if code in registry:
+        app = _app(ctx)
+        code, registry = _validate_robot(app, params), getattr(app, attr)
+        # bizproc-robot/index.md: a robot already is a workflow action; the portal keys both by
+        # application and code, so one code is one registration, whichever method made it.
+        if code in app.robots or code in app.activities:
             raise B24Error("ERROR_ACTIVITY_ALREADY_INSTALLED", "Activity or Robot already installed!")
         registry[code] = dict(params)
         return True

@@ -185,6 +185,18 @@ def _out(item: dict[str, Any], original: bool) -> dict[str, Any]:
     return item if original else {(k if k in kept else _camel_uf(k)): v for k, v in item.items()}
 
 
+# crm-item-add.md (SPA fields): currencyId, isManualOpportunity and opportunity are "only available if
+# the isLinkWithProductsEnabled setting is enabled", and "an incorrect field in fields will be ignored".
+PRODUCT_FIELDS = frozenset({"opportunity", "currencyId", "isManualOpportunity"})
+
+
+def _accepted(info: dict[str, Any], fields: dict[str, Any]) -> dict[str, Any]:
+    """The fields the portal keeps: product-linked ones only when the smart process links products."""
+    if str(info.get("isLinkWithProductsEnabled", "")).strip().lower() in ("y", "true", "1"):
+        return fields
+    return {k: v for k, v in fields.items() if k not in PRODUCT_FIELDS}
+
+
 def _item_store(portal: Portal, etid: int) -> dict[int, dict[str, Any]]:
     _type_by_etid(portal, etid)
     return portal.items[etid]
@@ -196,7 +208,7 @@ def item_add(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
     if etid in SYSTEM_ITEMS:  # contacts, companies, smart invoices: their own modules
         return dict(SYSTEM_ITEMS[etid].add(ctx, params))
     store, info = _item_store(ctx.portal, etid), _type_by_etid(ctx.portal, etid)
-    fields = dict(params.get("fields") or {})
+    fields = _accepted(info, dict(params.get("fields") or {}))
     category = ctx.portal.categories[etid][0]["id"]
     allowed = SYSTEM | {f["fieldName"] for f in ctx.portal.userfields.get(f"CRM_{info['id']}", [])}
     item = {k: v for k, v in fields.items() if k in allowed}  # unknown fields are silently ignored
@@ -257,7 +269,8 @@ def item_update(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         raise B24Error("NOT_FOUND", "Element not found", 400)
     # crm-item-update.md: "if it is determined before saving that no field values have changed, the
     # save is not performed" -- no new updatedTime, no event.
-    changed = item_events.changes(item, dict(params.get("fields") or {}))
+    fields = _accepted(_type_by_etid(ctx.portal, etid), dict(params.get("fields") or {}))
+    changed = item_events.changes(item, fields)
     if changed:
         item_events.apply(item, changed, ctx.user_id)
         item_events.emit(ctx.portal, "UPDATE", etid, item_id, ctx.user_id)

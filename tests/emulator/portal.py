@@ -34,6 +34,7 @@ class AppInstall:
     client_id: str
     application_token: str = field(default_factory=lambda: secrets.token_hex(16))
     installed: bool = False
+    app_host: str = ""  # host:port of the app's install URL: robot handlers must live there
     events: list[dict[str, Any]] = field(default_factory=list)  # {event, handler, auth_type, offline}
     robots: dict[str, dict[str, Any]] = field(default_factory=dict)
     activities: dict[str, dict[str, Any]] = field(default_factory=dict)
@@ -66,9 +67,12 @@ class Portal:
         self.domain = domain
         self.lang = lang
         self.plan = plan
+        self.deleted = False  # every REST call answers 500 PORTAL_DELETED (control: delete_portal)
+        self.utc_offset = "+00:00"  # the portal's time zone, as server.time shows it
         self.users = {
-            1: {"ID": "1", "NAME": "Admin", "ADMIN": True},
-            2: {"ID": "2", "NAME": "Manager", "ADMIN": False},
+            # TIME_ZONE "" means the portal's default (api-reference/common/users/profile.md).
+            1: {"ID": "1", "NAME": "Admin", "ADMIN": True, "TIME_ZONE": ""},
+            2: {"ID": "2", "NAME": "Manager", "ADMIN": False, "TIME_ZONE": ""},
         }
         self._ids = itertools.count(1)
         self.deals: dict[int, dict[str, Any]] = {}
@@ -90,11 +94,16 @@ class Portal:
         self.robot_runs: dict[str, RobotRun] = {}
         self.activities_log: list[dict[str, Any]] = []
         self.sent_emails: list[dict[str, Any]] = []
+        self.crm_mailboxes: set[int] = {1}  # users with a mailbox connected to the CRM
+        self.shared_crm_mailbox = False  # the portal's shared CRM mailbox
         self.chats: dict[tuple[str, int], list[dict[str, Any]]] = {}
         self.chat_messages: list[dict[str, Any]] = []
         self.notifications: list[dict[str, Any]] = []
         self.senders: dict[str, dict[str, Any]] = {}
         self.offline: list[dict[str, Any]] = []  # the offline queue: one record per (app, event, object)
+        # api-reference/events/event-offline-get.md: every sample shows "EVENT_DATA": false; True
+        # queues the online event's {"FIELDS": {"ID": ...}} instead (the lenient, unverified shape).
+        self.offline_event_data = False
         for code, name, semantics, sort in DEAL_STAGES:
             self.add_status("DEAL_STAGE", code, name, semantics, sort)
         self._init_newer_state()
@@ -219,8 +228,8 @@ class Portal:
                 "ID": self.next_id(),
                 "TIMESTAMP_X": now_iso(),
                 "EVENT_NAME": event,
-                "EVENT_DATA": {"FIELDS": dict(fields)},
-                "EVENT_ADDITIONAL": {},
+                "EVENT_DATA": {"FIELDS": dict(fields)} if self.offline_event_data else False,
+                "EVENT_ADDITIONAL": {} if self.offline_event_data else False,
                 "MESSAGE_ID": secrets.token_hex(8),
                 "client_id": client_id,
                 "process_id": "",

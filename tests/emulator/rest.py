@@ -112,6 +112,8 @@ class RestTransport:
         ex.params = copy.deepcopy(params)
         portal = self._portal(request, route, token)
         ex.member_id = portal.member_id
+        if portal.deleted:  # _includes/system-errors.md: HTTP 500 PORTAL_DELETED "Portal was deleted"
+            raise B24Error("PORTAL_DELETED", "Portal was deleted", 500)
         lose = None if route.oauth_server else self._gate(portal, ex, params)
         try:
             result = self._execute(portal, route, token, params, ex)
@@ -245,6 +247,8 @@ class RestTransport:
         member, profile = ctx.portal.member_id, emu.profile(ctx.portal)
         if emu.limiter.blocked(member, method, profile):
             emu.stats.add("limit_429")
+            # settings/performance/limits.md: the 429 names no reset time; "for the first retry,
+            # refer to operating_reset_at from the last successful response".
             raise B24Error("OPERATION_TIME_LIMIT", "Method is blocked due to operation time limit.", 429)
         extras = {"via_batch": via_batch}
         call_ctx = CallContext(ctx.portal, ctx.auth_kind, ctx.user_id, ctx.client_id, method, extras)

@@ -21,7 +21,7 @@ def test_email_is_sent_only_with_all_three_flags(emulator: Emulator) -> None:
     portal = emulator.add_portal()
     emulator.app_install(portal, CLIENT_ID)
     comm = [{"VALUE": "a@example.com", "ENTITY_ID": 1, "ENTITY_TYPE_ID": 3}]
-    base = {"OWNER_TYPE_ID": 3, "OWNER_ID": 1, "SUBJECT": "s", "COMMUNICATIONS": comm}
+    base = {"OWNER_TYPE_ID": 3, "OWNER_ID": 1, "SUBJECT": "s", "COMMUNICATIONS": comm, "RESPONSIBLE_ID": 1}
     _call(
         emulator, portal, "crm.activity.add", fields={**base, "TYPE_ID": 4, "DIRECTION": 2, "COMPLETED": "N"}
     )
@@ -47,6 +47,7 @@ def test_open_line_messages_need_an_existing_chat(emulator: Emulator) -> None:
         emulator, portal, "imopenlines.crm.chat.get", CRM_ENTITY_TYPE="contact", CRM_ENTITY=55
     ).json()
     assert chats["result"][0]["CHAT_ID"] == chat
+    portal.chat_members[chat] = {1}  # the sender is a participant (message-add.md)
     ok = _call(
         emulator,
         portal,

@@ -1,0 +1,130 @@
+"""The main page in a real browser: the dashboard's figures against the ledger, the chart drawn on
+the server, health for administrators only, ru and en."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from playwright.sync_api import expect
+from sqlalchemy import func, select
+
+from b24app.clock import FrozenClock
+from b24app.i18n import points
+from registry.ledger.models import Account, LedgerEntry
+from registry.ledger.posting import Owner
+from registry.program.document import save_program
+from registry.services.support import move
+from tests.browser.conftest import PortalWindow
+from tests.browser.look import contrast_failures, fits_width
+from tests.emulator import driver
+from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.pytest_plugin import CLIENT_ID
+from tests.emulator.server import Emulator
+from tests.harness import AppHarness, portal_id_of
+
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+def app_clock(clock: FrozenClock) -> FrozenClock:
+    return clock
+
+
+def _program(app: AppHarness, **settings: Any) -> None:
+    with app.db.transaction() as session:
+        save_program(session, portal_id_of(app), settings, "test", app.container.clock.now())
+
+
+def _later(app: AppHarness, clock: FrozenClock, days: int) -> None:
+    clock.advance(days=days)
+    app.skew += timedelta(days=days)
+    app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
+    app.drain()
+
+
+def _won(app: AppHarness, emulator: Emulator, portal: EmuPortal, contact: int, amount: str) -> None:
+    driver.create_deal(emulator, portal, TITLE="d", OPPORTUNITY=amount, CONTACT_ID=contact, STAGE_ID="WON")
+    app.drain()
+
+
+def _program_history(app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock) -> None:
+    """Three clients over two weeks: accruals, a write-off, an expiry, and bonuses expiring soon."""
+    ann, bob, eve = (driver.create_contact(emulator, portal, NAME=n) for n in ("Ann", "Bob", "Eve"))
+    _program(app, lifetime_days=3)
+    _won(app, emulator, portal, ann, "1000")  # 50, expires after 3 days
+    _later(app, clock, 5)
+    _program(app, lifetime_days=20)
+    _won(app, emulator, portal, bob, "4000")  # 200
+    _won(app, emulator, portal, eve, "600")  # 30
+    done = move(app.container, portal_id_of(app), Owner("contact", bob), Decimal(70), "gift", "writeoff")
+    assert done["ok"]
+    _later(app, clock, 2)
+
+
+def _ledger(app: AppHarness) -> dict[str, Decimal]:
+    with app.db.transaction() as session:
+
+        def total(*kinds: str) -> Decimal:
+            query = select(func.coalesce(func.sum(LedgerEntry.amount), 0)).where(LedgerEntry.kind.in_(kinds))
+            return Decimal(session.execute(query).scalar_one())
+
+        balances = session.execute(select(func.sum(Account.balance))).scalar_one()
+        return {
+            "accrued": total("accrual", "manual_accrual"),
+            "spent": -total("write_off"),
+            "expired": -total("expiry"),
+            "outstanding": Decimal(balances),
+        }
+
+
+@pytest.mark.parametrize("lang", ["ru", "en"])
+def test_dashboard_figures_match_the_ledger_and_the_chart_is_drawn(
+    portal_window: Callable[..., PortalWindow],
+    app: AppHarness,
+    emulator: Emulator,
+    portal: EmuPortal,
+    clock: FrozenClock,
+    lang: str,
+) -> None:
+    _program_history(app, emulator, portal, clock)
+    ledger = _ledger(app)
+    assert ledger == {"accrued": 280, "spent": 70, "expired": 50, "outstanding": 160}
+    window = portal_window()
+    frame = window.open(
+        driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", 1, [("PLACEMENT", "DEFAULT")]),
+        lang=lang,
+    )
+    for name, value in ledger.items():
+        expect(frame.locator(f"#total-{name}")).to_have_text(points(value, lang))
+    for series in ("accrued", "spent", "expired", "outstanding"):
+        points_attr = frame.locator(f"polyline[data-series={series}]").get_attribute("points") or ""
+        assert len(points_attr.split()) == 30
+    expect(frame.locator("#expiring-total")).to_have_text(points(Decimal(160), lang))  # Bob 130 + Eve 30
+    expect(frame.locator(".largest-row")).to_have_count(2)
+    expect(frame.locator(".largest-row").first).to_contain_text(points(Decimal(130), lang))
+    expect(frame.locator("#install-status")).to_have_attribute("data-status", "installed")
+    expect(frame.locator("#failed-messages")).to_have_text("0")
+    assert contrast_failures(frame) == []
+    assert "fitWindow" in window.call_names(frame)
+    window.screenshot(f"dashboard-{lang}")
+    assert window.external_requests == []
+
+
+def test_a_manager_sees_the_dashboard_without_health_and_it_fits_380_pixels(
+    portal_window: Callable[..., PortalWindow],
+    app: AppHarness,
+    emulator: Emulator,
+    portal: EmuPortal,
+    clock: FrozenClock,
+) -> None:
+    _program_history(app, emulator, portal, clock)
+    window = portal_window(width=380)
+    frame = window.open(driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", 2, []))
+    expect(frame.locator("#total-accrued")).to_have_text("280,00")
+    expect(frame.locator("#health")).to_have_count(0)
+    assert fits_width(frame)
+    window.screenshot("dashboard-ru-380")
