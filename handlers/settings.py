@@ -19,11 +19,12 @@ from handlers.frames import verify_frame
 from handlers.main import frame_fields
 from handlers.settings_sections import SECTIONS, FieldProblem, apply_all, field_of, kept_rules
 from install.services.repair import repair
+from registry.bonuses.api_keys import ALL_SCOPES, KeyProblem
 from registry.bonuses.notices import render_text, template_for, values_for
 from registry.program.document import ProgramError
 from registry.program.formula import FormulaError, compile_formula
 from registry.program.notifications import EVENTS
-from registry.services import programs
+from registry.services import api_keys, programs
 from registry.services.frames import FrameUser
 from registry.services.settings import Sample, restore, sample, versions
 
@@ -68,6 +69,8 @@ def _render(
         sample_owner=who.owner,
         frame_fields=frame_fields(form),
         when=lambda value: date_time(value, language, user.time_zone),
+        api_keys=api_keys.listing(container(), user.portal_id) if user.is_admin else [],
+        scopes=[str(scope) for scope in ALL_SCOPES],
         **extra,
     )
     return page, status
@@ -154,3 +157,24 @@ def check_formula() -> ResponseReturnValue:
     except FormulaError as exc:
         return jsonify(ok=False, position=exc.column, message=str(exc))
     return jsonify(ok=True)
+
+
+@bp.post("/settings/api-keys")
+def api_key() -> ResponseReturnValue:
+    """Create an API key (its secret is shown on this page once) or revoke one (administrators)."""
+    form = _flat_form()
+    user = _admin(form)
+    if not isinstance(user, FrameUser):
+        return user
+    document = programs.current(container(), user.portal_id).document
+    name = form.get("key_name", "")
+    try:
+        if form.get("action") == "revoke":
+            api_keys.revoke(container(), user.portal_id, name)
+            notice = t(page_language("ru"), N_("The key {name} is revoked.")).format(name=name)
+            return _render(user, form, document, notice=notice)
+        chosen = ",".join(scope for scope in ALL_SCOPES if form.get(f"scope_{scope}"))
+        created = api_keys.create(container(), user.portal_id, name, chosen, f"user:{user.user_id}")
+    except KeyProblem as exc:
+        return _render(user, form, document, 422, errors={"key_name": str(exc)})
+    return _render(user, form, document, new_key=created["key"], new_key_name=created["name"])
