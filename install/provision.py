@@ -14,6 +14,7 @@ from typing import Any
 from b24app import i18n
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalClient
 from install import spec
+from install.provision_requests import provision_requests
 from registry.bonuses.target import RegistryTarget
 
 ALREADY_DONE = frozenset(
@@ -26,7 +27,9 @@ class Provisioned:
     """What exists on the portal after provisioning: kind -> key -> remote id (+ details)."""
 
     objects: dict[tuple[str, str], str] = field(default_factory=dict)
+    details: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     target: RegistryTarget | None = None
+    requests: dict[str, Any] | None = None  # the "Bonus requests" smart process (RequestsTarget details)
     created: list[str] = field(default_factory=list)
 
 
@@ -54,6 +57,7 @@ class Provisioner:
         urls: spec.Urls,
         language: str,
         user_id: int,
+        owners: dict[str, int] | None = None,
         progress: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
@@ -61,6 +65,7 @@ class Provisioner:
         self.urls = urls
         self.language = language
         self.user_id = user_id
+        self.owners = owners or {}  # robot code -> the AUTH_USER_ID we registered it with
         self.out = Provisioned()
         self._pending_round: dict[str, Command] = {}  # round 4: stages and fields, sent together
 
@@ -72,6 +77,7 @@ class Provisioner:
         self.progress(PHASES[2])
         type_info = self._smart_process(existing, created)
         self._finish_smart_process(type_info)
+        self.out.requests = provision_requests(self.client, self.language, self.out.created)
         return self.out
 
     def _read_existing(self) -> BatchResult:
@@ -150,11 +156,19 @@ class Provisioner:
         robots, actions = _codes(existing.get("robots")), _codes(existing.get("activities"))
         for code in spec.ROBOT_CODES:
             self.out.objects[("robot", code)] = code
+            self.out.details[("robot", code)] = {"auth_user_id": self.user_id}
             if code in actions:
                 creates[f"legacy_{code}"] = Command("bizproc.activity.delete", {"CODE": code})
             if code not in robots:
-                robot = spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
+                robot = (
+                    spec.request_robot_fields(self.language, self.urls.robot(code), self.user_id)
+                    if code == spec.REQUEST_CODE
+                    else spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
+                )
                 creates[f"robot_{code}"] = Command("bizproc.robot.add", robot)
+            elif self.owners.get(code) != self.user_id:  # another administrator installed it again
+                fields = {"AUTH_USER_ID": self.user_id}
+                creates[f"owner_{code}"] = Command("bizproc.robot.update", {"CODE": code, "FIELDS": fields})
         return creates
 
     def _smart_process(self, existing: BatchResult, created: BatchResult) -> dict[str, Any]:

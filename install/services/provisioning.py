@@ -15,7 +15,7 @@ from b24app.lanes import LaneContext
 from b24app.models import Portal, PortalCursor, ProvisionedObject
 from install import spec
 from install.provision import Provisioned, Provisioner
-from registry.bonuses.target import TARGET_KEY, TARGET_KIND
+from registry.bonuses.target import REQUESTS_KEY, TARGET_KEY, TARGET_KIND
 
 log = logging.getLogger(__name__)
 PROGRESS = "install_progress"  # a PortalCursor: the provisioning phase under way
@@ -33,9 +33,10 @@ def provision_step(ctx: LaneContext, base_url: str) -> bool:
         if portal.status != "installing":
             return False
         language, user_id = portal.language, portal.user_id or 1
+        owners = _robot_owners(session, ctx.portal_id)
     try:
         progress = partial(mark_progress, ctx, ctx.portal_id)
-        result = Provisioner(ctx.client, spec.Urls(base_url), language, user_id, progress).run()
+        result = Provisioner(ctx.client, spec.Urls(base_url), language, user_id, owners, progress).run()
     except PortalCallError as exc:
         with ctx.db.transaction() as session:
             portal = session.get_one(Portal, ctx.portal_id)
@@ -86,13 +87,26 @@ def _record(session: Session, portal_id: int, result: Provisioned, now: datetime
         ).scalars()
     }
     rows = dict(result.objects)
-    details: dict[tuple[str, str], dict[str, Any]] = {}
+    details: dict[tuple[str, str], dict[str, Any]] = dict(result.details)
     if result.target:
         rows[(TARGET_KIND, TARGET_KEY)] = str(result.target.entity_type_id)
         details[(TARGET_KIND, TARGET_KEY)] = result.target.to_details()
+    if result.requests:
+        rows[(TARGET_KIND, REQUESTS_KEY)] = str(result.requests["entity_type_id"])
+        details[(TARGET_KIND, REQUESTS_KEY)] = result.requests
     for (kind, key), remote in rows.items():
         row = existing.get((kind, key))
         if row is None:
             row = ProvisionedObject(portal_id=portal_id, kind=kind, key=key, created_at=now)
             session.add(row)
         row.remote_id, row.details = remote, details.get((kind, key), {})
+
+
+def _robot_owners(session: Session, portal_id: int) -> dict[str, int]:
+    """Robot code -> the user it was registered for (a new installing user re-owns the robots)."""
+    rows = session.execute(
+        select(ProvisionedObject.key, ProvisionedObject.details).where(
+            ProvisionedObject.portal_id == portal_id, ProvisionedObject.kind == "robot"
+        )
+    )
+    return {key: int(details["auth_user_id"]) for key, details in rows if (details or {}).get("auth_user_id")}

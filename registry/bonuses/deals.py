@@ -109,6 +109,7 @@ def _accrue(
             f"deal:{deal.deal_id}",
             NewLot(program.lifetime_days, program.hold_days),
             deal_id=deal.deal_id,
+            legal_entity_id=program.default_legal_entity,
             snapshot={**snapshot, "lifetime_days": program.lifetime_days},
         ),
         now,
@@ -148,6 +149,7 @@ def _reverse(session: Session, state: DealState, lot: Lot, now: datetime) -> Syn
         FromLot(lot.id),
         reason="deal_not_won",
         deal_id=state.deal_id,
+        legal_entity_id=origin.legal_entity_id,
         reverses=origin.id,
         snapshot=origin.snapshot,
         debt=spent_from(session, lot),
@@ -181,6 +183,7 @@ def _adjust(
         IntoLot(lot.id, days) if diff > ZERO else FromLot(lot.id),
         reason="deal_amount_changed",
         deal_id=deal.deal_id,
+        legal_entity_id=origin.legal_entity_id,
         reverses=origin.id,
         snapshot={**origin.snapshot, "deal_amount": str(deal.amount)},
     )

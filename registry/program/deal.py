@@ -18,6 +18,24 @@ class ProductTotals:
 
 
 @dataclass(frozen=True)
+class ProductLine:
+    """One product row of a deal, as offers and bundles read it."""
+
+    row_id: int
+    product_id: int
+    name: str
+    price: Decimal  # the final price of one unit (discount and tax included)
+    quantity: Decimal
+    measure_code: int | None = None
+    discount_sum: Decimal = ZERO  # per unit, as the row holds it
+    sections: tuple[int, ...] = ()  # the product's catalog section and its parents (cached)
+
+    @property
+    def total(self) -> Decimal:
+        return self.price * self.quantity
+
+
+@dataclass(frozen=True)
 class DealSnapshot:
     deal_id: int
     exists: bool
@@ -33,6 +51,7 @@ class DealSnapshot:
     assigned_by_id: int | None = None
     products: ProductTotals | None = None  # read only while a formula needs product rows
     amount_problem: str | None = None  # OPPORTUNITY was no sane number: the deal is left as it is
+    lines: tuple[ProductLine, ...] | None = None  # read while offers or bundles need them
     title: str = ""
 
     @property

@@ -16,9 +16,20 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.program.approvals import Definition, parse_approvals
+from registry.program.campaigns import Campaign, parse_campaigns
 from registry.program.deal import DealSnapshot
+from registry.program.events import CustomerEvent, parse_events
+from registry.program.groups import Group, parse_groups
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
+from registry.program.offers import (
+    check_entities,
+    parse_bundle,
+    parse_legal_entities,
+    parse_list,
+    parse_offer,
+)
 from registry.program.rules import (
     NotComputable,
     RuleError,
@@ -43,6 +54,13 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
+    "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
+    "groups": [],  # customer groups (registry.program.groups)
+    "campaigns": [],  # date-triggered awards (registry.program.campaigns)
+    "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
+    "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
+    "legal_entities": {"default": None, "companies": []},  # who owes what is awarded
+    "events": [],  # customer events that earn through the API (registry.program.events)
 }
 
 
@@ -73,6 +91,32 @@ class Program:
     hold_days: int = 0
     remind_days: int = 7
     notifications: dict[str, Any] = field(default_factory=dict)
+    approvals: tuple[Definition, ...] = ()
+    groups: tuple[Group, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
+    events: tuple[CustomerEvent, ...] = ()
+    offers: tuple[dict[str, Any], ...] = ()
+    bundles: tuple[dict[str, Any], ...] = ()
+    legal_entities: dict[str, Any] = field(default_factory=lambda: {"default": None, "companies": []})
+
+    def definition(self, code: str) -> Definition | None:
+        return next((d for d in self.approvals if d.code == code), None)
+
+    @property
+    def default_legal_entity(self) -> int | None:
+        value = self.legal_entities.get("default")
+        return int(value) if value is not None else None
+
+    @property
+    def needs_lines(self) -> bool:
+        """Whether deals must be read with their product rows as lines (offers or bundles)."""
+        return bool(self.offers or self.bundles)
+
+    @property
+    def needs_sections(self) -> bool:
+        """Whether an offer or bundle names catalog sections (the catalog cache is then read)."""
+        items = [o["products"] for o in self.offers] + [b["product"] for b in self.bundles]
+        return any(p["sections"] for p in items)
 
     @property
     def allow_negative(self) -> bool:
@@ -82,7 +126,7 @@ class Program:
     @property
     def needs_products(self) -> bool:
         """Whether deals must be read with their product rows (a formula uses them)."""
-        return any(needs_products(rule) for rule in self.rules)
+        return self.needs_lines or any(needs_products(rule) for rule in self.rules)
 
 
 def _whole(doc: dict[str, Any], key: str) -> int:
@@ -111,6 +155,14 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
+        approvals = parse_approvals(doc["approvals"])
+        groups = parse_groups(doc["groups"])
+        campaigns = parse_campaigns(doc["campaigns"], groups)
+        offers = parse_list(doc["offers"], "offers", parse_offer)
+        bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
+        legal = parse_legal_entities(doc["legal_entities"])
+        check_entities(legal, offers, bundles)
+        events = parse_events(doc["events"])
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -128,6 +180,13 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
+        approvals=approvals,
+        groups=groups,
+        campaigns=campaigns,
+        offers=offers,
+        bundles=bundles,
+        legal_entities=legal,
+        events=events,
     )
 
 

@@ -18,13 +18,16 @@ from sqlalchemy.orm import Session
 from b24app import inbox
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
-from registry.bonuses import mirror
+from registry.bonuses import mirror, submissions
+from registry.bonuses.catalog import cached_paths, store_paths
 from registry.bonuses.deals import sync_deal
+from registry.bonuses.rewards import sync_rewards
 from registry.bonuses.texts import portal_language
 from registry.ledger.views import entry_views
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, current_program
-from registry.sync.deals import read_deals
+from registry.sync.catalog import read_paths, with_sections
+from registry.sync.deals import DealReads, read_deals
 
 log = logging.getLogger(__name__)
 DEALS_PER_ROUND = 200
@@ -58,12 +61,28 @@ def deals_step(ctx: LaneContext) -> bool:
         program = current_program(session, ctx.portal_id)  # once for the whole round
     now = ctx.clock.now()
     found = read_deals(ctx.client, pending, program.needs_products, now)
+    if program.needs_sections:
+        _add_sections(ctx, found, now)
     for deal_id, error in found.failures.items():
         _note_failure(ctx, deal_id, pending[deal_id], error, now)
     ready = [(snapshot, pending[deal_id]) for deal_id, snapshot in found.snapshots.items()]
     for start in range(0, len(ready), DEALS_PER_COMMIT):
         _apply(ctx, program, ready[start : start + DEALS_PER_COMMIT], now)
     return True
+
+
+def _add_sections(ctx: LaneContext, found: DealReads, now: datetime) -> None:
+    """Lines get their catalog sections: cached paths, the rest read from the portal and cached."""
+    ids = {ln.product_id for s in found.snapshots.values() for ln in s.lines or () if ln.product_id}
+    with ctx.db.transaction() as session:
+        paths = cached_paths(session, ctx.portal_id, ids, now)
+    missing = ids - set(paths)
+    if missing:
+        read = read_paths(ctx.client, sorted(missing))
+        with ctx.db.transaction() as session:
+            store_paths(session, ctx.portal_id, read, now)
+        paths.update(read)
+    found.snapshots = {d: with_sections(s, paths) for d, s in found.snapshots.items()}
 
 
 def _apply(ctx: LaneContext, program: Program, deals: list[tuple[DealSnapshot, int]], now: datetime) -> None:
@@ -99,7 +118,10 @@ def _sync(
     now: datetime,
 ) -> None:
     outcome = sync_deal(session, portal_id, snapshot, now, program=program)
-    views = entry_views(session, [e.id for e in outcome.entries])
+    if snapshot.exists:
+        submissions.note_deal(session, portal_id, program, snapshot.deal_id, now)  # auto_apply approvals
+    entries = outcome.entries + sync_rewards(session, portal_id, program, snapshot, now)
+    views = entry_views(session, [e.id for e in entries])
     mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
     session.execute(
         update(InboxEvent)

@@ -14,7 +14,7 @@ from decimal import Decimal
 from typing import Any
 
 from b24app.gateway import Command, PortalCallError, PortalClient
-from registry.program.deal import DealSnapshot, ProductTotals
+from registry.program.deal import DealSnapshot, ProductLine, ProductTotals
 from registry.program.values import MAX_PORTAL_NUMBER, bounded_id, is_blank, portal_number
 
 
@@ -49,6 +49,35 @@ def product_totals(rows: Any) -> ProductTotals | None:
     return ProductTotals(total.quantize(Decimal("0.01")), quantity, len(rows))
 
 
+def product_lines(rows: Any) -> tuple[ProductLine, ...] | None:
+    """``crm.deal.productrows.get`` rows as lines (None when they were not read); a row whose
+    numbers are no sane value is left out (it can match no offer or bundle)."""
+    if not isinstance(rows, list):
+        return None
+    lines: list[ProductLine] = []
+    for row in rows:
+        fields = row if isinstance(row, Mapping) else {}
+        row_id, price, quantity = (
+            _int(fields.get("ID")),
+            _decimal(fields.get("PRICE")),
+            _decimal(fields.get("QUANTITY")),
+        )
+        if row_id is None or price is None or quantity is None:
+            continue
+        lines.append(
+            ProductLine(
+                row_id,
+                _int(fields.get("PRODUCT_ID")) or 0,
+                str(fields.get("PRODUCT_NAME") or "")[:255],
+                price,
+                quantity,
+                _int(fields.get("MEASURE_CODE")),
+                _decimal(fields.get("DISCOUNT_SUM")) or Decimal("0"),
+            )
+        )
+    return tuple(lines)
+
+
 def snapshot_from_deal(
     deal_id: int, deal: Mapping[str, Any] | None, now: datetime, product_rows: Any = None
 ) -> DealSnapshot:
@@ -77,6 +106,7 @@ def snapshot_from_deal(
         assigned_by_id=_int(deal.get("ASSIGNED_BY_ID")),
         observed_at=now,
         products=product_totals(product_rows),
+        lines=product_lines(product_rows),
     )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +48,14 @@ def app_info(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         "LICENSE": f"{ctx.portal.lang}_{family}",
         "LICENSE_FAMILY": family,
     }
+
+
+@method("server.time")
+def server_time(ctx: CallContext, params: dict[str, Any]) -> str:
+    """api-reference/common/system/server-time.md: now as ``YYYY-MM-DDThh:mm:ss±hh:mm``."""
+    offset = ctx.portal.utc_offset
+    shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:])) * (1 if offset[0] == "+" else -1)
+    return datetime.now(timezone(shift)).replace(microsecond=0).isoformat()
 
 
 @method("profile")
@@ -151,6 +160,20 @@ def _register_bizproc(kind: str, attr: str) -> None:
 
 _register_bizproc("robot", "robots")
 _register_bizproc("activity", "activities")
+
+
+@method("bizproc.robot.update", app_only=True)  # api-reference/bizproc/bizproc-robot/bizproc-robot-update.md
+def robot_update(ctx: CallContext, params: dict[str, Any]) -> bool:
+    app = _app(ctx)
+    robot = app.robots.get(str(params.get("CODE") or ""))
+    if robot is None:
+        raise B24Error("ERROR_ACTIVITY_NOT_FOUND", "Activity or Automation Rule not found!")
+    fields = params.get("FIELDS")
+    if not isinstance(fields, dict) or not fields:
+        raise B24Error("ERROR_ACTIVITY_VALIDATION_FAILURE", "No fields to update")
+    _validate_robot(app, {**robot, **fields})
+    robot.update(fields)
+    return True
 
 
 def _param(params: dict[str, Any], name: str) -> Any:

@@ -1,0 +1,83 @@
+"""Legal entities on every movement and the settlement report: its totals equal the ledger per
+legal entity (credits by their entity, debits split by the lots they drew from)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import defaultdict
+from datetime import date
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import func, select
+
+from bootstrap.console import main
+from registry.ledger.models import Account, LedgerEntry, Lot
+from registry.ledger.posting import Owner
+from registry.program.document import save_program
+from registry.services import settlement, support
+from tests.e2e.test_offers import SELLER, SHOP, _catalog, _deal, offers_program
+from tests.emulator import driver
+from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.server import Emulator
+from tests.harness import AppHarness, portal_id_of
+
+
+def _ledger_by_entity(app: AppHarness) -> tuple[dict[int | None, Decimal], dict[int | None, Decimal]]:
+    """Straight from the ledger: credits per entity, and what each entity's lots still hold."""
+    credited: dict[int | None, Decimal] = defaultdict(Decimal)
+    held: dict[int | None, Decimal] = defaultdict(Decimal)
+    with app.db.transaction() as session:
+        for entity, amount in session.execute(
+            select(LedgerEntry.legal_entity_id, LedgerEntry.amount).where(LedgerEntry.amount > 0)
+        ):
+            credited[entity] += amount
+        for entity, remaining in session.execute(
+            select(LedgerEntry.legal_entity_id, Lot.remaining).join(Lot, Lot.entry_id == LedgerEntry.id)
+        ):
+            held[entity] += remaining
+    return dict(credited), dict(held)
+
+
+def test_settlement_totals_equal_the_ledger_per_legal_entity(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _catalog(emulator, portal)
+    portal_id = portal_id_of(app)
+    with app.db.transaction() as session:
+        save_program(session, portal_id, offers_program(ids), "test", app.container.clock.now())
+    ann = driver.create_contact(emulator, portal, NAME="Ann")
+    bob = driver.create_contact(emulator, portal, NAME="Bob")
+    kept, reopened = _deal(emulator, portal, ids, ann), _deal(emulator, portal, ids, bob)
+    for deal in (kept, reopened):
+        driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    assert support.move(app.container, portal_id, Owner("contact", ann), Decimal("30"), "till", "writeoff")[
+        "ok"
+    ]
+    driver.update_deal(emulator, portal, reopened, STAGE_ID="EXECUTING")
+    app.drain()
+    with app.db.transaction() as session:
+        entities = set(
+            session.execute(select(LedgerEntry.legal_entity_id).where(LedgerEntry.amount > 0)).scalars()
+        )
+        balances = session.execute(select(func.sum(Account.balance))).scalar_one()
+    assert entities == {SELLER, SHOP}  # every credit carries its offer's entity or the default
+    today = app.container.clock.now().date()
+    rows = settlement.report(app.db, portal_id, date(2000, 1, 1), today)
+    credited, held = _ledger_by_entity(app)
+    assert {r.legal_entity: r.accrued for r in rows} == credited
+    assert {r.legal_entity: r.outstanding for r in rows} == held
+    assert sum(r.outstanding for r in rows) == balances == Decimal("12.50")
+    for row in rows:
+        assert row.accrued - row.cancelled - row.spent - row.expired == row.outstanding
+    assert sum(r.spent for r in rows) == Decimal("30") and sum(r.cancelled for r in rows) == Decimal("42.50")
+    assert (
+        main(["settlement", portal.member_id, "2000-01-01", today.isoformat()], container=app.container) == 0
+    )
+    lines = list(csv.reader(io.StringIO(capsys.readouterr().out)))
+    assert lines[0] == ["legal_entity", "accrued", "cancelled", "spent", "expired", "outstanding"]
+    assert lines[-1] == ["total", "85.00", "42.50", "30.00", "0.00", "12.50"]
+    with pytest.raises(SystemExit, match="dates are YYYY-MM-DD"):
+        main(["settlement", portal.member_id, "2026-13-01", "x"], container=app.container)
