@@ -13,7 +13,8 @@ from b24app.models import InboxEvent
 from registry.bonuses.reward_models import DealReward
 from registry.ledger.audit import audit
 from registry.ledger.models import LedgerEntry
-from registry.program.document import save_program
+from registry.bonuses.card import deal_part
+from registry.program.document import current_program, save_program
 from registry.services.instant_step import request_apply_offers
 from registry.services.preview import as_json, preview_deal
 from tests.emulator import driver, driver_setup, productrows
@@ -101,6 +102,12 @@ def test_offers_accumulate_on_top_of_the_rule_and_match_the_preview(
         [("acc10", Decimal("7.50")), ("hw10", Decimal("10"))],
     )
     assert as_json(before)["points"] == "42.50" and before.instant == [] and before.bundles == []
+    app.drain()  # the deal step has seen the deal: the card tab previews from what it kept
+    portal_id = portal_id_of(app)
+    with app.db.transaction() as session:
+        program = current_program(session, portal_id)
+        card = deal_part(session, portal_id, deal, program, None, app.container.clock.now())
+    assert card.preview == Decimal("42.50")
     driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
     app.drain()
     assert _accruals(app) == [
