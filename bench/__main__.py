@@ -16,12 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import accrual, expiry, intake, portals, portals_table
+from bench import accrual, campaigns, expiry, intake, portals, portals_table
 
 BENCHMARKS: dict[str, tuple[str, Callable[[argparse.Namespace], dict[str, Any]]]] = {
     "accrual": ("a burst of won deals and one isolated deal", lambda a: accrual.run(a.deals)),
     "intake": ("the events endpoint against a bare Flask endpoint", lambda a: intake.run()),
     "expiry": ("one lifetime pass expiring many owners' lots", lambda a: expiry.run(a.owners)),
+    "campaigns": (
+        "the client mirror's first load of 10,000 and a birthday campaign awarding 1,000",
+        lambda a: campaigns.run(),
+    ),
     "portals": (
         "many portals at once (shared: only with BENCH_DATABASE_URL on PostgreSQL and REDIS_URL)",
         lambda a: portals.run(portals.parse_args([])),
@@ -92,10 +96,33 @@ def _expiry_rows(exp: dict[str, Any]) -> list[tuple[str, str, Any]]:
     ]
 
 
+def _campaign_rows(camp: dict[str, Any]) -> list[tuple[str, str, Any]]:
+    load, award = camp["first_load"], camp["award_run"]
+    return [
+        (
+            "Client mirror, first load of 10,000: requests (1.1 × ⌈10,000/50/50⌉ = 4.4)",
+            "≤ 4.4 + a few",
+            load["requests"],
+        ),
+        (
+            "Campaign awarding 1,000 birthdays: requests / (1.1 × ⌈commands / 50⌉)",
+            "≤ 1",
+            award["requests_vs_bound"],
+        ),
+        (
+            "Campaign run: QUERY_LIMIT_EXCEEDED answers",
+            "0",
+            award["query_limit_exceeded"] + load["query_limit_exceeded"],
+        ),
+        ("Campaign run: worker peak RSS, MB", "< 300", award["worker_peak_rss_mb"]),
+    ]
+
+
 ROWS = {
     "accrual": _accrual_rows,
     "intake": _intake_rows,
     "expiry": _expiry_rows,
+    "campaigns": _campaign_rows,
     "portals": portals_table.rows,
 }
 

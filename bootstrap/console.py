@@ -21,7 +21,7 @@ from registry.bonuses.support import parse_owner
 from registry.ledger.posting import Owner
 from registry.program.document import ProgramError
 from registry.program.values import plain_amount
-from registry.services import programs, settlement, support
+from registry.services import approvals, campaign_step, programs, settlement, support
 
 Command = Callable[[Container, argparse.Namespace], Any]
 
@@ -138,6 +138,64 @@ def cmd_block(c: Container, args: argparse.Namespace) -> Any:
     return support.block(c, portal_id, owner, args.state == "on")
 
 
+def cmd_requests(c: Container, args: argparse.Namespace) -> Any:
+    """Pending approval requests of a portal, oldest first."""
+    return [r.as_dict() for r in approvals.pending(c, _portal_id(c, args.member_id))]
+
+
+def _decide(c: Container, args: argparse.Namespace, approve: bool) -> Any:
+    portal_id = _portal_id(c, args.member_id)
+    if not args.request_id.isascii() or not args.request_id.isdigit() or len(args.request_id) > 9:
+        raise SystemExit(f"request_id must be a number, not {args.request_id!r}")
+    if not args.reason.strip():
+        raise SystemExit("a reason is required")
+    outcome = approvals.decide_request(
+        c, portal_id, int(args.request_id), approve, user_id=None, reason=args.reason
+    )
+    return {"request_id": int(args.request_id), "outcome": str(outcome)}
+
+
+def cmd_approve(c: Container, args: argparse.Namespace) -> Any:
+    """Approve a pending request as support (with a reason); it is applied like any approval."""
+    return _decide(c, args, True)
+
+
+def cmd_cancel(c: Container, args: argparse.Namespace) -> Any:
+    """Cancel a pending request as support, with a reason."""
+    return _decide(c, args, False)
+
+
+def cmd_campaigns(c: Container, args: argparse.Namespace) -> Any:
+    """Run the campaigns now (``--date``: as on that portal-day); a dry run lists and writes nothing."""
+    portal_id = _portal_id(c, args.member_id)
+    if args.action != "run":
+        raise SystemExit(f"unknown campaigns action {args.action!r}; use: run")
+    try:
+        day = date.fromisoformat(args.date) if args.date else None
+    except ValueError as exc:
+        raise SystemExit(f"--date must be YYYY-MM-DD, not {args.date!r}") from exc
+    report = campaign_step.run_campaigns(c.db, portal_id, c.clock.now(), day=day, dry_run=args.dry_run)
+    if not args.dry_run and report.total:
+        c.jobs.enqueue_lane(portal_id, force=True)  # the worker delivers the registry items and messages
+    due = [
+        {
+            "campaign": d.campaign.code,
+            "client": f"{d.client_type}:{d.client_id}",
+            "occurrence": d.occurrence.isoformat(),
+            "points": str(d.campaign.award.points),
+        }
+        for dues in report.due.values()
+        for d in dues
+    ]
+    return {"day": report.day.isoformat(), "dry_run": report.dry_run, "due": due, "awarded": report.awarded}
+
+
+def _campaign_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--date", help="the portal-day to run for, YYYY-MM-DD (default: today on the portal)")
+    p.add_argument("--dry-run", action="store_true", help="print who would get what; write nothing")
+
+
+OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"campaigns": _campaign_options}
 COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "portals": (cmd_portals, "list portals", ()),
     "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
@@ -158,6 +216,10 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
         "CSV per legal entity: accrued, cancelled, spent, expired, outstanding (dates YYYY-MM-DD)",
         ("member_id", "start", "end"),
     ),
+    "requests": (cmd_requests, "pending approval requests", ("member_id",)),
+    "approve": (cmd_approve, "approve a pending request as support", ("member_id", "request_id", "reason")),
+    "cancel": (cmd_cancel, "cancel a pending request as support", ("member_id", "request_id", "reason")),
+    "campaigns": (cmd_campaigns, "run the campaigns now: campaigns MEMBER_ID run", ("member_id", "action")),
     "program-import": (
         cmd_program_import,
         "save a bonus program JSON file as a new version",
@@ -173,6 +235,8 @@ def parser() -> argparse.ArgumentParser:
         p = sub.add_parser(name, help=help_text)
         for positional in positionals:
             p.add_argument(positional)
+        if name in OPTIONS:
+            OPTIONS[name](p)
     return root
 
 

@@ -1,7 +1,9 @@
 """Every table of the application, so ``Base.metadata`` is complete (migrations, tests, tooling)."""
 
 import b24app.models  # noqa: F401 - portals, leases, inbox, outbox, cursors
+import registry.bonuses.audience  # noqa: F401 - client mirror, campaign awards and runs
 import registry.bonuses.models  # noqa: F401 - deal states, notifications
+import registry.bonuses.request_models  # noqa: F401 - approval requests
 import registry.bonuses.reward_models  # noqa: F401 - deal rewards (offers, bundles), catalog cache
 import registry.ledger.models  # noqa: F401 - accounts, entries, lots, draws
 import registry.program.models  # noqa: F401 - program versions

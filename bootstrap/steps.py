@@ -10,8 +10,12 @@ from b24app.sms import provider_from
 from install.services.provisioning import provision_step
 from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
+from registry.messages.approvals import approval_kinds
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
+from registry.services.approval_step import approvals_step
+from registry.services.campaign_step import campaigns_step
+from registry.services.clients_step import clients_step
 from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
 from registry.services.instant_step import instant_step
@@ -37,14 +41,24 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("reconcile", reconcile_step),
         ("offline", offline_step),
         ("instant", instant_step),  # instant offers asked for, written onto deals before their win
+        ("clients", clients_step),  # the campaigns' client mirror: first load, events, catch-up, sweep
         ("deals", deals_step),
         ("rewards", rewards_step),  # bundle rewards the deals step recorded: free rows, credits
         ("workflow", workflow_step),
+        ("approvals", approvals_step),
+        ("campaigns", campaigns_step),  # once per portal-day: birthdays, anniversaries, fixed dates
         ("lifetime", lifetime_step),
         ("healing", healing_step),
         (
             "outbox",
-            OutboxStep((*MIRROR_KINDS, WorkflowAnswerKind(), NotificationKind(provider_from(settings)))),
+            OutboxStep(
+                (
+                    *MIRROR_KINDS,
+                    WorkflowAnswerKind(),
+                    NotificationKind(provider_from(settings)),
+                    *approval_kinds(settings.b24_client_id or ""),
+                )
+            ),
         ),
     ]
 

@@ -20,7 +20,7 @@ from registry.bonuses.robots import CALLER_TOKEN, TEXT_LIMIT, TEXT_PROPERTIES
 from registry.services import intake
 
 bp = Blueprint("robots", __name__)
-KNOWN_CODES = frozenset({"bonus_writeoff", "bonus_accrue"})
+KNOWN_CODES = frozenset({"bonus_writeoff", "bonus_accrue", "bonus_request"})
 
 
 def _document(body: dict[str, Any]) -> list[str]:

@@ -13,6 +13,7 @@ from typing import Any
 from b24app import i18n
 from b24app.gateway import BatchResult, Command, PortalCallError, PortalClient
 from install import spec
+from install.provision_requests import provision_requests
 from registry.bonuses.target import RegistryTarget
 
 ALREADY_DONE = frozenset(
@@ -26,6 +27,7 @@ class Provisioned:
 
     objects: dict[tuple[str, str], str] = field(default_factory=dict)
     target: RegistryTarget | None = None
+    requests: dict[str, Any] | None = None  # the "Bonus requests" smart process (RequestsTarget details)
     created: list[str] = field(default_factory=list)
 
 
@@ -56,6 +58,7 @@ class Provisioner:
         created = self._create_missing(existing)
         type_info = self._smart_process(existing, created)
         self._finish_smart_process(type_info)
+        self.out.requests = provision_requests(self.client, self.language, self.out.created)
         return self.out
 
     def _read_existing(self) -> BatchResult:
@@ -137,7 +140,11 @@ class Provisioner:
             if code in actions:
                 creates[f"legacy_{code}"] = Command("bizproc.activity.delete", {"CODE": code})
             if code not in robots:
-                robot = spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
+                robot = (
+                    spec.request_robot_fields(self.language, self.urls.robot(code), self.user_id)
+                    if code == spec.REQUEST_CODE
+                    else spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
+                )
                 creates[f"robot_{code}"] = Command("bizproc.robot.add", robot)
         return creates
 

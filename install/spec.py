@@ -10,9 +10,14 @@ from b24app.i18n import N_
 
 ROBOT_CODE = "bonus_writeoff"
 ACCRUE_CODE = "bonus_accrue"
-ROBOT_CODES = (ROBOT_CODE, ACCRUE_CODE)
+ROBOT_CODES = (ROBOT_CODE, ACCRUE_CODE, "bonus_request")
 DEAL_EVENTS = ("ONCRMDEALADD", "ONCRMDEALUPDATE", "ONCRMDEALDELETE")
-APP_EVENTS = (*DEAL_EVENTS, "ONAPPUNINSTALL")
+# Clients for the campaigns' mirror: events carry ids only, the lane reads the clients back.
+CLIENT_EVENTS = tuple(
+    f"ONCRM{entity}{verb}" for entity in ("CONTACT", "COMPANY") for verb in ("ADD", "UPDATE", "DELETE")
+)
+# ONCRMDYNAMICITEMUPDATE: a bonus request moved in its kanban.
+APP_EVENTS = (*DEAL_EVENTS, *CLIENT_EVENTS, "ONAPPUNINSTALL", "ONCRMDYNAMICITEMUPDATE")
 # Reconciliation by updatedTime finds missed adds and updates, but never a deleted deal: the
 # offline queue keeps deletions for us (one record per deal), drained on the same schedule.
 OFFLINE_EVENTS = ("ONCRMDEALDELETE",)
@@ -177,6 +182,81 @@ def percent_field(language: str) -> dict[str, Any]:
 def smart_process_fields(language: str) -> dict[str, Any]:
     return {
         "title": texts(language)["title"],
+        "isStagesEnabled": "Y",
+        "isCategoriesEnabled": "N",
+        "isClientEnabled": "Y",
+        "isAutomationEnabled": "Y",
+        "isBizProcEnabled": "Y",
+        "isRecyclebinEnabled": "N",
+        "isLinkWithProductsEnabled": "N",
+        "relations": {"parent": [{"entityTypeId": 2, "isChildrenListEnabled": "true"}]},
+    }
+
+
+# -- approvals (issue 17): the bonus_request robot and the "Bonus requests" smart process ---------------
+REQUEST_CODE = "bonus_request"
+ITEM_UPDATE_EVENT = "ONCRMDYNAMICITEMUPDATE"  # kanban moves of requests; other types are ignored
+# Request stages: our status -> (stage code, semantics, sort); the new type's default codes reused.
+REQUEST_STAGES: dict[str, tuple[str, str | None, int]] = {
+    "pending": ("NEW", None, 10),
+    "approved": ("SUCCESS", "S", 40),
+    "cancelled": ("FAIL", "F", 50),
+}
+REQUEST_TEXTS: dict[str, str] = {
+    "requests_title": N_("Bonus requests"),
+    "request_robot": N_("Request a bonus or discount"),
+    "request_robot_description": N_("Creates a request from an approval definition; approvers decide"),
+    "definition": N_("Definition code"),
+    "percent_value": N_("Percent"),
+    "request_id": N_("Request"),
+    "status": N_("Status"),
+    "pending": N_("Pending"),
+    "approved": N_("Approved"),
+    "cancelled": N_("Cancelled"),
+}
+
+
+def request_texts(language: str) -> dict[str, str]:
+    return {key: i18n.t(language, text) for key, text in REQUEST_TEXTS.items()}
+
+
+def request_robot_fields(language: str, handler: str, user_id: int) -> dict[str, Any]:
+    """bizproc.robot.add / bizproc.activity.add for ``bonus_request`` (PRODUCT.md "Approvals")."""
+    words = texts(language)
+
+    def label(key: str) -> dict[str, str]:
+        return i18n.both(REQUEST_TEXTS[key]) if key in REQUEST_TEXTS else _label(words, key)
+
+    text = {"Type": "string"}
+    return {
+        "CODE": REQUEST_CODE,
+        "HANDLER": handler,
+        "AUTH_USER_ID": user_id,
+        "USE_SUBSCRIPTION": "Y",
+        "NAME": label("request_robot"),
+        "DESCRIPTION": label("request_robot_description"),
+        "PROPERTIES": {
+            "definition": {"Name": label("definition"), "Type": "string", "Required": "Y", "Multiple": "N"},
+            "amount": {"Name": label("amount"), "Type": "double", "Required": "N", "Multiple": "N"},
+            "percent": {"Name": label("percent_value"), "Type": "double", "Required": "N", "Multiple": "N"},
+            "reason": {"Name": label("reason"), "Type": "text", "Required": "Y"},
+            "notify": _robot_properties(words, False)["notify"],
+        },
+        "RETURN_PROPERTIES": {
+            "request_id": {"Name": label("request_id"), **text},
+            "status": {"Name": label("status"), **text},
+            "error_code": {"Name": label("error_code"), **text},
+            "error_message": {"Name": label("error_message"), **text},
+        },
+        "DOCUMENT_TYPE": ["crm", "CCrmDocumentDeal", "DEAL"],
+        "FILTER": {"INCLUDE": [["crm", "CCrmDocumentDeal"]]},  # a request is made on a deal
+    }
+
+
+def requests_process_fields(language: str) -> dict[str, Any]:
+    """crm.type.add for "Bonus requests": stages, a client, shown inside the deal (b24-patterns.md §1)."""
+    return {
+        "title": request_texts(language)["requests_title"],
         "isStagesEnabled": "Y",
         "isCategoriesEnabled": "N",
         "isClientEnabled": "Y",

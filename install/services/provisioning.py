@@ -14,7 +14,7 @@ from b24app.lanes import LaneContext
 from b24app.models import Portal, ProvisionedObject
 from install import spec
 from install.provision import Provisioned, Provisioner
-from registry.bonuses.target import TARGET_KEY, TARGET_KIND
+from registry.bonuses.target import REQUESTS_KEY, TARGET_KEY, TARGET_KIND
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +62,9 @@ def _record(session: Session, portal_id: int, result: Provisioned, now: datetime
     if result.target:
         rows[(TARGET_KIND, TARGET_KEY)] = str(result.target.entity_type_id)
         details[(TARGET_KIND, TARGET_KEY)] = result.target.to_details()
+    if result.requests:
+        rows[(TARGET_KIND, REQUESTS_KEY)] = str(result.requests["entity_type_id"])
+        details[(TARGET_KIND, REQUESTS_KEY)] = result.requests
     for (kind, key), remote in rows.items():
         row = existing.get((kind, key))
         if row is None:

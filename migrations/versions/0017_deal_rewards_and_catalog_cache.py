@@ -1,7 +1,7 @@
 """deal rewards and catalog cache: what offers and bundles gave each deal; product sections
 
 Revision ID: 0017
-Revises: 0014
+Revises: 0016
 Create Date: 2026-12-01 10:47:50.465664
 """
 
@@ -14,7 +14,7 @@ import b24app.db
 
 
 revision: str = "0017"
-down_revision: str | None = "0014"
+down_revision: str | None = "0016"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -27,6 +27,16 @@ MESSAGES = {
     "UNSUPPORTED_DOCUMENT": N_("This document type is not supported"),
     "CALLER_EXPIRED": N_("The call could not be verified in time: start the action again"),
     "INTERNAL_ERROR": N_("The operation could not be done; the application's administrator has the details"),
+    "UNKNOWN_DEFINITION": N_("There is no approval definition {definition}"),
+    "OUT_OF_RANGE": N_("The value must be from {min} to {max}"),
+    "NOT_VALID_NOW": N_("The definition is not valid today"),
+    "MONTHLY_CAP": N_("The client's monthly maximum of {cap} would be exceeded"),
+    "YEARLY_COUNT": N_("The client has had the most requests a year allows ({cap})"),
+    "NOT_APPLICABLE": N_("The deal has no product this definition applies to"),
+    "NOT_IN_SEGMENT": N_("The deal is not in the definition's segment"),
+    "CANCELLED": N_("The request was cancelled"),
+    "REQUEST_PENDING": N_("Request #{request} is waiting for approval"),
+    "REQUEST_APPROVED": N_("Request #{request} is approved and applied"),
 }
 
 
@@ -64,3 +74,24 @@ def refusal(code: str, error: str, balance: Decimal, language: str, **details: A
         "error_message": text,
         "log_message": f"{error}: {text}",
     }
+
+
+def _request_answer(request_id: int | None, status: str, error: str, text: str) -> dict[str, Any]:
+    return {
+        "request_id": "" if request_id is None else str(request_id),
+        "status": status,
+        "error_code": error,
+        "error_message": text if error else "",
+        "log_message": f"{error}: {text}" if error else text,
+    }
+
+
+def request_refused(request_id: int | None, error: str, language: str, **details: Any) -> dict[str, Any]:
+    """``bonus_request``'s answer when it is refused (at once, or cancelled later)."""
+    return _request_answer(request_id, "refused", error, message(error, language, **details))
+
+
+def request_approved(request_id: int, language: str) -> dict[str, Any]:
+    return _request_answer(
+        request_id, "approved", "", message("REQUEST_APPROVED", language, request=request_id)
+    )

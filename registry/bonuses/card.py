@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from registry.bonuses.deals import owner_of
 from registry.bonuses.models import DealState
+from registry.bonuses.rewards import groups_of
 from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spendable_lots
 from registry.ledger.models import Account, LedgerEntry, Lot
@@ -204,7 +205,10 @@ def deal_part(
         amount = deal.amount
         # the rule, then the offers that accumulate (registry.program.rewards): what the win accrues
         owner = owner_of(deal, program)
-        points = reward_preview(program, deal, owner.type if owner else None, now.date()).points
+        groups = groups_of(session, portal_id, program, owner)
+        points = reward_preview(
+            program, deal, owner.type if owner else None, now.date(), client_groups=groups
+        ).points
         preview = points if points > ZERO else None
     return DealPart(
         deal_id=deal_id,

@@ -40,10 +40,12 @@ NOTICE = "notification"  # the outbox kind that delivers a notification row
 EVENT_OF_KIND = {  # a deal's own adjustment and a debt settlement stay quiet
     EntryKind.ACCRUAL: "accrued",
     EntryKind.MANUAL_ACCRUAL: "accrued",
+    EntryKind.REQUEST_ACCRUAL: "accrued",
     EntryKind.WRITE_OFF: "written_off",
     EntryKind.REVERSAL: "reversed",
     EntryKind.EXPIRY: "expired",
     EntryKind.CORRECTION: "adjusted",
+    EntryKind.CAMPAIGN: "campaign",
 }
 DEFAULT_TEMPLATES = {  # our Jinja sources (English msgids; the catalogs translate them)
     "accrued": N_(
@@ -55,6 +57,10 @@ DEFAULT_TEMPLATES = {  # our Jinja sources (English msgids; the catalogs transla
     "adjusted": N_("Your bonus balance changed by {{ amount }}. Balance: {{ balance }}."),
     "expiring": N_("{{ amount }} bonuses expire on {{ expires }}: spend them before then."),
     "expired": N_("{{ amount }} bonuses expired. Balance: {{ balance }}."),
+    "campaign": N_(
+        "You received {{ amount }} bonuses: {{ description }}. Balance: {{ balance }}."
+        "{% if expires %} They are valid until {{ expires }}.{% endif %}"
+    ),
 }
 
 
@@ -204,6 +210,8 @@ def plan_for_entries(
         if event is None or e.state == "pending":
             continue
         values = values_for(e.amount, e.balance_after, e.expires_at if e.kind in ACCRUALS else None, language)
+        if e.kind == EntryKind.CAMPAIGN:
+            values["description"] = e.reason or ""
         plan(
             session,
             portal_id,

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 from b24app.models import ProvisionedObject
 
 TARGET_KIND, TARGET_KEY = "smart_process", "registry"
+REQUESTS_KEY = "requests"  # the "Bonus requests" smart process (approvals)
 
 
 @dataclass(frozen=True)
@@ -55,3 +56,30 @@ def load_target(session: Session, portal_id: int) -> RegistryTarget | None:
     if row is None or "stages" not in row.details:
         return None
     return RegistryTarget.from_details(row.details)
+
+
+@dataclass(frozen=True)
+class RequestsTarget:
+    """The provisioned "Bonus requests" smart process: its type and a stage per request status."""
+
+    entity_type_id: int
+    category_id: int
+    stages: dict[str, str]  # pending|approved|cancelled -> DT{etid}_{cat}:CODE
+
+    def status_of(self, stage_id: str) -> str | None:
+        return next((status for status, stage in self.stages.items() if stage == stage_id), None)
+
+
+def load_requests_target(session: Session, portal_id: int) -> RequestsTarget | None:
+    """The portal's requests smart process, or None before provisioning made it."""
+    row = session.execute(
+        select(ProvisionedObject).where(
+            ProvisionedObject.portal_id == portal_id,
+            ProvisionedObject.kind == TARGET_KIND,
+            ProvisionedObject.key == REQUESTS_KEY,
+        )
+    ).scalar_one_or_none()
+    if row is None or "stages" not in row.details:
+        return None
+    d = row.details
+    return RequestsTarget(int(d["entity_type_id"]), int(d["category_id"]), dict(d["stages"]))

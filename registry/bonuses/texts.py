@@ -24,13 +24,16 @@ class Comment:
 # Kinds that share a sentence: a manual accrual reads as an accrual, every adjustment alike.
 PHRASE_OF_KIND = {
     "manual_accrual": "accrual",
+    "request_accrual": "accrual",
     "deal_adjustment": "adjustment",
     "correction": "adjustment",
     "debt_settlement": "adjustment",
+    "campaign": "accrual_manual",  # "Accrued N bonuses: {the campaign's description}."
 }
 OPERATIONS = {
     "accrual": N_("Accrual"),
     "manual_accrual": N_("Accrual"),
+    "request_accrual": N_("Accrual"),
     "write_off": N_("Write-off"),
     "expiry": N_("Expiry"),
     "reversal": N_("Reversal"),
@@ -38,6 +41,7 @@ OPERATIONS = {
     "deal_adjustment": N_("Adjustment"),
     "correction": N_("Adjustment"),
     "debt_settlement": N_("Adjustment"),
+    "campaign": N_("Campaign award"),
 }
 PHRASES = {
     "accrual_percent": N_("Accrued {amount} bonuses: {percent}% of {base}."),

@@ -18,13 +18,17 @@ class EntryKind(StrEnum):
     DEAL_ADJUSTMENT = "deal_adjustment"  # a won deal's amount changed: its accrual follows
     CORRECTION = "correction"  # support, signed
     DEBT_SETTLEMENT = "debt_settlement"  # a new credit pays debt left by a reversal or a cut
+    REQUEST_ACCRUAL = "request_accrual"  # an approved bonus request (source request:{id})
+    CAMPAIGN = "campaign"  # a campaign's award (birthday, anniversary, a fixed date)
 
 
 # What took bonuses the client had (their draws become debt when the lot's deal is reversed); an
 # expiry or a deal's own cut is not spending.
 SPENDING = frozenset({EntryKind.WRITE_OFF, EntryKind.CORRECTION, EntryKind.DEBT_SETTLEMENT})
 # Credits whose lot follows the registry's pending -> active -> expired stages.
-ACCRUALS = frozenset({EntryKind.ACCRUAL, EntryKind.MANUAL_ACCRUAL})
+ACCRUALS = frozenset(
+    {EntryKind.ACCRUAL, EntryKind.MANUAL_ACCRUAL, EntryKind.REQUEST_ACCRUAL, EntryKind.CAMPAIGN}
+)
 
 
 def kind_check(column: str = "kind") -> str:

@@ -18,6 +18,7 @@ from registry.ledger.posting import balance_of
 STATE_OF_KIND: dict[str, str] = {
     EntryKind.ACCRUAL: "active",
     EntryKind.MANUAL_ACCRUAL: "active",
+    EntryKind.CAMPAIGN: "active",
     EntryKind.WRITE_OFF: "written_off",
     EntryKind.EXPIRY: "expired",
     EntryKind.REVERSAL: "cancelled",

@@ -16,11 +16,15 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.program.approvals import Definition, parse_approvals
+from registry.program.campaigns import Campaign, parse_campaigns
 from registry.program.deal import DealSnapshot
+from registry.program.groups import Group, parse_groups
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
 from registry.program.offers import (
     check_entities,
+    check_groups,
     parse_bundle,
     parse_legal_entities,
     parse_list,
@@ -53,6 +57,9 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
     "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
     "legal_entities": {"default": None, "companies": []},  # who owes what is awarded
+    "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
+    "groups": [],  # customer groups (registry.program.groups)
+    "campaigns": [],  # date-triggered awards (registry.program.campaigns)
 }
 
 
@@ -103,6 +110,13 @@ class Program:
         items = [o["products"] for o in self.offers] + [b["product"] for b in self.bundles]
         return any(p["sections"] for p in items)
 
+    approvals: tuple[Definition, ...] = ()
+    groups: tuple[Group, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
+
+    def definition(self, code: str) -> Definition | None:
+        return next((d for d in self.approvals if d.code == code), None)
+
     @property
     def allow_negative(self) -> bool:
         """Whether spending beyond what is left may push a balance below zero (else it is debt)."""
@@ -144,6 +158,10 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
         legal = parse_legal_entities(doc["legal_entities"])
         check_entities(legal, offers, bundles)
+        approvals = parse_approvals(doc["approvals"])
+        groups = parse_groups(doc["groups"])
+        campaigns = parse_campaigns(doc["campaigns"], groups)
+        check_groups({g.code for g in groups}, offers, bundles)
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -164,6 +182,9 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         offers=offers,
         bundles=bundles,
         legal_entities=legal,
+        approvals=approvals,
+        groups=groups,
+        campaigns=campaigns,
     )
 
 

@@ -10,7 +10,7 @@ from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 CHANNELS = ("email", "sms", "whatsapp", "telegram")
-EVENTS = ("accrued", "written_off", "reversed", "adjusted", "expiring", "expired")
+EVENTS = ("accrued", "written_off", "reversed", "adjusted", "expiring", "expired", "campaign")
 _ENV = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
 
 

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from b24app import inbox
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
-from registry.bonuses import mirror
+from registry.bonuses import mirror, submissions
 from registry.bonuses.catalog import cached_paths, store_paths
 from registry.bonuses.deals import sync_deal
 from registry.bonuses.rewards import sync_rewards
@@ -119,6 +119,8 @@ def _sync(
 ) -> None:
     outcome = sync_deal(session, portal_id, snapshot, now, program=program)
     entries = outcome.entries + sync_rewards(session, portal_id, program, snapshot, now)
+    if snapshot.exists:
+        submissions.note_deal(session, portal_id, program, snapshot.deal_id, now)  # auto_apply approvals
     views = entry_views(session, [e.id for e in entries])
     mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
     session.execute(

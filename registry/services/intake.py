@@ -17,6 +17,10 @@ from sqlalchemy.orm import Session
 from b24app import inbox
 from b24app.container import Container
 from b24app.portals import verify_portal
+from registry.bonuses.robots import CALLER_TOKEN
+from registry.bonuses.target import load_requests_target
+
+REQUEST_CODE = "bonus_request"
 
 Store = Callable[[Session, int, datetime], None]  # records one call for a verified portal at a time
 
@@ -33,6 +37,25 @@ def record_deal_event(
             kind="deal",
             event=event,
             subject_id=deal_id,
+            payload=body,
+            received_at=now,
+        )
+
+    _record(c, member_id, app_token, store)
+
+
+def record_client_event(
+    c: Container, member_id: str, app_token: str, event: str, client_id: int, body: Any
+) -> None:
+    """A contact or company was added, changed or deleted: the lane reads it back for the mirror."""
+
+    def store(session: Session, portal_id: int, now: datetime) -> None:
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind="client",
+            event=event,
+            subject_id=client_id,
             payload=body,
             received_at=now,
         )
@@ -73,7 +96,7 @@ def record_robot_call(
         inbox.record(
             session,
             portal_id=portal_id,
-            kind="robot",
+            kind="request" if code == REQUEST_CODE else "robot",  # requests: registry/services/approval_step
             event=code,
             dedup_key=f"robot:{portal_id}:{token_key}",
             payload=payload,
@@ -81,6 +104,38 @@ def record_robot_call(
         )
 
     _record(c, member_id, app_token, store)
+
+
+def record_item_move(
+    c: Container, member_id: str, app_token: str, entity_type_id: int, item_id: int, caller: str | None
+) -> bool:
+    """A smart-process item changed: kept when it is a request's item (False: another type, ignored).
+
+    The event's ``auth[access_token]`` is the acting user's (none when automation moved it): the
+    lane asks the portal whose it is before a move counts as a decision.
+    """
+    kept = False
+
+    def store(session: Session, portal_id: int, now: datetime) -> None:
+        nonlocal kept
+        target = load_requests_target(session, portal_id)
+        if target is None or target.entity_type_id != entity_type_id:
+            return
+        payload: dict[str, Any] = {"entity_type_id": entity_type_id, "item_id": item_id}
+        if caller:
+            payload[CALLER_TOKEN] = caller  # verified with the portal by the lane, then erased
+        kept = inbox.record(
+            session,
+            portal_id=portal_id,
+            kind="request_move",
+            event="ONCRMDYNAMICITEMUPDATE",
+            subject_id=item_id,
+            payload=payload,
+            received_at=now,
+        )
+
+    _record(c, member_id, app_token, store)
+    return kept
 
 
 def _record(c: Container, member_id: str, app_token: str, store: Store) -> None:

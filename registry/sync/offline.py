@@ -44,6 +44,11 @@ def release(client: PortalClient, page: dict[str, Any]) -> None:
     client.call("event.offline.clear", {"process_id": page["process_id"], "message_id": ids})
 
 
+def unreadable(events: list[dict[str, Any]]) -> int:
+    """Records that name no deal we can read (the docs' samples: ``"EVENT_DATA": false``)."""
+    return len(events) - len(deals_in(events))
+
+
 def deals_in(events: list[dict[str, Any]]) -> list[OfflineDeal]:
     """The records we can act on: those naming a deal by an id a deal can have."""
     found: list[OfflineDeal] = []

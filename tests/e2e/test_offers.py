@@ -10,10 +10,10 @@ from sqlalchemy import select
 
 from b24app.gateway import PortalClient
 from b24app.models import InboxEvent
+from registry.bonuses.card import deal_part
 from registry.bonuses.reward_models import DealReward
 from registry.ledger.audit import audit
 from registry.ledger.models import LedgerEntry
-from registry.bonuses.card import deal_part
 from registry.program.document import current_program, save_program
 from registry.services.instant_step import request_apply_offers
 from registry.services.preview import as_json, preview_deal

@@ -19,6 +19,7 @@ from tests.emulator.protocol import B24Error, Page
 # Longest first, so that "!=%" is not read as "!=" + "%field".
 _PREFIXES = ("!=%", "!%=", "!@", "!=", ">=", "<=", "=%", "%=", "!%", "@", "=", "!", ">", "<", "%")
 _NUMERIC = frozenset({"integer", "double"})
+PAGE_SIZE = 50
 
 
 def split_key(key: str) -> tuple[str, str]:

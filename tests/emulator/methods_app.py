@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -47,6 +48,14 @@ def app_info(ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         "LICENSE": f"{ctx.portal.lang}_{family}",
         "LICENSE_FAMILY": family,
     }
+
+
+@method("server.time")
+def server_time(ctx: CallContext, params: dict[str, Any]) -> str:
+    """api-reference/common/system/server-time.md: now as ``YYYY-MM-DDThh:mm:ss±hh:mm``."""
+    offset = ctx.portal.utc_offset
+    shift = timedelta(hours=int(offset[1:3]), minutes=int(offset[4:])) * (1 if offset[0] == "+" else -1)
+    return datetime.now(timezone(shift)).replace(microsecond=0).isoformat()
 
 
 @method("profile")

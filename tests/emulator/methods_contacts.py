@@ -6,6 +6,7 @@ events are the same ones those methods fire, with the acting user's tokens.
 
 from __future__ import annotations
 
+import bisect
 import builtins
 from dataclasses import dataclass
 from typing import Any
@@ -138,11 +139,35 @@ class ClientKind:
 
     def list(self, ctx: CallContext, params: dict[str, Any]) -> Page:
         original = _original(params)
-        rows = [self.view(ctx.portal, r, original) for r in self.store(ctx.portal).values()]
+        types = self.types(ctx.portal, original)
+        rows = self._rows(ctx.portal, params, types, original)
         select = params.get("select")
         if not (isinstance(select, list) and "*" in select):  # crm-item-list.md: fm only with select ['*']
             rows = [{k: v for k, v in r.items() if k != "fm"} for r in rows]
-        return listing.page(rows, params, self.types(ctx.portal, original), result_key="items")
+        return listing.page(rows, params, types, result_key="items")
+
+    def _rows(
+        self, portal: Portal, params: dict[str, Any], types: dict[str, str], original: bool
+    ) -> builtins.list[dict[str, Any]]:
+        """The rows ``listing.page`` filters. Only a speed-up, never a change of answer: for the first
+        page in id order (``start=-1``, the documented way to page big lists), records are viewed
+        in id order until 50 match, so a chain of pages over 10,000 clients stays fast."""
+        records = self.store(portal)
+        filter_, order = params.get("filter") or {}, params.get("order") or {"id": "ASC"}
+        first_page = str(params.get("start")) == "-1" and order in ({"id": "ASC"}, {"id": "asc"})
+        if not (first_page and isinstance(filter_, dict)):
+            return [self.view(portal, r, original) for r in records.values()]
+        listing.matches({}, filter_, types)  # refuses a bad filter exactly as ``page`` would
+        after, ids, out = _after(filter_), sorted(records), []
+        if after is None:
+            return []  # ``>id`` of nothing (an empty batch reference) matches no row, as in ``listing``
+        for record_id in ids[bisect.bisect_right(ids, after) :]:
+            row = self.view(portal, records[record_id], original)
+            if listing.matches(row, filter_, types):
+                out.append(row)
+                if len(out) == listing.PAGE_SIZE:
+                    break
+        return out
 
     def update(self, ctx: CallContext, params: dict[str, Any]) -> dict[str, Any]:
         original, record = _original(params), self.record(ctx.portal, params)
@@ -153,6 +178,19 @@ class ClientKind:
         record = self.record(ctx.portal, params)
         methods_crm.delete_entity(ctx.portal, self.entity, int(record["ID"]), ctx.user_id)
         return []  # crm-item-delete.md: "Returns an empty array"
+
+
+def _after(filter_: dict[str, Any]) -> int | None:
+    """Ids at or below a top-level ``>id`` never match (conditions are ANDed): they are skipped unseen.
+    None: the ``>id`` value is empty, so nothing matches."""
+    if str(filter_.get("logic", "AND")).upper() == "OR" or ">id" not in filter_:
+        return 0
+    if filter_[">id"] in (None, ""):
+        return None
+    try:
+        return int(str(filter_[">id"]))
+    except ValueError:
+        return 0
 
 
 def _primary_company(out: dict[str, Any]) -> None:

@@ -68,6 +68,7 @@ class Portal:
         self.lang = lang
         self.plan = plan
         self.deleted = False  # every REST call answers 500 PORTAL_DELETED (control: delete_portal)
+        self.utc_offset = "+00:00"  # the portal's time zone, as server.time shows it
         self.users = {
             # TIME_ZONE "" means the portal's default (api-reference/common/users/profile.md).
             1: {"ID": "1", "NAME": "Admin", "ADMIN": True, "TIME_ZONE": ""},
@@ -100,6 +101,9 @@ class Portal:
         self.notifications: list[dict[str, Any]] = []
         self.senders: dict[str, dict[str, Any]] = {}
         self.offline: list[dict[str, Any]] = []  # the offline queue: one record per (app, event, object)
+        # api-reference/events/event-offline-get.md: every sample shows "EVENT_DATA": false; True
+        # queues the online event's {"FIELDS": {"ID": ...}} instead (the lenient, unverified shape).
+        self.offline_event_data = False
         for code, name, semantics, sort in DEAL_STAGES:
             self.add_status("DEAL_STAGE", code, name, semantics, sort)
         self._init_newer_state()
@@ -224,8 +228,8 @@ class Portal:
                 "ID": self.next_id(),
                 "TIMESTAMP_X": now_iso(),
                 "EVENT_NAME": event,
-                "EVENT_DATA": {"FIELDS": dict(fields)},
-                "EVENT_ADDITIONAL": {},
+                "EVENT_DATA": {"FIELDS": dict(fields)} if self.offline_event_data else False,
+                "EVENT_ADDITIONAL": {} if self.offline_event_data else False,
                 "MESSAGE_ID": secrets.token_hex(8),
                 "client_id": client_id,
                 "process_id": "",

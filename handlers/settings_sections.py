@@ -1,0 +1,217 @@
+"""The settings page's sections: each turns part of the program document into form fields and back.
+
+A later feature (campaigns, approvals, bundles, offers, tiers, API keys, …) adds one ``Section`` to
+``SECTIONS`` with its template under templates/settings/: ``fields`` gives the template its values
+from the document, ``apply`` writes the posted form into a copy of the document. Field names are
+flat (``rules-0-percent``) and ``field_of`` maps a program error's JSON path to the field it names,
+so the error is shown next to that field.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from b24app.i18n import N_
+from registry.program.notifications import CHANNELS, EVENTS
+
+Form = Mapping[str, str]
+MAX_RULES = 20
+
+
+class FieldProblem(ValueError):
+    """A posted value that cannot go into the document; ``field`` is the form field's name."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: str  # an English msgid
+    template: str
+    fields: Callable[[dict[str, Any]], dict[str, Any]]
+    apply: Callable[[Form, dict[str, Any]], None]
+
+
+def _number(form: Form, name: str) -> float | int | str | None:
+    """A number as the document keeps it ("" = not set); the program's parser judges the value."""
+    raw = (form.get(name) or "").strip().replace(",", ".").replace(" ", "")
+    if not raw:
+        return None
+    if not re.fullmatch(r"-?\d{1,12}(\.\d{1,4})?", raw):
+        raise FieldProblem(name, "must be a number")
+    return int(raw) if raw.lstrip("-").isdigit() else raw
+
+
+def _whole(form: Form, name: str) -> int:
+    value = _number(form, name)
+    if not isinstance(value, int):
+        raise FieldProblem(name, "must be a whole number")
+    return value
+
+
+# Rules -------------------------------------------------------------------------------------------
+
+
+def _tiers_text(tiers: list[dict[str, Any]]) -> str:
+    return "\n".join(f"{t.get('from') or 0} {t.get('percent') or ''}".strip() for t in tiers)
+
+
+def _tiers(text: str, name: str) -> list[dict[str, Any]]:
+    """``from percent`` per line: "0 3", "10000 5"."""
+    out = []
+    for line in filter(None, (raw.strip() for raw in text.splitlines())):
+        parts = line.replace(",", ".").split()
+        if len(parts) != 2 or not all(re.fullmatch(r"\d{1,12}(\.\d{1,4})?", p) for p in parts):
+            raise FieldProblem(name, "each line is an amount and a percent, e.g. 10000 5")
+        out.append({"from": parts[0], "percent": parts[1]})
+    return out
+
+
+def rules_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    rules = [
+        {
+            "kind": r.get("kind", "percent"),
+            "percent": r.get("percent", ""),
+            "formula": r.get("formula", ""),
+            "tiers": _tiers_text(r.get("tiers") or []),
+            "rounding": r.get("rounding", "cents"),
+        }
+        for r in doc.get("rules", [])
+    ]
+    return {"rules": rules, "kinds": ("percent", "tiers", "formula")}
+
+
+def kept_rules(form: Form) -> list[int]:
+    """The form's rule rows that go into the document (not blank, not marked for removal)."""
+    kept = []
+    for i in range(MAX_RULES + 1):
+        kind = form.get(f"rules-{i}-kind")
+        if kind is None:
+            break
+        if kind and not form.get(f"rules-{i}-remove"):
+            kept.append(i)
+    return kept
+
+
+def rules_apply(form: Form, doc: dict[str, Any]) -> None:
+    rules = []
+    for i in kept_rules(form):
+        kind = form.get(f"rules-{i}-kind") or ""
+        rule: dict[str, Any] = {"kind": kind, "rounding": form.get(f"rules-{i}-rounding") or "cents"}
+        if kind == "percent":
+            rule["percent"] = _number(form, f"rules-{i}-percent")
+        elif kind == "tiers":
+            rule["tiers"] = _tiers(form.get(f"rules-{i}-tiers") or "", f"rules-{i}-tiers")
+        else:
+            rule["formula"] = (form.get(f"rules-{i}-formula") or "").strip()
+        rules.append(rule)
+    doc["rules"] = rules
+
+
+# Lifetime, holds and reminders; caps and debt ---------------------------------------------------
+
+LIFETIME = ("lifetime_days", "hold_days", "remind_days")
+CAPS = (
+    "writeoff_max_per_operation",
+    "writeoff_max_deal_share",
+    "manual_accrual_approval_above",
+    "max_manager_percent",
+)
+
+
+def lifetime_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    return {key: doc.get(key) for key in LIFETIME}
+
+
+def lifetime_apply(form: Form, doc: dict[str, Any]) -> None:
+    for key in LIFETIME:
+        doc[key] = _whole(form, key)
+
+
+def caps_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    return {
+        **{key: doc.get(key) for key in CAPS},
+        "debt_mode": doc.get("debt_mode"),
+        "owner_preference": doc.get("owner_preference"),
+    }
+
+
+def caps_apply(form: Form, doc: dict[str, Any]) -> None:
+    for key in CAPS:
+        doc[key] = _number(form, key)
+    if doc["max_manager_percent"] is None:
+        raise FieldProblem("max_manager_percent", "is required")
+    doc["debt_mode"] = form.get("debt_mode") or ""
+    doc["owner_preference"] = form.get("owner_preference") or ""
+
+
+# Notifications ----------------------------------------------------------------------------------
+
+
+def notifications_fields(doc: dict[str, Any]) -> dict[str, Any]:
+    settings = doc.get("notifications") or {}
+    return {
+        "events": EVENTS,
+        "channels": CHANNELS,
+        "on": {e: list((settings.get("channels") or {}).get(e) or []) for e in EVENTS},
+        "texts": {e: dict((settings.get("templates") or {}).get(e) or {}) for e in EVENTS},
+    }
+
+
+def notifications_apply(form: Form, doc: dict[str, Any]) -> None:
+    channels = {e: [c for c in CHANNELS if form.get(f"channel-{e}-{c}")] for e in EVENTS}
+    templates: dict[str, dict[str, str]] = {}
+    for event in EVENTS:
+        for language in ("ru", "en"):
+            text = (form.get(f"text-{event}-{language}") or "").strip()
+            if text:
+                templates.setdefault(event, {})[language] = text
+    doc["notifications"] = {"channels": {e: c for e, c in channels.items() if c}, "templates": templates}
+
+
+SECTIONS: list[Section] = [
+    Section("rules", N_("Accrual rules"), "settings/rules.html", rules_fields, rules_apply),
+    Section(
+        "lifetime",
+        N_("Lifetime, holds and reminders"),
+        "settings/lifetime.html",
+        lifetime_fields,
+        lifetime_apply,
+    ),
+    Section("caps", N_("Spending caps and debt"), "settings/caps.html", caps_fields, caps_apply),
+    Section(
+        "notifications",
+        N_("Notifications"),
+        "settings/notifications.html",
+        notifications_fields,
+        notifications_apply,
+    ),
+]
+
+
+def field_of(path: str, message: str, rows: list[int]) -> str:
+    """The form field a program error names: ``$.rules[0].formula`` -> ``rules-{rows[0]}-formula``."""
+    template = re.match(r"template (\w+)\.(ru|en)", message)
+    if path == "$.notifications" and template:
+        return f"text-{template.group(1)}-{template.group(2)}"
+    rule = re.match(r"\$\.rules\[(\d+)\]\.?(\w+)?", path)
+    if rule:
+        index = int(rule.group(1))
+        row = rows[index] if index < len(rows) else index
+        return f"rules-{row}-{rule.group(2) or 'kind'}"
+    return path.removeprefix("$.").split(".")[0].split("[")[0] or "rules"
+
+
+def apply_all(form: Form, doc: dict[str, Any]) -> dict[str, Any]:
+    """The document the form describes (every section applied to a copy of ``doc``)."""
+    new = dict(doc)
+    for section in SECTIONS:
+        section.apply(form, new)
+    return new

@@ -1,0 +1,80 @@
+"""The deletion sweep: once a day, or at once when the offline queue held records without an id,
+ask the portal which deals we still hold accruals for are gone, and feed those to the intake (the
+deal step then reads them as deleted and reverses their accruals, exactly once)."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from b24app import inbox, schedule
+from b24app.lanes import LaneContext
+from b24app.models import InboxEvent, PortalCursor
+from registry.bonuses.models import DealState
+from registry.sync.sweep import missing_deals
+
+log = logging.getLogger(__name__)
+CURSOR = "deal_sweep"
+INTERVAL = timedelta(days=1)
+EVENT = "SWEEP:DELETED"
+
+
+def _cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
+    return schedule.cursor(session, portal_id, CURSOR, now)
+
+
+def request_sweep(session: Session, portal_id: int, now: datetime) -> None:
+    """Sweep at the next lane run (an offline record named no deal)."""
+    _cursor(session, portal_id, now).next_run_at = now
+
+
+def sweep_step(ctx: LaneContext) -> int | None:
+    """When due: the accrued deals the portal no longer has go to the inbox as deletions; how many
+    (None: the sweep was not due)."""
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        if not schedule.due(session, ctx.portal_id, _cursor(session, ctx.portal_id, now), now):
+            return None
+        held = list(
+            session.execute(
+                select(DealState.deal_id)
+                .where(DealState.portal_id == ctx.portal_id, DealState.accrued != 0)
+                .order_by(DealState.deal_id)
+            ).scalars()
+        )
+    gone = missing_deals(ctx.client, held)  # no transaction is open while the portal answers
+    with ctx.db.transaction() as session:
+        _record(session, ctx.portal_id, gone, now)
+        cursor = _cursor(session, ctx.portal_id, now)
+        cursor.next_run_at, cursor.updated_at = now + INTERVAL, now
+    if gone:
+        log.info("sweep.deleted_deals", extra={"portal_id": ctx.portal_id, "deals": len(gone)})
+    return len(gone)
+
+
+def _record(session: Session, portal_id: int, gone: set[int], now: datetime) -> None:
+    if not gone:
+        return
+    pending = set(
+        session.execute(
+            select(InboxEvent.subject_id).where(
+                InboxEvent.portal_id == portal_id,
+                InboxEvent.kind == "deal",
+                InboxEvent.status == "pending",
+                InboxEvent.subject_id.in_(sorted(gone)),
+            )
+        ).scalars()
+    )
+    for deal_id in sorted(gone - pending):
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind="deal",
+            event=EVENT,
+            subject_id=deal_id,
+            payload={},
+            received_at=now,
+        )
