@@ -52,6 +52,7 @@ class DealSnapshot:
     products: ProductTotals | None = None  # read only while a formula needs product rows
     amount_problem: str | None = None  # OPPORTUNITY was no sane number: the deal is left as it is
     lines: tuple[ProductLine, ...] | None = None  # read while offers or bundles need them
+    seller_company_id: int | None = None  # the deal's own company (MC_REQUISITE_ID's), when read
     title: str = ""
 
     @property

@@ -56,7 +56,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
     "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
     "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
-    "legal_entities": {"default": None, "companies": []},  # who owes what is awarded
+    "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
     "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
     "groups": [],  # customer groups (registry.program.groups)
     "campaigns": [],  # date-triggered awards (registry.program.campaigns)
@@ -98,6 +98,18 @@ class Program:
     def default_legal_entity(self) -> int | None:
         value = self.legal_entities.get("default")
         return int(value) if value is not None else None
+
+    @property
+    def needs_seller(self) -> bool:
+        """Whether deals' own companies are read (no default legal entity; ``from_deal`` on)."""
+        return self.default_legal_entity is None and bool(self.legal_entities.get("from_deal"))
+
+    def legal_entity_of(self, deal: DealSnapshot) -> int | None:
+        """The program's default legal entity, else the deal's own company (when listed, if a list)."""
+        if self.default_legal_entity is not None:
+            return self.default_legal_entity
+        seller, listed = deal.seller_company_id, self.legal_entities.get("companies") or []
+        return seller if seller is not None and (not listed or seller in listed) else None
 
     @property
     def needs_lines(self) -> bool:

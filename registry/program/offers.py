@@ -158,14 +158,21 @@ def parse_list(value: Any, key: str, parse_one: Any) -> tuple[dict[str, Any], ..
 
 
 def parse_legal_entities(value: Any) -> dict[str, Any]:
-    """``{"default": MYCOMPANY_ID | null, "companies": [ids]}``: who owes what the program awards."""
+    """``{"default": MYCOMPANY_ID | null, "companies": [ids], "from_deal": bool}``: who owes what the
+    program awards; ``from_deal``: with no default, the deal's own company (its requisite link)."""
     if not isinstance(value, dict):
-        raise RuleError("$.legal_entities", "must be an object {default, companies}")
+        raise RuleError("$.legal_entities", "must be an object {default, companies, from_deal}")
+    unknown = sorted(set(value) - {"default", "companies", "from_deal"})
+    if unknown:
+        raise RuleError(f"$.legal_entities.{unknown[0]}", "is not a legal_entities setting")
     companies = _ids(value.get("companies"), "$.legal_entities.companies")
     default = _entity(value, "default", "$.legal_entities")
     if default is not None and companies and default not in companies:
         raise RuleError("$.legal_entities.default", "must be one of companies")
-    return {"default": default, "companies": companies}
+    from_deal = value.get("from_deal", False)
+    if not isinstance(from_deal, bool):
+        raise RuleError("$.legal_entities.from_deal", "must be true or false")
+    return {"default": default, "companies": companies, "from_deal": from_deal}
 
 
 def check_groups(

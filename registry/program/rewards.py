@@ -225,7 +225,7 @@ def preview(
     result = evaluate(program, deal, today, skipped)
     if result is not None and result[0] > ZERO:
         found.rule, found.rule_snapshot = result
-    default = program.default_legal_entity
+    default = program.legal_entity_of(deal)
     for offer in program.offers:
         award = offer_award(offer, deal, owner_type, today, default, client_groups)
         if award is None:

@@ -78,7 +78,7 @@ def instant_step(ctx: LaneContext) -> bool:
     pending, program = _pending(ctx, now)
     if not pending:
         return False
-    found = read_deals(ctx.client, pending, True, now)
+    found = read_deals(ctx.client, pending, True, now, with_seller=program.needs_seller)
     for deal_id, inbox_ids in pending.items():
         ctx.check_stop()
         error = found.failures.get(deal_id)

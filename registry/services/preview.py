@@ -60,7 +60,7 @@ def preview_deal(db: Database, client: PortalClient, portal_id: int, deal_id: in
                 )
             ).scalars()
         )
-    found = read_deals(client, [deal_id], True, now)
+    found = read_deals(client, [deal_id], True, now, with_seller=program.needs_seller)
     if deal_id in found.failures:
         raise PreviewError(found.failures[deal_id])
     snapshot = found.snapshots[deal_id]

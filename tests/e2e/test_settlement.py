@@ -18,7 +18,7 @@ from registry.ledger.posting import Owner
 from registry.program.document import save_program
 from registry.services import settlement, support
 from tests.e2e.test_offers import SELLER, SHOP, _catalog, _deal, offers_program
-from tests.emulator import driver
+from tests.emulator import driver, driver_crm
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness, portal_id_of
@@ -81,3 +81,39 @@ def test_settlement_totals_equal_the_ledger_per_legal_entity(
     assert lines[-1] == ["total", "85.00", "42.50", "30.00", "0.00", "12.50"]
     with pytest.raises(SystemExit, match="dates are YYYY-MM-DD"):
         main(["settlement", portal.member_id, "2026-13-01", "x"], container=app.container)
+
+
+def test_without_a_default_the_deals_own_company_owes_it(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    portal_id = portal_id_of(app)
+    mine = driver_crm.create_client(emulator, portal, "company", title="Seller Ltd", isMyCompany="Y")
+    document = offers_program(ids)
+    document["legal_entities"] = {"default": None, "from_deal": True}
+    with app.db.transaction() as session:
+        save_program(session, portal_id, document, "test", app.container.clock.now())
+    contact = driver.create_contact(emulator, portal, NAME="Gil")
+    linked, plain = _deal(emulator, portal, ids, contact), _deal(emulator, portal, ids, contact)
+    driver_crm.link_my_company(emulator, portal, linked, mine)
+    for deal in (linked, plain):
+        driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+        app.drain()
+    with app.db.transaction() as session:
+        got = session.execute(
+            select(LedgerEntry.deal_id, LedgerEntry.business_key, LedgerEntry.legal_entity_id).order_by(
+                LedgerEntry.id
+            )
+        ).all()
+    by_deal = {
+        (d, key.split(":")[0] + (":" + key.split(":")[-1] if key.startswith("offer") else "")): e
+        for d, key, e in got
+    }
+    assert by_deal == {
+        (linked, "accrual"): mine,  # the rule's accrual: the deal's own company
+        (linked, "offer:acc10"): SELLER,  # an offer's own legal entity comes first
+        (linked, "offer:hw10"): mine,
+        (plain, "accrual"): None,  # no default and no requisite link: none
+        (plain, "offer:acc10"): SELLER,
+        (plain, "offer:hw10"): None,
+    }

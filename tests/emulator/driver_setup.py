@@ -94,7 +94,11 @@ def add_user(
     with emu.lock:
         user_id = max(portal.users) + 1
         portal.users[user_id] = {
-            "ID": str(user_id), "NAME": name, "LAST_NAME": last_name, "ADMIN": admin, "TIME_ZONE": ""
+            "ID": str(user_id),
+            "NAME": name,
+            "LAST_NAME": last_name,
+            "ADMIN": admin,
+            "TIME_ZONE": "",
         }
         portal.people.membership[user_id] = list(departments if departments is not None else [1])
         if not active:
