@@ -43,6 +43,7 @@ class Settings:
     sms_webhook_url: str | None = None
     sms_webhook_token: str | None = None
     install_rate_limit: str = "10 per minute"  # per client IP, on POST /install (Flask-Limiter notation)
+    api_rate_limit: str = "120 per minute"  # per API key, on /api/v1 (Flask-Limiter notation)
     proxy_count: int = 0  # reverse proxies in front that set X-Forwarded-For (the client IP for throttling)
     log_level: str = "INFO"
 

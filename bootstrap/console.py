@@ -15,6 +15,7 @@ from sqlalchemy.exc import OperationalError
 
 from b24app.config import ConfigError
 from b24app.container import Container
+from bootstrap import console_api
 from bootstrap.container import build_container
 from install.services import installs, status
 from registry.bonuses.support import parse_owner
@@ -195,7 +196,10 @@ def _campaign_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dry-run", action="store_true", help="print who would get what; write nothing")
 
 
-OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {"campaigns": _campaign_options}
+OPTIONS: dict[str, Callable[[argparse.ArgumentParser], None]] = {
+    "campaigns": _campaign_options,
+    **console_api.OPTIONS,
+}
 COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
     "portals": (cmd_portals, "list portals", ()),
     "status": (cmd_status, "a portal's installed objects, token expiry and queue depth", ("member_id",)),
@@ -211,20 +215,21 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
         ("member_id", "owner", "amount", "reason"),
     ),
     "block": (cmd_block, "block (on) or unblock (off) an owner's spending", ("member_id", "owner", "state")),
+    "requests": (cmd_requests, "pending approval requests", ("member_id",)),
+    "approve": (cmd_approve, "approve a pending request as support", ("member_id", "request_id", "reason")),
+    "cancel": (cmd_cancel, "cancel a pending request as support", ("member_id", "request_id", "reason")),
+    "campaigns": (cmd_campaigns, "run the campaigns now: campaigns MEMBER_ID run", ("member_id", "action")),
     "settlement": (
         cmd_settlement,
         "CSV per legal entity: accrued, cancelled, spent, expired, outstanding (dates YYYY-MM-DD)",
         ("member_id", "start", "end"),
     ),
-    "requests": (cmd_requests, "pending approval requests", ("member_id",)),
-    "approve": (cmd_approve, "approve a pending request as support", ("member_id", "request_id", "reason")),
-    "cancel": (cmd_cancel, "cancel a pending request as support", ("member_id", "request_id", "reason")),
-    "campaigns": (cmd_campaigns, "run the campaigns now: campaigns MEMBER_ID run", ("member_id", "action")),
     "program-import": (
         cmd_program_import,
         "save a bonus program JSON file as a new version",
         ("member_id", "file"),
     ),
+    "api-key": (console_api.cmd_api_key, "create (printed once), list or revoke API keys", ("member_id",)),
 }
 
 

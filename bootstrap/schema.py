@@ -1,6 +1,7 @@
 """Every table of the application, so ``Base.metadata`` is complete (migrations, tests, tooling)."""
 
 import b24app.models  # noqa: F401 - portals, leases, inbox, outbox, cursors
+import registry.bonuses.api_models  # noqa: F401 - API keys, idempotent requests, webhooks
 import registry.bonuses.audience  # noqa: F401 - client mirror, campaign awards and runs
 import registry.bonuses.models  # noqa: F401 - deal states, notifications
 import registry.bonuses.request_models  # noqa: F401 - approval requests

@@ -40,8 +40,8 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("provision", provision),
         ("reconcile", reconcile_step),
         ("offline", offline_step),
-        ("instant", instant_step),  # instant offers asked for, written onto deals before their win
         ("clients", clients_step),  # the campaigns' client mirror: first load, events, catch-up, sweep
+        ("instant", instant_step),  # instant offers asked for, written onto deals before their win
         ("deals", deals_step),
         ("rewards", rewards_step),  # bundle rewards the deals step recorded: free rows, credits
         ("workflow", workflow_step),

@@ -46,6 +46,7 @@ EVENT_OF_KIND = {  # a deal's own adjustment and a debt settlement stay quiet
     EntryKind.EXPIRY: "expired",
     EntryKind.CORRECTION: "adjusted",
     EntryKind.CAMPAIGN: "campaign",
+    EntryKind.CUSTOMER_EVENT: "accrued",
 }
 DEFAULT_TEMPLATES = {  # our Jinja sources (English msgids; the catalogs translate them)
     "accrued": N_(

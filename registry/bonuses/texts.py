@@ -29,6 +29,8 @@ PHRASE_OF_KIND = {
     "correction": "adjustment",
     "debt_settlement": "adjustment",
     "campaign": "accrual_manual",  # "Accrued N bonuses: {the campaign's description}."
+    "customer_event": "accrual",
+    "opening_balance": "accrual",
 }
 OPERATIONS = {
     "accrual": N_("Accrual"),
@@ -42,6 +44,8 @@ OPERATIONS = {
     "correction": N_("Adjustment"),
     "debt_settlement": N_("Adjustment"),
     "campaign": N_("Campaign award"),
+    "customer_event": N_("Customer event"),
+    "opening_balance": N_("Opening balance"),
 }
 PHRASES = {
     "accrual_percent": N_("Accrued {amount} bonuses: {percent}% of {base}."),

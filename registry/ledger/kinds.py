@@ -20,6 +20,8 @@ class EntryKind(StrEnum):
     DEBT_SETTLEMENT = "debt_settlement"  # a new credit pays debt left by a reversal or a cut
     REQUEST_ACCRUAL = "request_accrual"  # an approved bonus request (source request:{id})
     CAMPAIGN = "campaign"  # a campaign's award (birthday, anniversary, a fixed date)
+    CUSTOMER_EVENT = "customer_event"  # a customer event posted through the API (a review, a referral)
+    OPENING_BALANCE = "opening_balance"  # a balance brought over from another system (CSV import)
 
 
 # What took bonuses the client had (their draws become debt when the lot's deal is reversed); an
@@ -27,7 +29,14 @@ class EntryKind(StrEnum):
 SPENDING = frozenset({EntryKind.WRITE_OFF, EntryKind.CORRECTION, EntryKind.DEBT_SETTLEMENT})
 # Credits whose lot follows the registry's pending -> active -> expired stages.
 ACCRUALS = frozenset(
-    {EntryKind.ACCRUAL, EntryKind.MANUAL_ACCRUAL, EntryKind.REQUEST_ACCRUAL, EntryKind.CAMPAIGN}
+    {
+        EntryKind.ACCRUAL,
+        EntryKind.MANUAL_ACCRUAL,
+        EntryKind.REQUEST_ACCRUAL,
+        EntryKind.CAMPAIGN,
+        EntryKind.CUSTOMER_EVENT,
+        EntryKind.OPENING_BALANCE,
+    }
 )
 
 

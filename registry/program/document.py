@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from registry.program.approvals import Definition, parse_approvals
 from registry.program.campaigns import Campaign, parse_campaigns
 from registry.program.deal import DealSnapshot
+from registry.program.events import CustomerEvent, parse_events
 from registry.program.groups import Group, parse_groups
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
@@ -54,12 +55,13 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
-    "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
-    "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
-    "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
     "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
     "groups": [],  # customer groups (registry.program.groups)
     "campaigns": [],  # date-triggered awards (registry.program.campaigns)
+    "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
+    "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
+    "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
+    "events": [],  # customer events that earn through the API (registry.program.events)
 }
 
 
@@ -90,9 +92,16 @@ class Program:
     hold_days: int = 0
     remind_days: int = 7
     notifications: dict[str, Any] = field(default_factory=dict)
+    approvals: tuple[Definition, ...] = ()
+    groups: tuple[Group, ...] = ()
+    campaigns: tuple[Campaign, ...] = ()
+    events: tuple[CustomerEvent, ...] = ()
     offers: tuple[dict[str, Any], ...] = ()
     bundles: tuple[dict[str, Any], ...] = ()
     legal_entities: dict[str, Any] = field(default_factory=lambda: {"default": None, "companies": []})
+
+    def definition(self, code: str) -> Definition | None:
+        return next((d for d in self.approvals if d.code == code), None)
 
     @property
     def default_legal_entity(self) -> int | None:
@@ -121,13 +130,6 @@ class Program:
         """Whether an offer or bundle names catalog sections (the catalog cache is then read)."""
         items = [o["products"] for o in self.offers] + [b["product"] for b in self.bundles]
         return any(p["sections"] for p in items)
-
-    approvals: tuple[Definition, ...] = ()
-    groups: tuple[Group, ...] = ()
-    campaigns: tuple[Campaign, ...] = ()
-
-    def definition(self, code: str) -> Definition | None:
-        return next((d for d in self.approvals if d.code == code), None)
 
     @property
     def allow_negative(self) -> bool:
@@ -166,14 +168,15 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
-        offers = parse_list(doc["offers"], "offers", parse_offer)
-        bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
-        legal = parse_legal_entities(doc["legal_entities"])
-        check_entities(legal, offers, bundles)
         approvals = parse_approvals(doc["approvals"])
         groups = parse_groups(doc["groups"])
         campaigns = parse_campaigns(doc["campaigns"], groups)
+        offers = parse_list(doc["offers"], "offers", parse_offer)
+        bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
         check_groups({g.code for g in groups}, offers, bundles)
+        legal = parse_legal_entities(doc["legal_entities"])
+        check_entities(legal, offers, bundles)
+        events = parse_events(doc["events"])
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -191,12 +194,13 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
-        offers=offers,
-        bundles=bundles,
-        legal_entities=legal,
         approvals=approvals,
         groups=groups,
         campaigns=campaigns,
+        offers=offers,
+        bundles=bundles,
+        legal_entities=legal,
+        events=events,
     )
 
 

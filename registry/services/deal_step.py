@@ -118,9 +118,9 @@ def _sync(
     now: datetime,
 ) -> None:
     outcome = sync_deal(session, portal_id, snapshot, now, program=program)
-    entries = outcome.entries + sync_rewards(session, portal_id, program, snapshot, now)
     if snapshot.exists:
         submissions.note_deal(session, portal_id, program, snapshot.deal_id, now)  # auto_apply approvals
+    entries = outcome.entries + sync_rewards(session, portal_id, program, snapshot, now)
     views = entry_views(session, [e.id for e in entries])
     mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
     session.execute(

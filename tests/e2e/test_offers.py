@@ -6,6 +6,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from b24app.gateway import PortalClient
@@ -17,6 +18,7 @@ from registry.ledger.models import LedgerEntry
 from registry.program.document import current_program, save_program
 from registry.services.instant_step import request_apply_offers
 from registry.services.preview import as_json, preview_deal
+from tests.e2e.api_support import Api, make_key
 from tests.emulator import driver, driver_setup, productrows
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
@@ -220,3 +222,34 @@ def test_instant_offers_are_not_applied_to_a_won_deal(
             select(InboxEvent.status, InboxEvent.error).where(InboxEvent.kind == "apply_offers")
         ).one()
     assert tuple(row) == ("skipped", "deal already won")
+
+
+def test_the_api_preview_shows_rule_and_offers_and_the_win_accrues_it(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _catalog(emulator, portal)
+    _save(app, offers_program(ids))
+    contact = driver.create_contact(emulator, portal, NAME="Fay")
+    deal = _deal(emulator, portal, ids, contact)
+    app.drain()  # the deal step reads the deal (and caches its products' sections)
+    api = Api(app, make_key(app, portal, capsys, "till", "read"))
+    known = api.post("/preview", {"deal_id": deal}).json()
+    basket = [
+        {"product_id": ids["case"], "quantity": 3, "price": 20},
+        {"product_id": ids["cable"], "quantity": 1, "price": 15},
+        {"product_id": ids["router"], "quantity": 2, "price": 200},
+        {"product_id": ids["service"], "quantity": 1, "price": 25},
+    ]
+    purchase = api.post(
+        "/preview", {"client": {"type": "contact", "id": contact}, "amount": 500, "products": basket}
+    )
+    for answer in (known, purchase.json()):
+        assert answer["earns"] == "42.50"
+        assert [(ln["source"], ln["kind"], ln["amount"]) for ln in answer["lines"]] == [
+            ("rule", "percent", "25.00"),
+            ("offer", "acc10", "7.50"),
+            ("offer", "hw10", "10.00"),
+        ]
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    assert sum((amount for _, _, amount, _ in _accruals(app)), Decimal("0")) == Decimal(known["earns"])
