@@ -20,6 +20,7 @@ from registry.services import settlement, support
 from tests.e2e.test_offers import SELLER, SHOP, _catalog, _deal, offers_program
 from tests.emulator import driver, driver_crm
 from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness, portal_id_of
 
@@ -117,3 +118,25 @@ def test_without_a_default_the_deals_own_company_owes_it(
         (plain, "offer:acc10"): SELLER,
         (plain, "offer:hw10"): None,
     }
+
+
+def test_the_main_page_shows_administrators_the_settlement_and_its_csv(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    with app.db.transaction() as session:
+        save_program(session, portal_id_of(app), offers_program(ids), "test", app.container.clock.now())
+    deal = _deal(emulator, portal, ids, driver.create_contact(emulator, portal, NAME="Hal"))
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    main_page = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", 1, [])
+    page = emulator.deliver(main_page.url, list(main_page.form), main_page.query)
+    assert page.status == 200 and 'id="settlement"' in page.body and f'data-entity="{SELLER}"' in page.body
+    today = app.container.clock.now().date().isoformat()
+    download = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/settlement.csv", 1, [])
+    form = [*download.form, ("start", "2000-01-01"), ("end", today)]
+    answer = emulator.deliver(download.url, form, download.query)
+    assert answer.status == 200
+    assert answer.body.splitlines()[-1] == "total,42.50,0.00,0.00,0.00,42.50"
+    bad = emulator.deliver(download.url, [*download.form, ("start", "soon"), ("end", today)], download.query)
+    assert bad.status == 400 and "start" in bad.body
