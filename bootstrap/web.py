@@ -16,6 +16,7 @@ from b24app.container import Container
 from b24app.logs import configure_logging
 from bootstrap.container import build_container
 from handlers import api, approvals, events, health, install, main, placements, robots, settings, settlement
+from handlers import campaigns as campaigns_panel  # noqa: F401 - adds its panel to the main page
 from handlers.api_auth import throttle as throttle_api
 from handlers.api_spec import doc_bp
 from handlers.common import EXTENSION, register_error_handlers

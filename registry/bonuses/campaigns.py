@@ -174,6 +174,7 @@ class CampaignSummary:
     """What the dashboard shows of a campaign: its last run and its counts."""
 
     code: str
+    name: str
     last_run_at: datetime | None
     last_day: date | None
     last_awarded: int
@@ -203,6 +204,7 @@ def campaign_summary(session: Session, portal_id: int, program: Program) -> list
         out.append(
             CampaignSummary(
                 c.code,
+                c.name,
                 last.last_run_at if last else None,
                 last.day if last else None,
                 last.awarded if last else 0,

@@ -108,8 +108,12 @@ def test_dashboard_figures_match_the_ledger_and_the_chart_is_drawn(
     expect(frame.locator(".largest-row").first).to_contain_text(points(Decimal(130), lang))
     expect(frame.locator("#install-status")).to_have_attribute("data-status", "installed")
     expect(frame.locator("#failed-messages")).to_have_text("0")
+    expect(frame.locator("#last-repair")).to_contain_text("исправлено" if lang == "ru" else "repaired")
     assert contrast_failures(frame) == []
     assert "fitWindow" in window.call_names(frame)
+    box = window.page.locator("#app").bounding_box()
+    assert box is not None
+    assert box["height"] >= frame.evaluate("document.documentElement.scrollHeight") - 1  # nothing cut off
     window.screenshot(f"dashboard-{lang}")
     assert window.external_requests == []
 

@@ -61,6 +61,7 @@ def test_no_sender_fails_for_good_with_the_reason_and_the_next_channel_is_tried(
     assert reason.startswith('Email send error. "From" is not found') and "CRM mailbox" in reason
     assert rest == [("whatsapp", "skipped", "no whatsapp chat")]  # the next channel, at once
     assert portal.sent_emails == []
+    assert portal.activities_log == []  # the activity the portal saved unsent is taken off the card
     failed = status_of(app.container, portal_id_of(app))["failed_notifications"]
     assert [(f["channel"], f["error"]) for f in failed] == [("email", reason)]
 
