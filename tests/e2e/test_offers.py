@@ -253,3 +253,20 @@ def test_the_api_preview_shows_rule_and_offers_and_the_win_accrues_it(
     driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
     app.drain()
     assert sum((amount for _, _, amount, _ in _accruals(app)), Decimal("0")) == Decimal(known["earns"])
+
+
+def test_a_variation_matches_by_its_parent_products_section(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    red = driver_setup.add_product(emulator, portal, "Phone case, red", parent=ids["case"])
+    _save(app, offers_program(ids))
+    contact = driver.create_contact(emulator, portal, NAME="Ivy")
+    deal = driver.create_deal(emulator, portal, TITLE="variation", CONTACT_ID=contact)
+    driver.set_product_rows(emulator, portal, deal, [{"PRODUCT_ID": red, "PRICE": "30", "QUANTITY": "1"}])
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    assert _accruals(app) == [
+        ("accrual", "accrual", Decimal("1.50"), SHOP),
+        ("accrual", "offer", Decimal("3.00"), SELLER),  # the red case is an accessory through its parent
+    ]
