@@ -26,6 +26,7 @@ from handlers import (
     placements,
     robots,
     settings,
+    settlement,
 )
 from handlers import campaigns as campaigns_panel  # noqa: F401 - adds its panel to the main page
 from handlers.api_auth import throttle as throttle_api
@@ -47,7 +48,19 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
     app.config["SECRET_KEY"] = c.settings.secret_key or DEV_SECRET
     app.config.update(BODY_LIMITS)
     app.extensions[EXTENSION] = c
-    for module in (health, install, events, robots, placements, main, approvals, settings, api, api_files):
+    for module in (
+        health,
+        install,
+        events,
+        robots,
+        placements,
+        main,
+        approvals,
+        settings,
+        api,
+        api_files,
+        settlement,
+    ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_frame_context(app)
