@@ -39,9 +39,10 @@ def run_import(
             program = current_program(session, portal_id)
         for part in _chunks(rows, CHUNK):
             with c.db.transaction() as session:
-                posted += imports.post(session, portal_id, program, part, actor, c.clock.now())
-        if posted:
-            c.jobs.enqueue_lane(portal_id)  # the worker mirrors the new entries
+                done = imports.post(session, portal_id, program, part, actor, c.clock.now())
+            if done:
+                c.jobs.enqueue_lane(portal_id)  # the worker mirrors each chunk while the next posts
+            posted += done
     verb = "would_post" if dry_run or errors else "posted"
     outcomes = [_outcome(r, already, verb) for r in checked]
     return {
