@@ -7,6 +7,7 @@ Re-running finds everything in rounds 1 and 3 and creates nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -43,6 +44,10 @@ def _raise_errors(result: BatchResult, tolerated: frozenset[str] = frozenset()) 
             raise PortalCallError(error.code, f"{label}: {error.description}", method=error.method)
 
 
+# What the installer page shows as its steps, in order (install/services/installs.py).
+PHASES = ("check", "create", "smart_process")
+
+
 class Provisioner:
     """Runs the four rounds against one portal through its gateway client."""
 
@@ -53,8 +58,10 @@ class Provisioner:
         language: str,
         user_id: int,
         owners: dict[str, int] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
         self.client = client
+        self.progress = progress or (lambda _phase: None)  # told each phase (PHASES) as it starts
         self.urls = urls
         self.language = language
         self.user_id = user_id
@@ -63,8 +70,11 @@ class Provisioner:
         self._pending_round: dict[str, Command] = {}  # round 4: stages and fields, sent together
 
     def run(self) -> Provisioned:
+        self.progress(PHASES[0])
         existing = self._read_existing()
+        self.progress(PHASES[1])
         created = self._create_missing(existing)
+        self.progress(PHASES[2])
         type_info = self._smart_process(existing, created)
         self._finish_smart_process(type_info)
         self.out.requests = provision_requests(self.client, self.language, self.out.created)
