@@ -86,7 +86,9 @@ def first_load(s: Stand, clients: int) -> dict[str, Any]:
         schedule.cursor(session, pid, LOADED, now).value = ""
     loaded = select(PortalCursor.value).where(PortalCursor.name == LOADED)
     mirrored = select(func.count()).select_from(ClientRecord)
-    figures = _measure(s, lambda: _count(s.url, loaded) == "done" and _count(s.url, mirrored) >= clients)
+    figures = _measure(
+        s, lambda: str(_count(s.url, loaded)).startswith("done") and _count(s.url, mirrored) >= clients
+    )
     bound = 1.1 * math.ceil(clients / 50 / 50)
     return {
         **figures,

@@ -11,6 +11,7 @@ from install.services.provisioning import provision_step
 from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.approvals import approval_kinds
+from registry.messages.email import UnsentMailKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
 from registry.messages.webhooks import WebhookKind
@@ -58,6 +59,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
                     WorkflowAnswerKind(),
                     NotificationKind(provider_from(settings)),
                     *approval_kinds(settings.b24_client_id or ""),
+                    UnsentMailKind(),  # an e-mail the portal saved but could not send
                     WebhookKind(),  # signed POSTs to the administrator's URLs
                 )
             ),

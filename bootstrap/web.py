@@ -15,7 +15,20 @@ from b24app.config import ConfigError
 from b24app.container import Container
 from b24app.logs import configure_logging
 from bootstrap.container import build_container
-from handlers import api, api_files, approvals, events, health, install, main, placements, robots, settings
+from handlers import (
+    api,
+    api_files,
+    approvals,
+    events,
+    health,
+    install,
+    main,
+    placements,
+    robots,
+    settings,
+    settlement,
+)
+from handlers import campaigns as campaigns_panel  # noqa: F401 - adds its panel to the main page
 from handlers.api_auth import throttle as throttle_api
 from handlers.api_spec import doc_bp
 from handlers.common import EXTENSION, register_error_handlers
@@ -35,7 +48,19 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
     app.config["SECRET_KEY"] = c.settings.secret_key or DEV_SECRET
     app.config.update(BODY_LIMITS)
     app.extensions[EXTENSION] = c
-    for module in (health, install, events, robots, placements, main, approvals, settings, api, api_files):
+    for module in (
+        health,
+        install,
+        events,
+        robots,
+        placements,
+        main,
+        approvals,
+        settings,
+        api,
+        api_files,
+        settlement,
+    ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_frame_context(app)

@@ -65,12 +65,12 @@ def _render(
         user=user,
         sections=sections,
         history=versions(container(), user.portal_id),
+        keys=api_keys.listing(container(), user.portal_id) if user.is_admin else [],
+        scopes=[str(s) for s in ALL_SCOPES],
         previews=previews,
         sample_owner=who.owner,
         frame_fields=frame_fields(form),
         when=lambda value: date_time(value, language, user.time_zone),
-        api_keys=api_keys.listing(container(), user.portal_id) if user.is_admin else [],
-        scopes=[str(scope) for scope in ALL_SCOPES],
         **extra,
     )
     return page, status
@@ -147,6 +147,38 @@ def repair_installation() -> ResponseReturnValue:
     return _render(user, form, programs.current(container(), user.portal_id).document, notice=notice)
 
 
+@bp.post("/settings/keys/create")
+def create_key() -> ResponseReturnValue:
+    """A new API key for the public API; its secret is shown on this page once and never again."""
+    form = _flat_form()
+    user = _admin(form)
+    if not isinstance(user, FrameUser):
+        return user
+    scopes = ",".join(s for s in ALL_SCOPES if form.get(f"scope-{s}")) or "read"
+    current = programs.current(container(), user.portal_id).document
+    try:
+        made = api_keys.create(
+            container(), user.portal_id, form.get("key_name", "").strip()[:64], scopes, f"user:{user.user_id}"
+        )
+    except KeyProblem as exc:
+        return _render(user, form, current, 422, errors={"key_name": str(exc)}, posted=form)
+    return _render(user, form, current, new_key=made["key"])
+
+
+@bp.post("/settings/keys/revoke")
+def revoke_key() -> ResponseReturnValue:
+    form = _flat_form()
+    user = _admin(form)
+    if not isinstance(user, FrameUser):
+        return user
+    try:
+        api_keys.revoke(container(), user.portal_id, form.get("key_name", ""))
+    except KeyProblem:
+        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), "key_name")
+    notice = t(page_language("ru"), N_("The key is revoked: requests with it are refused from now on."))
+    return _render(user, form, programs.current(container(), user.portal_id).document, notice=notice)
+
+
 @bp.post("/settings/formula")
 def check_formula() -> ResponseReturnValue:
     """Live validation while typing: whether the formula compiles, and where it breaks (1-based)."""
@@ -157,24 +189,3 @@ def check_formula() -> ResponseReturnValue:
     except FormulaError as exc:
         return jsonify(ok=False, position=exc.column, message=str(exc))
     return jsonify(ok=True)
-
-
-@bp.post("/settings/api-keys")
-def api_key() -> ResponseReturnValue:
-    """Create an API key (its secret is shown on this page once) or revoke one (administrators)."""
-    form = _flat_form()
-    user = _admin(form)
-    if not isinstance(user, FrameUser):
-        return user
-    document = programs.current(container(), user.portal_id).document
-    name = form.get("key_name", "")
-    try:
-        if form.get("action") == "revoke":
-            api_keys.revoke(container(), user.portal_id, name)
-            notice = t(page_language("ru"), N_("The key {name} is revoked.")).format(name=name)
-            return _render(user, form, document, notice=notice)
-        chosen = ",".join(scope for scope in ALL_SCOPES if form.get(f"scope_{scope}"))
-        created = api_keys.create(container(), user.portal_id, name, chosen, f"user:{user.user_id}")
-    except KeyProblem as exc:
-        return _render(user, form, document, 422, errors={"key_name": str(exc)})
-    return _render(user, form, document, new_key=created["key"], new_key_name=created["name"])

@@ -21,7 +21,11 @@ branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
 UTC = b24app.db.UTCDateTime()
-WITHOUT_CAMPAIGN = kind_check().replace(", 'campaign'", "")
+KINDS_0015 = (  # the kinds before this revision (0015 added request_accrual)
+    "accrual", "manual_accrual", "write_off", "expiry", "reversal", "deal_adjustment", "correction",
+    "debt_settlement", "request_accrual",
+)
+WITHOUT_CAMPAIGN = f"kind IN ({', '.join(repr(k) for k in KINDS_0015)})"
 
 
 def _postgres() -> bool:

@@ -101,23 +101,7 @@ def award(
     }
     if not insert_ignore(session, CampaignAward.__table__, row):
         return None
-    movement = Movement(
-        EntryKind.CAMPAIGN,
-        Owner(due.client_type, due.client_id),
-        c.award.points,
-        due.key,
-        "system",
-        f"campaign:{c.code}"[:64],
-        NewLot(c.award.lifetime_days),
-        reason=c.award.description or c.name,
-        legal_entity_id=c.award.legal_entity,
-        snapshot={
-            "campaign": c.code,
-            "occurrence": due.occurrence.isoformat(),
-            "program_version": program.version,
-        },
-    )
-    entry = post(session, portal_id, movement, now).entries[0]
+    entry = post(session, portal_id, movement(due, program.version), now).entries[0]
     session.execute(
         update(CampaignAward)
         .where(
@@ -132,6 +116,27 @@ def award(
     views = entry_views(session, [entry.id])
     mirror.enqueue_entries(session, portal_id, views, language, now, notify=c.notify, program=program)
     return entry
+
+
+def movement(due: Due, program_version: int) -> Movement:
+    """The award as the ledger takes it: its own lifetime, legal entity and description."""
+    c = due.campaign
+    return Movement(
+        EntryKind.CAMPAIGN,
+        Owner(due.client_type, due.client_id),
+        c.award.points,
+        due.key,
+        "system",
+        f"campaign:{c.code}"[:64],
+        NewLot(c.award.lifetime_days),
+        reason=c.award.description or c.name,
+        legal_entity_id=c.award.legal_entity,
+        snapshot={
+            "campaign": c.code,
+            "occurrence": due.occurrence.isoformat(),
+            "program_version": program_version,
+        },
+    )
 
 
 def record_run(
@@ -174,6 +179,7 @@ class CampaignSummary:
     """What the dashboard shows of a campaign: its last run and its counts."""
 
     code: str
+    name: str
     last_run_at: datetime | None
     last_day: date | None
     last_awarded: int
@@ -203,6 +209,7 @@ def campaign_summary(session: Session, portal_id: int, program: Program) -> list
         out.append(
             CampaignSummary(
                 c.code,
+                c.name,
                 last.last_run_at if last else None,
                 last.day if last else None,
                 last.awarded if last else 0,

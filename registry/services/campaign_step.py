@@ -16,6 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal
 
 from b24app import schedule
+from b24app.container import Container
 from b24app.db import Database
 from b24app.lanes import LaneContext
 from registry.bonuses import campaigns
@@ -24,7 +25,7 @@ from registry.bonuses.clients import portal_offset
 from registry.bonuses.segments import local_day
 from registry.bonuses.texts import portal_language
 from registry.program.document import Program, current_program
-from registry.services.clients_step import LOADED
+from registry.services.clients_step import LOADED, is_loaded
 
 log = logging.getLogger(__name__)
 DAILY = "campaigns_daily"  # value: the last portal-day (and program version) the campaigns ran for
@@ -99,7 +100,7 @@ def campaigns_step(ctx: LaneContext) -> bool:
     """Lane step: once per portal-day, once the mirror has had its first load."""
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
-        if schedule.cursor(session, ctx.portal_id, LOADED, now).value != "done":
+        if not is_loaded(schedule.cursor(session, ctx.portal_id, LOADED, now).value):
             return False
         zone = portal_offset(session, ctx.portal_id, now)
         today = local_day(now, zone)
@@ -119,7 +120,7 @@ def campaigns_step(ctx: LaneContext) -> bool:
     return report.total > 0
 
 
-def summary(db: Database, portal_id: int) -> list[campaigns.CampaignSummary]:
+def summary(c: Container, portal_id: int) -> list[campaigns.CampaignSummary]:
     """For the dashboard: each campaign's last run-day and counts (``campaigns.campaign_summary``)."""
-    with db.transaction() as session:
+    with c.db.transaction() as session:
         return campaigns.campaign_summary(session, portal_id, current_program(session, portal_id))

@@ -8,6 +8,7 @@ portal's UTC offset is read in the same batch) and a daily id sweep that finds d
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
@@ -27,7 +28,7 @@ from registry.sync.clients import Listing, by_ids, chained_pages, parse_row
 
 log = logging.getLogger(__name__)
 KIND = "client"  # inbox kind of ONCRMCONTACT* / ONCRMCOMPANY*
-LOADED = "clients_loaded"  # value "done" once the first full load finished
+LOADED = "clients_loaded"  # "done {hash of the UFs held}" once a full load finished
 CATCH_UP = "clients_catch_up"  # value: the updatedTime watermark
 SWEEP = "clients_sweep"
 CATCH_UP_EVERY = timedelta(hours=1)
@@ -53,17 +54,25 @@ def clients_step(ctx: LaneContext) -> bool:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         ufs = sorted(uf_fields(current_program(session, ctx.portal_id).campaigns))
-        loaded = schedule.cursor(session, ctx.portal_id, LOADED, now).value == "done"
-        if not schedule.due(
-            session, ctx.portal_id, schedule.cursor(session, ctx.portal_id, LOADED, now), now
-        ):
+        row = schedule.cursor(session, ctx.portal_id, LOADED, now)
+        if not schedule.due(session, ctx.portal_id, row, now):
             return False  # not installed (or uninstalled): nothing to mirror
-    if not loaded:
+        loaded = row.value == loaded_mark(ufs)
+    if not loaded:  # never loaded, or the program now reads other UFs: load everything again
         first_load(ctx, ufs)
         return True
     worked = _events(ctx, ufs)
     worked = _catch_up(ctx, ufs) or worked
     return _sweep(ctx) or worked
+
+
+def loaded_mark(ufs: Sequence[str]) -> str:
+    """The loaded cursor's value: "done" and which UFs the mirror holds (a new one means a reload)."""
+    return f"done {hashlib.sha256(','.join(ufs).encode()).hexdigest()[:16]}"
+
+
+def is_loaded(value: str | None) -> bool:
+    return bool(value) and str(value).startswith("done")
 
 
 def _read_all(
@@ -88,7 +97,7 @@ def first_load(ctx: LaneContext, ufs: Sequence[str]) -> int:
     count += _read_all(ctx, Listing("company", ufs))
     with ctx.db.transaction() as session:
         _offset(session, ctx.portal_id, extras.get("time"), started)
-        schedule.cursor(session, ctx.portal_id, LOADED, started).value = "done"
+        schedule.cursor(session, ctx.portal_id, LOADED, started).value = loaded_mark(ufs)
         catch_up = schedule.cursor(session, ctx.portal_id, CATCH_UP, started)
         catch_up.value, catch_up.next_run_at = (started - OVERLAP).isoformat(), started + CATCH_UP_EVERY
         schedule.cursor(session, ctx.portal_id, SWEEP, started).next_run_at = started + SWEEP_EVERY

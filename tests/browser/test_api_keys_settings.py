@@ -27,14 +27,14 @@ def test_an_administrator_creates_and_revokes_a_key(
     main = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", ADMIN, [("PLACEMENT", "DEFAULT")])
     frame = window.open(main, lang="en")
     frame.locator("#open-settings").click()
-    expect(frame.locator("#api-key-form")).to_be_visible()
-    frame.locator("#key-name").fill("website")
+    expect(frame.locator("#new-key-form")).to_be_visible()
+    frame.locator("#f-key_name").fill("website")
     frame.locator("#create-key").click()
     expect(frame.locator("#new-key")).to_contain_text("bk_")
     key = frame.locator("#new-key code").inner_text()
     url = app.base_url + "/api/v1/clients/contact/1"
     assert requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code == 200
-    frame.locator(".api-key-row[data-name='website'] button").click()
+    frame.locator(".key-row[data-key='website'] button").click()
     expect(frame.locator("#notice")).to_contain_text("revoked")
     expect(frame.locator("#new-key")).to_have_count(0)  # shown once only
     assert requests.get(url, headers={"Authorization": f"Bearer {key}"}, timeout=10).status_code == 401

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 import pytest
+import requests
 from sqlalchemy import func, select
 
 from bootstrap.console import main
@@ -23,6 +24,7 @@ from registry.program.document import save_program
 from registry.services import campaign_step
 from tests.emulator import driver_crm
 from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness, portal_id_of
 
@@ -104,7 +106,7 @@ def test_birthday_campaign_of_the_seed(app: AppHarness, emulator: Emulator, port
     assert float(portal.contacts[due]["UF_CRM_BONUS_BALANCE"]) == 100.0
     etid = next(iter(portal.types.values()))["entityTypeId"]
     [item] = portal.items[etid].values()
-    assert item["contactId"] == due and float(item["opportunity"]) == 100.0
+    assert item["contactId"] == due and item["xmlId"] == f"entry:{entry.id}"
     assert any("Happy birthday" in c["COMMENT"] for c in portal.comments)
 
     assert _console(app, portal)["awarded"] == {"birthday": 0}  # a rerun awards nothing more
@@ -124,7 +126,7 @@ def test_daily_step_runs_once_per_portal_day(app: AppHarness, emulator: Emulator
         assert (run.campaign, run.day, run.awarded, run.runs) == ("birthday", TODAY, 1, 1)
     app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
     app.drain()
-    [summary] = campaign_step.summary(app.db, portal_id_of(app))
+    [summary] = campaign_step.summary(app.container, portal_id_of(app))
     assert (summary.code, summary.last_day, summary.awarded_total, summary.points_total) == (
         "birthday",
         TODAY,
@@ -214,3 +216,43 @@ def test_crash_mid_run_then_rerun_awards_each_once(
     assert _console(app, portal)["awarded"] == {"birthday": 3}
     assert sorted(a[2] for a in _awards(app)) == sorted(clients)
     assert len({e.business_key for e in _entries(app)}) == len(_entries(app)) == 5
+
+
+def test_a_date_user_field_trigger_reloads_the_mirror_with_that_field(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    with emulator.lock:
+        portal.userfields.setdefault("CRM_CONTACT", []).append(
+            {"ID": "900", "FIELD_NAME": "UF_CRM_ENROLLED", "USER_TYPE_ID": "date"}
+        )
+    member = _client(app, emulator, portal, registered=TODAY - timedelta(days=2000))
+    driver_crm.update_client(emulator, portal, "contact", member, ufCrmEnrolled=_born(TODAY, 3))
+    app.drain()  # the mirror does not keep UF_CRM_ENROLLED yet: no campaign reads it
+    enrolment = {
+        "code": "enrolment",
+        "trigger": {"kind": "date", "field": "UF_CRM_ENROLLED"},
+        "award": {"points": 30, "lifetime_days": 60},
+    }
+    _program(app, campaigns=[enrolment])
+    app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
+    app.drain()  # a program reading a new UF loads the mirror again, then the daily step awards
+    assert _awards(app) == [("enrolment", "contact", member, TODAY)]
+
+
+def test_the_main_page_shows_each_campaigns_last_run(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    _client(app, emulator, portal, registered=TODAY - timedelta(days=400), birthday=TODAY)
+    _program(app, campaigns=[BIRTHDAY, {**BIRTHDAY, "code": "later", "name": "Later", "active": False}])
+    _console(app, portal)
+    form = {
+        "AUTH_ID": emulator.issue_tokens(portal, CLIENT_ID, 2).access_token,
+        "AUTH_EXPIRES": "3600",
+        "member_id": portal.member_id,
+        "APPLICATION_TOKEN": portal.apps[CLIENT_ID].application_token,
+    }
+    query = {"DOMAIN": emulator.ui_domain(portal), "PROTOCOL": "0", "LANG": portal.lang}
+    page = requests.post(app.base_url + "/", data=form, params=query, timeout=10)
+    assert page.status_code == 200 and 'id="campaigns-panel"' in page.text
+    assert 'data-campaign="birthday"' in page.text and 'data-awarded="1"' in page.text
+    assert "Ещё не запускалась" in page.text  # the inactive one has not run
