@@ -35,7 +35,7 @@ class Settings:
     portal_timeout: float = 20.0  # hard deadline of one portal HTTP request, seconds
     portal_rate: float = 2.0  # leaky-bucket drain the gateway assumes, requests/s
     portal_burst: int = 50  # leaky-bucket size the gateway assumes
-    lane_lease_seconds: int = 300
+    lane_lease_seconds: int = 30  # renewed by the worker's heartbeat; a dead worker's lanes wait this long
     worker_threads: int = 2
     sms_provider: str | None = None  # smsru | webhook; unset = no SMS channel
     smsru_api_id: str | None = None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -18,15 +19,34 @@ from b24app.config import Settings
 from b24app.db import Database, insert_ignore
 from b24app.gateway import PortalClient, PortalError, PortalGone, PortalUnavailable
 from b24app.lane_health import StepHealth
+from b24app.lane_leases import LeaseBook
 from b24app.models import LaneLease, Portal
 
 log = logging.getLogger(__name__)
 RETRY_CAP_SECONDS = 30  # a failing portal is tried again at least this often, so recovery is quick
 SHORTEST_WAKE_SECONDS = 1.0
+# A lane that must wait for its bucket comes back when this many requests fit: each run then
+# sends a few batches instead of waking for every single request.
+WAKE_ROOM = 4
+# The longest a busy lane keeps a worker thread before it goes to the back of the queue, so a
+# portal with a backlog never delays another portal's work by more than about this.
+HOLD_SECONDS = 0.5
 
 
-class LaneInterrupted(Exception):
+class LaneHandOff(Exception):  # noqa: N818 - a signal, not an error
+    """The run gives its worker back at a safe point; what is done is committed, the rest waits."""
+
+
+class LaneInterrupted(LaneHandOff):
     """The process is stopping (SIGTERM, Ctrl-C): the run hands its lane back at the next safe point."""
+
+
+class LaneYield(LaneHandOff):  # noqa: N818 - a signal, not an error
+    """The lane has work but must wait (its portal's bucket, or its turn): due again in ``wait`` s."""
+
+    def __init__(self, wait: float) -> None:
+        super().__init__(f"due again in {wait:.2f} s")
+        self.wait = wait
 
 
 @dataclass
@@ -64,6 +84,7 @@ class LaneRun:
     rounds: int = 0
     error: str | None = None
     retry_in: float | None = None  # the run failed: try again after this many seconds
+    due_in: float | None = None  # the run yielded with work left: run again after this many seconds
     wake_in: float | None = None  # the run succeeded and something comes due after this many seconds
     interrupted: bool = False  # the process is stopping; the lane was handed back
     gone: bool = False  # the portal answered PORTAL_DELETED: no retry
@@ -90,9 +111,14 @@ class Lanes:
         self.steps = list(steps)
         self.wake_probes = list(wake_probes)
         self.stopping = threading.Event()  # set by the worker on SIGTERM
+        self.leases = LeaseBook(db, clock, settings.lane_lease_seconds)
+        self.hold_seconds = HOLD_SECONDS
+        self._resume: dict[int, int] = {}  # portal -> the step its next run starts at (turn ended)
 
     def _default_client(self, portal_id: int, sleep: Callable[[float], None]) -> PortalClient:
-        return PortalClient(self.db, self.settings, portal_id, sleep=sleep, now=self.clock.now)
+        client = PortalClient(self.db, self.settings, portal_id, sleep=sleep, now=self.clock.now)
+        client.wake_room = WAKE_ROOM
+        return client
 
     def mark_queued(self, portal_id: int) -> bool:
         """Flag the lane as queued; False when a job is already waiting (the caller skips enqueueing)."""
@@ -122,37 +148,7 @@ class Lanes:
         return bool(session.connection().execute(stmt.values(queued=True)).rowcount)
 
     def _acquire(self, portal_id: int, holder: str) -> bool:
-        now = self.clock.now()
-        with self.db.transaction() as session:
-            insert_ignore(
-                session, LaneLease.__table__, {"portal_id": portal_id, "queued": False, "failures": 0}
-            )
-            free = (LaneLease.holder.is_(None)) | (LaneLease.expires_at < now)
-            stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, free)
-            expires = now + timedelta(seconds=self.settings.lane_lease_seconds)
-            values = {"holder": holder, "expires_at": expires, "queued": False}
-            acquired = bool(session.execute(stmt.values(**values)).rowcount)  # type: ignore[attr-defined]
-            if acquired:  # a wake-up that has come is used up by this run
-                woken = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.wake_at <= now)
-                session.execute(woken.values(wake_at=None))
-            return acquired
-
-    def _renew(self, portal_id: int, holder: str) -> None:
-        expires = self.clock.now() + timedelta(seconds=self.settings.lane_lease_seconds)
-        with self.db.transaction() as session:
-            stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.holder == holder)
-            session.execute(stmt.values(expires_at=expires))
-
-    def _release(self, portal_id: int, holder: str, error: str | None) -> int:
-        with self.db.transaction() as session:
-            lease = session.execute(
-                select(LaneLease).where(LaneLease.portal_id == portal_id).with_for_update()
-            ).scalar_one()
-            if lease.holder == holder:
-                lease.holder, lease.expires_at = None, None
-            lease.failures = lease.failures + 1 if error else 0
-            lease.last_error = error
-            return lease.failures
+        return self.leases.acquire(portal_id, holder)
 
     def run(self, portal_id: int, max_rounds: int = 1000) -> LaneRun:
         """Run every step until none finds work; portal failures end the run with a retry delay."""
@@ -162,6 +158,9 @@ class Lanes:
         if not self._acquire(portal_id, holder):
             return LaneRun(portal_id, acquired=False)
         report = LaneRun(portal_id, acquired=True)
+        # Entry and exit with wall-clock times: what shows, across processes, that no two runs
+        # of one portal ever overlap.
+        log.debug("lane.entered", extra={"portal_id": portal_id, "holder": holder, "at": time.time()})
         client = self.client_factory(portal_id, self._pause)
         ctx = LaneContext(self.db, self.settings, portal_id, client, self.clock, stopping=self.stopping)
         try:
@@ -169,6 +168,8 @@ class Lanes:
         except LaneInterrupted:
             report.interrupted = True
             log.info("lane.handed_back", extra={"portal_id": portal_id})
+        except LaneYield as exc:
+            report.due_in = exc.wait
         except PortalGone as exc:
             report.error, report.gone = f"{type(exc).__name__}: {exc}", True
             self._mark_gone(portal_id, str(exc))
@@ -179,13 +180,22 @@ class Lanes:
         finally:
             report.requests = client.requests_sent
             client.save_bucket()
-            failures = self._release(portal_id, holder, report.error)
+            left = time.time()
+            failures = self._release(portal_id, holder, report)
+            extra = {"portal_id": portal_id, "holder": holder, "at": left, "requests": report.requests}
+            log.debug("lane.left", extra={**extra, "due_in": report.due_in, "steps": report.steps})
         if report.error and not report.gone:
             backoff = float(min(2 ** min(failures, 9), RETRY_CAP_SECONDS))
             report.retry_in = max(backoff, report.retry_in or 0.0)
-        elif not report.interrupted:
+        elif not report.interrupted and report.due_in is None:
             report.wake_in = self._wake_in(portal_id)
         return report
+
+    def _release(self, portal_id: int, holder: str, report: LaneRun) -> int:
+        due = None
+        if report.due_in is not None:
+            due = self.clock.now() + timedelta(seconds=report.due_in)
+        return self.leases.release(portal_id, holder, report.error, due=due)
 
     def _not_before(self, exc: PortalError) -> float | None:
         """Seconds until the portal's own reset time (``OPERATION_TIME_LIMIT``), if it named one."""
@@ -204,32 +214,41 @@ class Lanes:
         log.error("lane.portal_deleted", extra={"portal_id": portal_id, "error": error[:200]})
 
     def _pause(self, seconds: float) -> None:
-        """The client's pacing wait; a stopping process does not sit it out."""
-        if self.stopping.wait(seconds):
+        """The client's pacing wait: no thread sits it out, the lane yields and is due again then."""
+        if self.stopping.is_set():
             raise LaneInterrupted()
+        raise LaneYield(seconds)
 
     def _loop(self, ctx: LaneContext, report: LaneRun, max_rounds: int, holder: str) -> None:
         health = StepHealth.load(self.db, ctx.portal_id, self.clock)
+        started = time.monotonic()
+        # A run that used up its turn goes on where it stopped, so a long step (a deal backlog)
+        # does not keep the steps after it (the deliveries) waiting until it is drained.
+        first = self._resume.pop(ctx.portal_id, 0)
         while report.rounds < max_rounds:
             report.rounds += 1
             busy = False
-            for name, step in self.steps:
+            for index, (name, step) in enumerate(self.steps[first:], start=first):
                 ctx.check_stop()
                 if health.ready(name) and self._step(ctx, name, step, health):
                     busy = True
                     report.steps[name] = report.steps.get(name, 0) + 1
                 if ctx.stopped:
                     return
-            if not busy:
+                if busy and time.monotonic() - started >= self.hold_seconds:
+                    self._resume[ctx.portal_id] = (index + 1) % len(self.steps)
+                    raise LaneYield(0.0)  # its turn is over: to the back of the queue, work and all
+            if not busy and first == 0:
                 return
-            self._renew(ctx.portal_id, holder)
+            first = 0
+            self.leases.renew(ctx.portal_id, holder)
 
     @staticmethod
     def _step(ctx: LaneContext, name: str, step: LaneStep, health: StepHealth) -> bool:
         """One step; a failure that is not the portal being unavailable degrades this step only."""
         try:
             found = step(ctx)
-        except LaneInterrupted:
+        except LaneHandOff:
             raise
         except PortalError as exc:
             if exc.retryable or isinstance(exc, PortalGone):  # the whole run waits, or ends for good

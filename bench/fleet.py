@@ -39,6 +39,7 @@ class FleetOptions:
     database_url: str | None = None  # a migrated, empty database; None: BENCH_DATABASE_URL or SQLite
     redis_url: str | None = None  # the job queue on Redis; None: a SQLite queue file
     lease_seconds: int | None = None  # LANE_LEASE_SECONDS of the workers; None: the app's default
+    log_dir: str | None = None  # the workers log at DEBUG to worker-{i}.log here (lane entry/exit)
 
 
 @dataclass
@@ -63,7 +64,9 @@ class Fleet:
         self.app = AppHarness(self.url, oauth_url=self.emu.oauth_url(), overrides=self._app_settings())
         if self.options.redis_url:
             self.app.container.jobs.huey.flush()  # nothing left over from an earlier run
-        self.workers = [WorkerProcess.start(self.worker_env()) for _ in range(self.options.workers)]
+        self.workers = [
+            WorkerProcess.start(self.worker_env(), self.worker_log(i)) for i in range(self.options.workers)
+        ]
         self.install(self.options.portals)
         self.setup_s = round(time.monotonic() - started, 1)
         return self
@@ -100,7 +103,15 @@ class Fleet:
             settings["QUEUE_PATH"] = queue.queue_path
         if self.options.lease_seconds is not None:
             settings["LANE_LEASE_SECONDS"] = str(self.options.lease_seconds)
+        if self.options.log_dir is not None:
+            settings["LOG_LEVEL"] = "DEBUG"
         return worker_env(settings)
+
+    def worker_log(self, index: int) -> str | None:
+        """Where worker ``index`` logs (None: to our stderr, at WARNING)."""
+        if self.options.log_dir is None:
+            return None
+        return os.path.join(self.options.log_dir, f"worker-{index}.log")
 
     def install(self, count: int) -> list[Portal]:
         """Add ``count`` portals, install the app on each (several at once), wait until provisioned."""

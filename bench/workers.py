@@ -31,8 +31,13 @@ class WorkerProcess:
     last_peak_rss_mb: float = 0.0
 
     @classmethod
-    def start(cls, env: Mapping[str, str]) -> WorkerProcess:
-        return cls(subprocess.Popen([sys.executable, "-m", "b24app.worker"], env=dict(env)))
+    def start(cls, env: Mapping[str, str], log_path: str | None = None) -> WorkerProcess:
+        """Start one; ``log_path``: its log lines (stderr) go to this file instead of ours."""
+        command = [sys.executable, "-m", "b24app.worker"]
+        if log_path is None:
+            return cls(subprocess.Popen(command, env=dict(env)))
+        with open(log_path, "wb") as log:
+            return cls(subprocess.Popen(command, env=dict(env), stderr=log))
 
     @property
     def pid(self) -> int:

@@ -11,8 +11,10 @@ from install.services.provisioning import provision_step
 from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.approvals import approval_kinds
+from registry.messages.email import UnsentMailKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
+from registry.messages.webhooks import WebhookKind
 from registry.services.approval_step import approvals_step
 from registry.services.campaign_step import campaigns_step
 from registry.services.clients_step import clients_step
@@ -57,6 +59,8 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
                     WorkflowAnswerKind(),
                     NotificationKind(provider_from(settings)),
                     *approval_kinds(settings.b24_client_id or ""),
+                    UnsentMailKind(),  # an e-mail the portal saved but could not send
+                    WebhookKind(),  # signed POSTs to the administrator's URLs
                 )
             ),
         ),

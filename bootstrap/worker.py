@@ -21,6 +21,24 @@ from b24app.logs import configure_logging
 from bootstrap.container import build_container
 
 log = logging.getLogger("b24app.worker")
+TEND_SECONDS = 2.0  # how often the heartbeat renews this process's leases and looks for dead ones
+
+
+def tend_lanes(container: Container, stopping: threading.Event) -> threading.Thread:
+    """One thread per process (not per portal): renews the leases it holds, takes over the lanes
+    of a worker that died (SIGKILL, OOM), until the process stops."""
+    every = min(TEND_SECONDS, container.settings.lane_lease_seconds / 4)
+
+    def loop() -> None:
+        while not stopping.wait(every):
+            try:
+                container.jobs.tend()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the heartbeat
+                log.warning("lanes.tend_failed", exc_info=True)
+
+    thread = threading.Thread(target=loop, name="lane-tender", daemon=True)
+    thread.start()
+    return thread
 
 
 class GracefulConsumer(Consumer):  # type: ignore[misc]
@@ -72,6 +90,7 @@ def main() -> int:
             "database": container.db.engine.dialect.name,
         },
     )
+    tend_lanes(container, container.lanes.stopping)
     consumer(container).run()
     return 0
 

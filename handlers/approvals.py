@@ -18,6 +18,7 @@ from handlers.common import container, form_body
 from handlers.forms import BadRequest, parse_id
 from handlers.frame import FrameProblem, frame_error, page_language
 from handlers.frames import verify_frame
+from handlers.main import PANELS, Panel
 from registry.bonuses.decisions import Outcome
 from registry.services import approvals
 from registry.services.frames import FrameUser
@@ -33,6 +34,15 @@ NOTICES: dict[Outcome, tuple[str, int]] = {
     Outcome.NOT_APPROVER: (N_("You are not an approver of request #{id}."), 403),
     Outcome.NOT_FOUND: (N_("There is no request #{id}."), 404),
 }
+
+
+def _panel(user: FrameUser) -> dict[str, Any] | None:
+    """The main page's panel: this user's pending requests (left out when there are none)."""
+    rows = approvals.pending(container(), user.portal_id, user.user_id)
+    return {"rows": rows} if rows else None
+
+
+PANELS.append(Panel("approvals_panel.html", _panel))
 
 
 def _page(body: dict[str, Any], user: FrameUser, notice: str = "", status: int = 200) -> ResponseReturnValue:

@@ -6,6 +6,7 @@ is stored or enqueued; ``/install`` is throttled per client address.
 
 from __future__ import annotations
 
+import json
 import logging
 from typing import cast
 
@@ -23,6 +24,7 @@ from handlers.common import container, form_body
 from handlers.forms import BadRequest
 from handlers.frame import FrameProblem, frame_error, page_language
 from install import confirm
+from install.provision import PHASES
 from install.services import installs
 
 bp = Blueprint("install", __name__)
@@ -34,12 +36,45 @@ PAGE_TEXTS = {  # English msgids; the page shows them in the portal's language (
     "done": N_("Done."),
     "failed": N_("Setting up the portal failed:"),
     "retry": N_("Retry"),
+    "step_done": N_("done"),
+    "step_current": N_("in progress"),
+    "step_todo": N_("waiting"),
+    "step_failed": N_("failed"),
     "unfinished_title": N_("The install is not finished"),
     "unfinished": N_(
         "The portal is set up, but this page could not reach Bitrix24. "
         "Open the app from the portal again to finish the install."
     ),
 }
+
+
+STEP_STATES = ("done", "current", "todo", "failed")
+STEP_TEXTS = {
+    "check": N_("Checking what the portal already has"),
+    "create": N_("Creating balance fields, event handlers, robots and card tabs"),
+    "smart_process": N_("Creating the “Bonuses” smart process with its stages and fields"),
+}
+# Portal errors that mean "not allowed": the administrator should check rights and scopes.
+REFUSALS = (
+    "ACCESS_DENIED",
+    "insufficient_scope",
+    "NO_AUTH_FOUND",
+    "expired_token",
+    "invalid_token",
+    "INVALID_CREDENTIALS",
+    "ERROR_METHOD_NOT_FOUND",
+    "authorization",
+)
+CHECK_RIGHTS = N_(
+    "Bitrix24 refused the request. Check that a portal administrator installs the app and that the app "
+    "has the crm, bizproc, placement and user permissions in its settings, then press Retry."
+)
+CHECK_LATER = N_(
+    "Bitrix24 could not finish the setup. Press Retry; if it fails again, send the error above to support."
+)
+WAITING = N_(
+    "Bitrix24 is not answering at the moment; the app keeps trying. Check that the portal is available."
+)
 
 
 def _signer() -> URLSafeSerializer:
@@ -81,6 +116,8 @@ def install() -> ResponseReturnValue:
         "install.html",
         lang=lang,
         t={key: i18n.t(lang, text) for key, text in PAGE_TEXTS.items()},
+        steps=steps("installing", None, lang),
+        step_words=json.dumps({s: i18n.t(lang, PAGE_TEXTS[f"step_{s}"]) for s in STEP_STATES}),
         status_url=url_for("install.status", sig=sig),
         retry_url=url_for("install.retry", sig=sig),
     )
@@ -114,7 +151,35 @@ def status(sig: str) -> ResponseReturnValue:
     state = installs.install_state(container(), _member_id(sig))
     if state is None:
         abort(404)
-    return jsonify(status=state[0], error=state[1])
+    language = i18n.lang(state.language)
+    return jsonify(
+        status=state.status,
+        error=state.error,
+        advice=i18n.t(language, advice(state.error)) if state.status == "failed" else None,
+        steps=steps(state.status, state.phase, language),
+        waiting=i18n.t(language, WAITING) if state.waiting and state.status == "installing" else None,
+    )
+
+
+def steps(status: str, phase: str | None, language: str) -> list[dict[str, str]]:
+    """Each provisioning phase with its words and ``done`` / ``current`` / ``todo`` (``failed`` at the
+    phase a failure stopped in)."""
+    at = PHASES.index(phase) if phase in PHASES else (len(PHASES) if status == "installed" else -1)
+    out = []
+    for index, name in enumerate(PHASES):
+        state = "done" if index < at else "current" if index == at else "todo"
+        if state == "current" and status == "failed":
+            state = "failed"
+        out.append({"key": name, "label": i18n.t(language, STEP_TEXTS[name]), "state": state})
+    return out
+
+
+def advice(error: str | None) -> str:
+    """What the administrator should check, from the portal's error code."""
+    text = (error or "").lower()
+    if any(code.lower() in text for code in REFUSALS):
+        return CHECK_RIGHTS
+    return CHECK_LATER
 
 
 @bp.post("/install/retry/<sig>")

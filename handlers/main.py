@@ -9,20 +9,23 @@ a panel is shown only when its feature has something to show, never with made-up
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
 from flask import Blueprint, current_app, render_template, url_for
 from flask.typing import ResponseReturnValue
 
-from b24app.i18n import N_, day, day_month, points, t
+from b24app.i18n import N_, date_time, day, day_month, points, t
 from handlers.chart import line_chart
 from handlers.common import container, form_body
 from handlers.frame import page_language
 from handlers.frames import verify_frame
 from install.services.status import status_of
+from registry.services import approvals
 from registry.services.dashboard import overview
 from registry.services.frames import FrameUser
 
@@ -45,7 +48,29 @@ class Panel:
     data: Callable[[FrameUser], dict[str, Any] | None]
 
 
-PANELS: list[Panel] = []  # approvals, campaigns, …: each feature appends its own
+def _awaiting_approval(user: FrameUser) -> dict[str, Any] | None:
+    rows = approvals.pending(container(), user.portal_id, user.user_id)
+    return {"rows": rows[:5], "count": len(rows)} if rows else None
+
+
+PANELS: list[Panel] = [  # each feature adds its own
+    Panel("panels/approvals.html", _awaiting_approval),
+]
+
+
+REPAIRED = N_("{balances} balances and {items} items repaired, {when}")
+_REPORT = re.compile(r"(\d+) balances, (\d+) items, (\d{4}-\d\d-\d\d \d\d:\d\d)")
+
+
+def repair_words(report: str | None, language: str, zone: str) -> str | None:
+    """The healing pass's report ("3 balances, 1 items, 2026-11-23 04:00", UTC) in the user's words."""
+    found = _REPORT.fullmatch(report or "")
+    if found is None:
+        return report
+    when = datetime.fromisoformat(found.group(3)).replace(tzinfo=UTC)
+    return t(language, REPAIRED).format(
+        balances=found.group(1), items=found.group(2), when=date_time(when, language, zone)
+    )
 
 
 def frame_fields(body: dict[str, Any]) -> dict[str, str]:
@@ -57,6 +82,16 @@ def _health(user: FrameUser) -> dict[str, Any] | None:
     if not user.is_admin:
         return None
     status = status_of(container(), user.portal_id)
+    language = page_language("ru")
+    audit = status["ledger_audit"]
+    if audit:
+        checked = datetime.fromisoformat(audit["checked_at"])
+        audit = {**audit, "checked_at": date_time(checked, language, user.time_zone)}
+    status = {
+        **status,
+        "last_healing": repair_words(status["last_healing"], language, user.time_zone),
+        "ledger_audit": audit,
+    }
     return {
         key: status[key]
         for key in (

@@ -23,10 +23,12 @@ from handlers.frames import verify_frame
 from registry.bonuses.card_words import actor, reason
 from registry.bonuses.spending import Refused, parse_amount
 from registry.bonuses.texts import operation_label
+from registry.services import approvals
 from registry.services.cards import TAB_ENTITIES, WriteOff, card, write_off_from_card
 from registry.services.frames import FrameUser
 
 bp = Blueprint("placements", __name__)
+DEAL_TAB = "CRM_DEAL_DETAIL_TAB"
 FRAME_FIELDS = ("AUTH_ID", "AUTH_EXPIRES", "member_id", "APPLICATION_TOKEN", "PLACEMENT", "PLACEMENT_OPTIONS")
 _KEY = re.compile(r"[0-9a-f]{32}")
 REFUSALS = {
@@ -69,6 +71,7 @@ def _render(body: dict[str, Any], user: FrameUser, placement: str, entity_id: in
         label=lambda kind: operation_label(kind, language),
         why=lambda line: reason(line, language),
         who=lambda line: actor(line, language, user.user_id, user.name),
+        requestable=approvals.definitions(container(), user.portal_id) if placement == DEAL_TAB else [],
         **extra,
     )
 
@@ -121,3 +124,25 @@ def _refused(
         body, user, placement, entity_id, error=message, error_code=code, amount=body.get("amount")
     )
     return page, 422
+
+
+@bp.post("/placements/tab/request")
+def request_approval() -> ResponseReturnValue:
+    """A manager asks for a discount or bonus on the deal: checked and sent for approval by the lane."""
+    body = form_body()
+    try:
+        placement, entity_id = _target(body)
+        if placement != DEAL_TAB:
+            raise BadRequest("PLACEMENT", "a request is made on a deal")
+    except BadRequest as exc:
+        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
+    user = verify_frame(body)
+    language = page_language("ru")
+    key = str(body.get("key") or "")
+    if not _KEY.fullmatch(key):
+        return frame_error(FrameProblem.BAD_REQUEST, language, "key")
+    fields = {name: str(body.get(name) or "").strip() for name in ("definition", "value", "reason")}
+    request = approvals.CardRequest(entity_id, user.user_id, key=key, **fields)
+    approvals.request_from_card(container(), user.portal_id, request)
+    sent = t(language, N_("The request is sent for approval; it appears in Bonus requests once checked."))
+    return _render(body, user, placement, entity_id, notice=sent)

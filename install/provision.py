@@ -7,6 +7,7 @@ Re-running finds everything in rounds 1 and 3 and creates nothing.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -26,6 +27,7 @@ class Provisioned:
     """What exists on the portal after provisioning: kind -> key -> remote id (+ details)."""
 
     objects: dict[tuple[str, str], str] = field(default_factory=dict)
+    details: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
     target: RegistryTarget | None = None
     requests: dict[str, Any] | None = None  # the "Bonus requests" smart process (RequestsTarget details)
     created: list[str] = field(default_factory=list)
@@ -42,20 +44,37 @@ def _raise_errors(result: BatchResult, tolerated: frozenset[str] = frozenset()) 
             raise PortalCallError(error.code, f"{label}: {error.description}", method=error.method)
 
 
+# What the installer page shows as its steps, in order (install/services/installs.py).
+PHASES = ("check", "create", "smart_process")
+
+
 class Provisioner:
     """Runs the four rounds against one portal through its gateway client."""
 
-    def __init__(self, client: PortalClient, urls: spec.Urls, language: str, user_id: int) -> None:
+    def __init__(
+        self,
+        client: PortalClient,
+        urls: spec.Urls,
+        language: str,
+        user_id: int,
+        owners: dict[str, int] | None = None,
+        progress: Callable[[str], None] | None = None,
+    ) -> None:
         self.client = client
+        self.progress = progress or (lambda _phase: None)  # told each phase (PHASES) as it starts
         self.urls = urls
         self.language = language
         self.user_id = user_id
+        self.owners = owners or {}  # robot code -> the AUTH_USER_ID we registered it with
         self.out = Provisioned()
         self._pending_round: dict[str, Command] = {}  # round 4: stages and fields, sent together
 
     def run(self) -> Provisioned:
+        self.progress(PHASES[0])
         existing = self._read_existing()
+        self.progress(PHASES[1])
         created = self._create_missing(existing)
+        self.progress(PHASES[2])
         type_info = self._smart_process(existing, created)
         self._finish_smart_process(type_info)
         self.out.requests = provision_requests(self.client, self.language, self.out.created)
@@ -137,6 +156,7 @@ class Provisioner:
         robots, actions = _codes(existing.get("robots")), _codes(existing.get("activities"))
         for code in spec.ROBOT_CODES:
             self.out.objects[("robot", code)] = code
+            self.out.details[("robot", code)] = {"auth_user_id": self.user_id}
             if code in actions:
                 creates[f"legacy_{code}"] = Command("bizproc.activity.delete", {"CODE": code})
             if code not in robots:
@@ -146,6 +166,9 @@ class Provisioner:
                     else spec.robot_fields(self.language, self.urls.robot(code), self.user_id, code)
                 )
                 creates[f"robot_{code}"] = Command("bizproc.robot.add", robot)
+            elif self.owners.get(code) != self.user_id:  # another administrator installed it again
+                fields = {"AUTH_USER_ID": self.user_id}
+                creates[f"owner_{code}"] = Command("bizproc.robot.update", {"CODE": code, "FIELDS": fields})
         return creates
 
     def _smart_process(self, existing: BatchResult, created: BatchResult) -> dict[str, Any]:

@@ -121,6 +121,9 @@ class PortalClient:
         self._auth: PortalAuth | None = None
         self.bucket = self._load_bucket()
         self.requests_sent = 0
+        # When the bucket is full, wait until this many requests fit: a lane that hands its
+        # worker back comes back for a few requests, not for each one.
+        self.wake_room = 1
         self.operating_reset_at: float | None = None  # of the last successful answer (limits.md)
 
     def _load_bucket(self) -> LeakyBucket:
@@ -135,6 +138,22 @@ class PortalClient:
             portal = session.get_one(Portal, self.portal_id)
             portal.bucket_level = self.bucket.level
             portal.bucket_at = datetime.fromtimestamp(self.bucket.at, UTC)
+
+    def room(self) -> int:
+        """Requests that fit under the bucket right now (0: a request would have to wait)."""
+        return self.bucket.room(self._clock())
+
+    def budget(self) -> int:
+        """Requests that may be sent now (at least one): a step sizes its batches by it.
+
+        With no room, the pacing wait runs first: in a lane it hands the lane back until
+        ``wake_room`` requests fit; elsewhere it sleeps.
+        """
+        room = self.bucket.room(self._clock())
+        if room == 0:
+            self._sleep(self.bucket.delay_for(self._clock(), self.wake_room))
+            room = max(1, self.bucket.room(self._clock()))
+        return room
 
     def call(self, method: str, params: Mapping[str, Any] | None = None) -> Any:
         """One REST call; returns ``result`` or raises a PortalError."""
@@ -219,9 +238,8 @@ class PortalClient:
         )
 
     def _send(self, auth: PortalAuth, method: str, body: dict[str, Any]) -> transport.RawResponse:
-        wait = self.bucket.delay(self._clock())
-        if wait > 0:
-            self._sleep(wait)
+        if self.bucket.delay(self._clock()) > 0:
+            self._sleep(self.bucket.delay_for(self._clock(), self.wake_room))
         self.bucket.record(self._clock())
         self.requests_sent += 1
         return transport.post(auth.endpoint, method, body, auth.access_token, self.settings.portal_timeout)

@@ -1,4 +1,4 @@
-"""Client-side model of the portal's leaky bucket, so we wait instead of collecting 503s."""
+"""Client-side model of the portal's leaky bucket, so we hold back instead of collecting 503s."""
 
 from __future__ import annotations
 
@@ -26,10 +26,22 @@ class LeakyBucket:
 
     def delay(self, now: float) -> float:
         """Seconds to wait before one more request fits under the bucket."""
+        return self.delay_for(now, 1)
+
+    def room(self, now: float) -> int:
+        """How many requests fit under the bucket right now, without waiting."""
         self._drain(now)
-        limit = max(1.0, self.burst - self.headroom)
-        excess = self.level + 1 - limit
+        return max(0, int(self._limit() - self.level))
+
+    def delay_for(self, now: float, requests: int) -> float:
+        """Seconds until ``requests`` more fit (capped at what the bucket can ever hold)."""
+        self._drain(now)
+        wanted = min(max(requests, 1), int(self._limit()))
+        excess = self.level + wanted - self._limit()
         return 0.0 if excess <= 0 else excess / self.rate
+
+    def _limit(self) -> float:
+        return max(1.0, self.burst - self.headroom)
 
     def record(self, now: float) -> None:
         self._drain(now)

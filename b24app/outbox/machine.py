@@ -25,6 +25,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from b24app.gateway import BatchResult, Command
+from b24app.gateway.client import BATCH_LIMIT
 from b24app.lanes import LaneContext
 from b24app.models import OutboxMessage
 from b24app.outbox.batches import alone, broken, row_values, send
@@ -34,6 +35,7 @@ from b24app.outbox.store import backoff
 
 log = logging.getLogger(__name__)
 CLAIM_LIMIT = 500
+BATCHES_PER_STEP = 2
 
 
 class OutboxStep:
@@ -44,12 +46,16 @@ class OutboxStep:
 
     def __call__(self, ctx: LaneContext) -> bool:
         now = ctx.clock.now()
-        messages = self._claim(ctx, now)
+        # No more than the requests the bucket allows now can deliver, a few batches at most so
+        # the lane's turn ends soon; the rest stay due.
+        batches = min(max(ctx.client.room(), 1), BATCHES_PER_STEP)
+        messages = self._claim(ctx, now, min(CLAIM_LIMIT, batches * BATCH_LIMIT))
         if not messages:
             return False
         outcomes: dict[int, Outcome] = {}
         plans: dict[int, Plan] = {}
         try:
+            ctx.client.budget()  # no room: the lane yields here and every claim is given back
             self._deliver(ctx, messages, plans, outcomes)
         finally:  # whatever happened, what was settled is recorded and the rest given back
             for m in messages:
@@ -192,7 +198,7 @@ class OutboxStep:
             commands[label] = write.command
         send(ctx, commands, {label: label for label in commands}, settle, affected, outcomes)
 
-    def _claim(self, ctx: LaneContext, now: datetime) -> list[OutboxMessage]:
+    def _claim(self, ctx: LaneContext, now: datetime, limit: int) -> list[OutboxMessage]:
         with ctx.db.transaction() as session:
             rows = list(
                 session.execute(
@@ -203,7 +209,7 @@ class OutboxStep:
                         OutboxMessage.next_attempt_at <= now,
                     )
                     .order_by(OutboxMessage.id)
-                    .limit(CLAIM_LIMIT)
+                    .limit(limit)
                     .with_for_update(skip_locked=True)
                 ).scalars()
             )

@@ -23,6 +23,18 @@
     root.setAttribute("data-state", state);
   }
 
+  var stepWords = JSON.parse(root.getAttribute("data-step-words") || "{}");
+
+  /* The provisioning phases as the server reports them: done, current, todo or failed. */
+  function showSteps(steps) {
+    (steps || []).forEach(function (step) {
+      var item = document.querySelector('#steps [data-step="' + step.key + '"]');
+      if (!item) return;
+      item.setAttribute("data-state", step.state);
+      item.querySelector(".step-state").textContent = stepWords[step.state] || "";
+    });
+  }
+
   function finish() {
     AppFrame.ready(function (connected) {
       if (connected && AppFrame.installFinish()) show("done");
@@ -36,9 +48,14 @@
         return answer.json();
       })
       .then(function (status) {
+        showSteps(status.steps);
+        var waiting = byId("waiting");
+        waiting.textContent = status.waiting || "";
+        waiting.hidden = !status.waiting;
         if (status.status === "installed") return finish();
         if (status.status === "failed") {
           byId("error").textContent = status.error || "";
+          byId("advice").textContent = status.advice || "";
           return show("failed");
         }
         var progress = byId("progress");

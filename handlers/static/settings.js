@@ -39,9 +39,21 @@
       .catch(function () { /* the server checks again on save */ });
   }
 
+  /* A rule shows only its kind's fields (percent, tiers or formula). */
+  function showKind(select) {
+    var rule = select.closest(".rule");
+    rule.querySelectorAll("[data-for-kind]").forEach(function (part) {
+      part.hidden = part.getAttribute("data-for-kind").split(" ").indexOf(select.value) < 0;
+    });
+    if (window.AppFrame) window.AppFrame.fitWindow();
+  }
+
   function start() {
     var form = document.getElementById("settings-form");
     if (!form) return;
+    form.querySelectorAll(".rule select[name$='-kind']").forEach(function (select) {
+      select.addEventListener("change", function () { showKind(select); });
+    });
     form.querySelectorAll("input[data-formula]").forEach(function (input) {
       var timer = null;
       input.addEventListener("input", function () {

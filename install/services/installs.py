@@ -4,6 +4,7 @@ transaction), recorded, then provisioned in the portal's lane; the installer pag
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import select
@@ -11,10 +12,10 @@ from sqlalchemy.orm import Session
 
 from b24app.container import Container
 from b24app.lanes import LaneRun
-from b24app.models import Portal
+from b24app.models import LaneLease, Portal
 from b24app.portals import token_hash
 from install.confirm import InstallClaim, InstallRequest, confirm
-from install.services.provisioning import request_provisioning
+from install.services.provisioning import install_progress, request_provisioning
 
 log = logging.getLogger(__name__)
 
@@ -53,11 +54,30 @@ def register_install(session: Session, req: InstallRequest, token_hash: str, now
     return portal
 
 
-def install_state(c: Container, member_id: str) -> tuple[str, str | None] | None:
-    """(status, install error) of the portal, or None when no such portal was ever installed."""
+@dataclass(frozen=True)
+class InstallState:
+    """What the installer page shows: the status, the error, the phase under way, and why the
+    worker is still waiting when the portal does not answer (the lane's last error)."""
+
+    status: str
+    error: str | None
+    phase: str | None
+    waiting: str | None
+    language: str
+
+
+def install_state(c: Container, member_id: str) -> InstallState | None:
+    """The portal's install state, or None when no such portal was ever installed."""
     with c.db.transaction() as session:
         portal = _portal(session, member_id)
-        return None if portal is None else (portal.status, portal.install_error)
+        if portal is None:
+            return None
+        phase = install_progress(session, portal.id)
+        if portal.status == "installing" and phase == "done":
+            phase = None  # installing again: nothing of this round has started yet
+        lease = session.get(LaneLease, portal.id)
+        waiting = lease.last_error if lease is not None and lease.failures else None
+        return InstallState(portal.status, portal.install_error, phase, waiting, portal.language)
 
 
 def retry_install(c: Container, member_id: str) -> bool:

@@ -34,7 +34,7 @@ def _postgres() -> bool:
     return op.get_bind().dialect.name == "postgresql"
 
 
-def _kind_check(check: str) -> None:
+def _kind_check(check: str, rewrite: str | None = None) -> None:
     if _postgres():
         op.execute("DROP TRIGGER IF EXISTS ledger_append_only ON ledger_entries")
         op.execute("DROP FUNCTION IF EXISTS ledger_append_only()")
@@ -43,6 +43,9 @@ def _kind_check(check: str) -> None:
         op.execute("DROP TRIGGER IF EXISTS ledger_no_delete")
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_ledger_entries_kind'), type_='check')
+    if rewrite:
+        op.execute(rewrite)
+    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.create_check_constraint(op.f('ck_ledger_entries_kind'), check)
     for statement in POSTGRES_TRIGGERS if _postgres() else SQLITE_TRIGGERS:
         op.execute(statement)
@@ -100,5 +103,6 @@ def downgrade() -> None:
         batch_op.drop_index('ix_approval_requests_caps')
 
     op.drop_table('approval_requests')
-    _kind_check(KINDS_0014)
+    # an approved request's accrual reads as a manual one in the older schema
+    _kind_check(KINDS_0014, "UPDATE ledger_entries SET kind = 'manual_accrual' WHERE kind = 'request_accrual'")
     # ### end Alembic commands ###

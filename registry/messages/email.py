@@ -16,6 +16,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app.gateway import Command, PortalCallError
+from b24app.models import OutboxMessage
+from b24app.outbox import Action, Outcome, Plan, Reads, Write
 from registry.program.models import ProgramVersion
 
 ENTITY_TYPE_ID = {"contact": 3, "company": 4}
@@ -87,3 +89,30 @@ def refusal(error: PortalCallError) -> str | None:
         return None
     hint = f" ({NO_SENDER_HINT})" if '"From"' in error.description else ""
     return f"{error.description}{hint}"[:250]
+
+
+class UnsentMailKind:
+    """``unsent_mail``: after an ``Email send error`` the portal keeps the saved activity, an e-mail
+    the client never received; it is looked up by ``ORIGIN_ID`` and deleted (how-to-send-email.md)."""
+
+    kind = "unsent_mail"
+
+    def plan(self, session: Session, message: OutboxMessage) -> Plan:
+        origin = str(message.payload["origin"])
+        key = f"unsent:{origin}"
+        return Plan(lambda reads: _remove_unsent(reads, key), reads={key: lookup_command(origin)})
+
+
+def _remove_unsent(reads: Reads, key: str) -> Action:
+    earlier = found_activity(reads.results.get(key))
+    if earlier is None or earlier[1]:
+        return Outcome()  # nothing saved, or it did leave after all: nothing to take back
+    return Write(delete_command(earlier[0]), lambda _: Outcome(), _gone_or_retry)
+
+
+def _gone_or_retry(error: PortalCallError) -> Outcome:
+    return (
+        Outcome()
+        if error.description.startswith("Not found")
+        else Outcome(error=error.code or error.description)
+    )

@@ -233,6 +233,16 @@ def _settle(session: Session, n: Notice, outcome: Outcome, final: str, now: date
     else:
         values.update(status=n.status)
         _fall_back(session, n, now)
+        if n.channel == "email" and n.status == "failed":  # the portal kept the unsent activity
+            payload = {"origin": _origin(n)}
+            outbox.add(
+                session,
+                portal_id=n.portal_id,
+                kind=email.UnsentMailKind.kind,
+                key=f"unsent:{n.id}",
+                payload=payload,
+                now=now,
+            )
     session.execute(update(Notification).where(Notification.id == n.id).values(**values))
     extra = {"portal_id": n.portal_id, "notice": n.id, "channel": n.channel, "status": values["status"]}
     log.info("notice.outcome", extra=extra)

@@ -32,6 +32,7 @@ from registry.sync.documents import Document, document_of
 log = logging.getLogger(__name__)
 PER_ROUND = 50
 REQUEST, MOVE, AUTO = "request", "request_move", "auto_deal"
+CARD_USER = "card_user"  # a request from the card tab: the user the portal named for the frame
 
 
 def approvals_step(ctx: LaneContext) -> bool:
@@ -96,7 +97,15 @@ def _requests(ctx: LaneContext) -> bool:
         doc = docs[row.id]
         return doc.id if isinstance(doc, Document) and doc.kind == "deal" else None
 
-    verified = callers.verify(ctx.client, rows, lambda r: reads.deal_reads(d) if (d := deal_of(r)) else {})
+    robot_rows = [r for r in rows if CARD_USER not in r.payload]
+    verified = callers.verify(
+        ctx.client, robot_rows, lambda r: reads.deal_reads(d) if (d := deal_of(r)) else {}
+    )
+    card_rows = [r for r in rows if CARD_USER in r.payload]  # the web verified the frame's user
+    card_reads = {k: c for r in card_rows if (d := deal_of(r)) for k, c in reads.deal_reads(d).items()}
+    if card_reads:
+        verified.reads.merge(ctx.client.batch_all(card_reads))
+    verified.user_ids.update((r.id, int(r.payload[CARD_USER])) for r in card_rows)
     defs = [df for row in rows if (df := program.definition(_prop(row, "definition")))]
     deal_ids = {d for row in rows if row.id not in verified.refused and (d := deal_of(row))}
     facts, people = _facts_for(ctx, program, deal_ids, verified.reads, defs, people=True)
@@ -127,10 +136,11 @@ def _prop(row: InboxEvent, key: str) -> str:
 def _ask(row: InboxEvent, actor: str) -> Ask:
     code = _prop(row, "definition")
     value = _prop(row, "percent") or _prop(row, "amount")
+    reason = _prop(row, "reason") or None
+    if CARD_USER in row.payload:  # the card tab's form: no workflow waits for an answer
+        return Ask(code, value, reason, actor, str(row.payload["source_key"]))
     token = str(row.payload.get("event_token") or "")
-    return Ask(
-        code, value, _prop(row, "reason") or None, actor, f"robot:{robots.token_hash(row.payload)}", token
-    )
+    return Ask(code, value, reason, actor, f"robot:{robots.token_hash(row.payload)}", token)
 
 
 def _done(session: Any, inbox_id: int, now: datetime) -> None:

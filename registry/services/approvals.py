@@ -11,6 +11,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from b24app import inbox
 from b24app.container import Container
 from registry.bonuses.decisions import SUPPORT, Decision, Outcome, decide
 from registry.bonuses.request_models import ApprovalRequest
@@ -80,3 +81,47 @@ def decide_request(
     if wake:  # only after the commit: the job must find what it owes
         c.jobs.enqueue_lane(portal_id, force=True)
     return outcome
+
+
+def definitions(c: Container, portal_id: int) -> list[tuple[str, str, str]]:
+    """(code, name, kind) of the definitions a manager may request now (not the automatic ones)."""
+    with c.db.transaction() as session:
+        program = current_program(session, portal_id)
+    today = c.clock.now().date()
+    return [
+        (d.code, d.name, str(d.kind)) for d in program.approvals if not d.auto_apply and d.valid_on(today)
+    ]
+
+
+@dataclass(frozen=True)
+class CardRequest:
+    deal_id: int
+    user_id: int  # verified by the portal for the frame
+    definition: str
+    value: str
+    reason: str
+    key: str  # the form's one-time key: a form posted twice is one request
+
+
+def request_from_card(c: Container, portal_id: int, r: CardRequest) -> None:
+    """Record the card tab's request for the lane, which reads the deal and checks it like the robot's."""
+    payload = {
+        "code": "bonus_request",
+        "document_id": ["crm", "CCrmDocumentDeal", f"DEAL_{r.deal_id}"],
+        "properties": {"definition": r.definition[:64], "amount": r.value[:40], "reason": r.reason[:500]},
+        "card_user": r.user_id,
+        "source_key": f"card:{r.key}",
+    }
+    with c.db.transaction() as session:
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind="request",
+            event="card_request",
+            dedup_key=f"card-request:{portal_id}:{r.key}",
+            payload=payload,
+            received_at=c.clock.now(),
+        )
+        wake = c.lanes.flag_queued(session, portal_id)
+    if wake:
+        c.jobs.enqueue_lane(portal_id, force=True)

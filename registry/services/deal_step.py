@@ -16,6 +16,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from b24app import inbox
+from b24app.gateway.client import BATCH_LIMIT
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
 from registry.bonuses import mirror, submissions
@@ -30,8 +31,8 @@ from registry.sync.catalog import read_paths, with_sections
 from registry.sync.deals import DealReads, read_deals
 
 log = logging.getLogger(__name__)
-DEALS_PER_ROUND = 200
 DEALS_PER_COMMIT = 25
+READS_PER_STEP = 1  # requests of deal reads per step: its deals are applied in well under a second
 
 
 def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
@@ -53,14 +54,21 @@ def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
 
 
 def deals_step(ctx: LaneContext) -> bool:
-    """Lane step: process up to ``DEALS_PER_ROUND`` pending deals."""
-    pending = pending_deals(ctx, DEALS_PER_ROUND)
+    """Lane step: process the pending deals ``READS_PER_STEP`` requests can read."""
+    pending = pending_deals(ctx, READS_PER_STEP * BATCH_LIMIT)
     if not pending:
         return False
     with ctx.db.transaction() as session:
         program = current_program(session, ctx.portal_id)  # once for the whole round
+    # As many deals as the requests the bucket allows now can read, and no more than a few full
+    # batches, so a lane's turn ends soon (a lane with no room yields here, before anything is
+    # sent): nothing read is thrown away because a batch had to wait, and batches stay full.
+    per_request = BATCH_LIMIT // 2 if program.needs_products else BATCH_LIMIT
+    affordable = min(ctx.client.budget(), READS_PER_STEP) * per_request
+    if len(pending) > affordable:
+        pending = dict(list(pending.items())[:affordable])
     now = ctx.clock.now()
-    found = read_deals(ctx.client, pending, program.needs_products, now)
+    found = read_deals(ctx.client, pending, program.needs_products, now, with_seller=program.needs_seller)
     if program.needs_sections:
         _add_sections(ctx, found, now)
     for deal_id, error in found.failures.items():

@@ -109,33 +109,33 @@ def record_robot_call(
 def record_item_move(
     c: Container, member_id: str, app_token: str, entity_type_id: int, item_id: int, caller: str | None
 ) -> bool:
-    """A smart-process item changed: kept when it is a request's item (False: another type, ignored).
+    """A smart-process item changed: kept when it is a request's item (False: another type, ignored,
+    and no lane is woken for it — our own registry items change often).
 
     The event's ``auth[access_token]`` is the acting user's (none when automation moved it): the
     lane asks the portal whose it is before a move counts as a decision.
     """
-    kept = False
-
-    def store(session: Session, portal_id: int, now: datetime) -> None:
-        nonlocal kept
+    with c.db.transaction() as session:
+        portal_id = verify_portal(session, member_id, app_token)
         target = load_requests_target(session, portal_id)
         if target is None or target.entity_type_id != entity_type_id:
-            return
+            return False
         payload: dict[str, Any] = {"entity_type_id": entity_type_id, "item_id": item_id}
         if caller:
             payload[CALLER_TOKEN] = caller  # verified with the portal by the lane, then erased
-        kept = inbox.record(
+        inbox.record(
             session,
             portal_id=portal_id,
             kind="request_move",
             event="ONCRMDYNAMICITEMUPDATE",
             subject_id=item_id,
             payload=payload,
-            received_at=now,
+            received_at=c.clock.now(),
         )
-
-    _record(c, member_id, app_token, store)
-    return kept
+        wake = c.lanes.flag_queued(session, portal_id)
+    if wake:  # only after the commit: the job must find the row
+        c.jobs.enqueue_lane(portal_id, force=True)
+    return True
 
 
 def _record(c: Container, member_id: str, app_token: str, store: Store) -> None:

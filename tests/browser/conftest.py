@@ -132,8 +132,14 @@ class PortalWindow:
         """The app's frame (fitted to its page) or, for a page opened directly, the whole page."""
         ARTIFACTS.mkdir(exist_ok=True)
         path = ARTIFACTS / f"{name}.png"
-        if self.page.frame(name="app"):
+        box = self.page.locator("#app").bounding_box() if self.page.frame(name="app") else None
+        if box is not None:  # the whole fitted frame: the viewport grows to hold it, then is put back
+            size = self.page.viewport_size or {"width": 1000, "height": 700}
+            self.page.set_viewport_size(
+                {"width": size["width"], "height": max(size["height"], int(box["height"]) + 1)}
+            )
             self.page.locator("#app").screenshot(path=str(path), animations="disabled")
+            self.page.set_viewport_size(size)
         else:
             self.page.screenshot(path=str(path), full_page=True, animations="disabled")
         return path

@@ -51,6 +51,8 @@ def test_installer_shows_progress_and_calls_install_finish_only_after_provisioni
     names = window.call_names(frame)
     assert names.count("installFinish") == 1 and names.index("init") < names.index("installFinish")
     assert "fitWindow" in names
+    states = frame.locator("#steps li").evaluate_all("items => items.map(i => i.dataset.state)")
+    assert states == ["done", "done", "done"]
     window.screenshot(f"install-done-{lang}")
     assert window.external_requests == []
 
@@ -64,6 +66,10 @@ def test_installer_shows_the_failure_with_a_retry_that_recovers(
     app.drain()
     expect_state(frame, "failed")
     expect(frame.locator("#state-failed")).to_contain_text("ACCESS_DENIED")
+    expect(frame.locator("#advice")).to_contain_text("администратор" if lang == "ru" else "administrator")
+    # The very first read failed: the failure is shown at the first step, nothing after it ran.
+    states = frame.locator("#steps li").evaluate_all("items => items.map(i => i.dataset.state)")
+    assert states == ["failed", "todo", "todo"]
     retry = frame.get_by_role("button", name="Повторить" if lang == "ru" else "Retry")
     expect(retry).to_be_visible()
     assert "installFinish" not in window.call_names(frame)
@@ -89,3 +95,15 @@ def test_installer_without_the_portal_library_says_so_instead_of_done(
     expect(frame.locator("#state-done")).to_be_hidden()
     expect(frame.locator("#state-unfinished")).to_contain_text("Open the app from the portal again")
     window.screenshot("install-no-bx24-en")
+
+
+def test_installer_says_when_the_portal_does_not_answer_and_keeps_trying(
+    portal_window: Callable[..., PortalWindow], app: AppHarness, emulator: Emulator
+) -> None:
+    window, frame = open_installer(portal_window, app, emulator, "en")
+    emulator.faults.fail_next(20, status=503, code="SERVICE_UNAVAILABLE", method="batch")
+    app.drain()
+    expect(frame.locator("#waiting")).to_contain_text("not answering", timeout=10_000)
+    expect_state(frame, "working")
+    assert "installFinish" not in window.call_names(frame)
+    window.screenshot("install-waiting-en")

@@ -228,3 +228,54 @@ def test_bonus_points_are_accrued_through_the_ledger_once(
     assert entries == [("request_accrual", Decimal("150.00"), f"request:{request.id}")]
     company = a.requests(app)[0].owner_id
     assert float(portal.companies[company]["UF_CRM_BONUS_BALANCE"]) == 150.0
+
+
+def test_the_main_page_lists_the_approvers_requests_and_bad_input_is_a_page(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, seed: a.Seed
+) -> None:
+    deal = a.deal(emulator, portal, [(seed.monthly, "30", 1)])
+    a.request(
+        app, emulator, portal, deal, seed.agent, definition="complaint_monthly", amount="20", reason="Outage"
+    )
+    [request] = a.requests(app)
+
+    def main_page(user_id: int) -> Delivery:
+        page = driver.frame(
+            emulator, portal, CLIENT_ID, app.base_url + "/", user_id, [("PLACEMENT", "DEFAULT")]
+        )
+        return emulator.deliver(page.url, page.form, page.query)
+
+    supervisor = main_page(seed.supervisor)
+    assert supervisor.status == 200 and f'data-request="{request.id}"' in supervisor.body
+    assert 'id="approvals-panel"' not in main_page(seed.agent).body
+    listed = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/approvals", seed.supervisor, [])
+    assert f'data-request="{request.id}"' in emulator.deliver(listed.url, listed.form, listed.query).body
+    bad = decide(app, emulator, portal, seed.supervisor, request.id, "maybe")
+    assert bad.status == 400 and "decision" in bad.body and "<html" in bad.body
+    assert a.requests(app)[0].status == "pending"
+
+
+def test_a_free_period_adds_free_units_of_the_product_once(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, seed: a.Seed
+) -> None:
+    free = {
+        "code": "free_month",
+        "kind": "free_period",
+        "range": {"min": 1, "max": 3},
+        "products": {"ids": [seed.monthly]},
+        "approval": {"mode": "manual", "approvers": [seed.supervisor]},
+    }
+    a.program(app, {"approvals": [*a.definitions(seed), free]})
+    deal = a.deal(emulator, portal, [(seed.monthly, "30", 1), (seed.extra, "10", 1)])
+    run = a.request(
+        app, emulator, portal, deal, seed.agent, definition="free_month", amount="2", reason="Outage"
+    )
+    [request] = a.requests(app)
+    decide(app, emulator, portal, seed.supervisor, request.id, "approve")
+    decide(app, emulator, portal, seed.supervisor, request.id, "approve")
+    rows = [r for r in portal.rows.values() if r["ownerType"] == "D" and r["ownerId"] == deal]
+    added = [r for r in rows if r["productId"] == seed.monthly and r["price"] == 0]
+    assert len(rows) == 3 and len(added) == 1 and added[0]["quantity"] == 2
+    assert added[0]["priceNetto"] == Decimal("30")  # the list price shows what was given
+    assert portal.deals[deal]["OPPORTUNITY"] == "40.00"
+    assert run.return_values and run.return_values["status"] == "approved"

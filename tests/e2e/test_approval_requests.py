@@ -137,3 +137,30 @@ def test_not_valid_now_and_no_client(
         app, emulator, portal, deal, seed.agent, definition="complaint_monthly", amount="5", reason="x"
     )
     assert _refusal(run) == ("refused", "NOT_VALID_NOW")
+
+
+def test_the_deal_tab_sends_a_request_for_approval_once(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, seed: a.Seed
+) -> None:
+    deal = a.deal(emulator, portal, [(seed.monthly, "30", 1)])
+    app.drain()
+    page = driver.placement_frame(emulator, portal, CLIENT_ID, "CRM_DEAL_DETAIL_TAB", deal, seed.agent)
+    opened = emulator.deliver(page.url, page.form, page.query)
+    assert (
+        opened.status == 200 and 'id="approval-request"' in opened.body and "complaint_monthly" in opened.body
+    )
+    form = [
+        *page.form,
+        ("key", "a" * 32),
+        ("definition", "complaint_monthly"),
+        ("value", "15"),
+        ("reason", "Outage"),
+    ]
+    url = app.base_url + "/placements/tab/request"
+    for _ in range(2):  # the form posted twice is one request
+        sent = emulator.deliver(url, form, page.query)
+        assert sent.status == 200 and 'id="notice"' in sent.body
+    app.drain()
+    [request] = a.requests(app)
+    assert (request.status, request.amount, request.provided_by) == ("pending", 15, f"user:{seed.agent}")
+    assert request.source_key == "card:" + "a" * 32 and request.answer_to is None

@@ -67,3 +67,20 @@ def test_an_older_action_under_the_same_code_gives_way(app: AppHarness, emulator
     driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
     app.drain()
     assert legacy.activities == {} and sorted(legacy.robots) == sorted(spec.ROBOT_CODES)
+
+
+def test_another_administrator_installing_again_takes_the_robots_over(
+    app: AppHarness, emulator: Emulator
+) -> None:
+    portal = _installed_by_user_7(app, emulator)
+    portal.users[8] = {"ID": "8", "NAME": "Boris", "ADMIN": True}
+    before = len(emulator.requests)
+    driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install", user_id=8)
+    app.drain()
+    sent = [r.method for r in list(emulator.requests)[before:] if r.method.startswith("bizproc.")]
+    assert sorted(m for m in sent if not m.endswith(".list")) == ["bizproc.robot.update"] * len(
+        spec.ROBOT_CODES
+    )
+    assert {int(r["AUTH_USER_ID"]) for r in portal.apps[CLIENT_ID].robots.values()} == {8}
+    with app.db.transaction() as session:
+        assert session.execute(select(Portal.user_id)).scalar_one() == 8

@@ -94,7 +94,11 @@ def add_user(
     with emu.lock:
         user_id = max(portal.users) + 1
         portal.users[user_id] = {
-            "ID": str(user_id), "NAME": name, "LAST_NAME": last_name, "ADMIN": admin, "TIME_ZONE": ""
+            "ID": str(user_id),
+            "NAME": name,
+            "LAST_NAME": last_name,
+            "ADMIN": admin,
+            "TIME_ZONE": "",
         }
         portal.people.membership[user_id] = list(departments if departments is not None else [1])
         if not active:
@@ -152,6 +156,28 @@ def grant_catalog(emu: Emulator, portal: Portal, user_id: int, level: str = "rea
         portal.people.catalog_rights[user_id] = level
 
 
+def set_fidelity(
+    emu: Emulator,
+    portal: Portal,
+    *,
+    deleted: bool | None = None,
+    crm_mailboxes: list[int] | None = None,
+    shared_crm_mailbox: bool | None = None,
+    offline_event_data: bool | None = None,
+) -> None:
+    """The portal's state the docs make the app cope with: deleted (500 PORTAL_DELETED), which users
+    have a CRM mailbox (e-mail senders), and whether offline records carry the object's id."""
+    with emu.lock:
+        if deleted is not None:
+            portal.deleted = deleted
+        if crm_mailboxes is not None:
+            portal.crm_mailboxes = set(crm_mailboxes)
+        if shared_crm_mailbox is not None:
+            portal.shared_crm_mailbox = shared_crm_mailbox
+        if offline_event_data is not None:
+            portal.offline_event_data = offline_event_data
+
+
 def actions(emu: Emulator, portal: Portal, payload: dict[str, Any]) -> dict[str, Any]:
     """Control-API actions of this module."""
     return {
@@ -165,4 +191,5 @@ def actions(emu: Emulator, portal: Portal, payload: dict[str, Any]) -> dict[str,
         "add_department": lambda: add_department(emu, portal, **payload),
         "set_departments": lambda: set_departments(emu, portal, **payload),
         "grant_catalog": lambda: grant_catalog(emu, portal, **payload),
+        "set_fidelity": lambda: set_fidelity(emu, portal, **payload),
     }

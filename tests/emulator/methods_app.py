@@ -162,6 +162,20 @@ _register_bizproc("robot", "robots")
 _register_bizproc("activity", "activities")
 
 
+@method("bizproc.robot.update", app_only=True)  # api-reference/bizproc/bizproc-robot/bizproc-robot-update.md
+def robot_update(ctx: CallContext, params: dict[str, Any]) -> bool:
+    app = _app(ctx)
+    robot = app.robots.get(str(params.get("CODE") or ""))
+    if robot is None:
+        raise B24Error("ERROR_ACTIVITY_NOT_FOUND", "Activity or Automation Rule not found!")
+    fields = params.get("FIELDS")
+    if not isinstance(fields, dict) or not fields:
+        raise B24Error("ERROR_ACTIVITY_VALIDATION_FAILURE", "No fields to update")
+    _validate_robot(app, {**robot, **fields})
+    robot.update(fields)
+    return True
+
+
 def _param(params: dict[str, Any], name: str) -> Any:
     return params.get(name, params.get(name.upper()))
 

@@ -1,11 +1,16 @@
 """Portal lanes: one holder at a time, leases expire after a crash, enqueues coalesce."""
 
 import threading
+from collections.abc import Callable
+from datetime import timedelta
 
 from b24app.clock import FrozenClock
 from b24app.config import load_settings
 from b24app.db import Database
-from b24app.lanes import LaneContext, Lanes
+from b24app.gateway import PortalClient
+from b24app.gateway.pacing import LeakyBucket
+from b24app.lanes import LaneContext, Lanes, LaneStep
+from b24app.models import LaneLease
 from tests.factories import make_portal
 
 
@@ -69,3 +74,75 @@ def test_lease_is_released_after_a_run(database: Database) -> None:
     lanes = _lanes(database, clock, [])
     assert lanes.run(portal_id).acquired
     assert lanes._acquire(portal_id, "next")  # no waiting for the lease to expire
+
+
+def _portal(database: Database, member_id: str = "member-1") -> int:
+    with database.transaction() as session:
+        return make_portal(session, member_id).id
+
+
+def _lease(database: Database, portal_id: int) -> LaneLease:
+    with database.transaction() as session:
+        lease = session.get_one(LaneLease, portal_id)
+        session.expunge(lease)
+        return lease
+
+
+def test_a_lane_whose_bucket_is_full_yields_instead_of_waiting(database: Database) -> None:
+    portal_id = _portal(database)
+    clock = FrozenClock()
+
+    def step(ctx: LaneContext) -> bool:
+        ctx.client.budget()  # no room: the pacing wait hands the lane back
+        raise AssertionError("a lane never runs on past a full bucket")
+
+    lanes = _lanes(database, clock, [("paced", step)])
+    lanes.client_factory = lambda pid, pause: _full_client(lanes, pid, pause)
+    run = lanes.run(portal_id)
+    assert run.acquired and run.due_in == 2.0 and run.error is None  # until WAKE_ROOM (4) fit
+    lease = _lease(database, portal_id)
+    assert lease.holder is None and lease.queued  # nothing held; events join the scheduled run
+    assert lease.wake_at == clock.now() + timedelta(seconds=2)
+    assert not lanes.mark_queued(portal_id)
+
+
+def _full_client(lanes: Lanes, portal_id: int, pause: Callable[[float], None]) -> PortalClient:
+    client = PortalClient(lanes.db, lanes.settings, portal_id, sleep=pause, clock=lambda: 100.0)
+    client.bucket = LeakyBucket(rate=2.0, burst=10, level=8.0, at=100.0)
+    client.wake_room = 4
+    return client
+
+
+def test_a_busy_lane_ends_its_turn_and_goes_on_where_it_stopped(database: Database) -> None:
+    portal_id = _portal(database)
+    seen: list[str] = []
+
+    def busy(name: str) -> LaneStep:
+        def step(ctx: LaneContext) -> bool:
+            seen.append(name)
+            return len(seen) < 6
+
+        return step
+
+    lanes = _lanes(database, FrozenClock(), [("a", busy("a")), ("b", busy("b")), ("c", busy("c"))])
+    lanes.hold_seconds = 0.0  # every step that finds work ends the turn
+    first = lanes.run(portal_id)
+    assert first.due_in == 0.0 and seen == ["a"]
+    lanes.run(portal_id)
+    lanes.run(portal_id)
+    assert seen == ["a", "b", "c"]  # each run starts at the step after the last one
+
+
+def test_the_heartbeat_keeps_a_lease_and_a_dead_holders_lane_is_revived_once(database: Database) -> None:
+    portal_id, other = _portal(database), _portal(database, "member-2")
+    clock = FrozenClock()
+    live, dead = _lanes(database, clock, []), _lanes(database, clock, [])
+    assert live.leases.acquire(portal_id, "live") and dead.leases.acquire(other, "dead")
+    clock.advance(seconds=50)
+    assert live.leases.renew_held() == 1  # the live process renews; the dead one cannot
+    clock.advance(seconds=20)
+    assert live.leases.revive_expired() == [other]
+    assert dead.leases.revive_expired() == []  # claimed once, whoever looks
+    revived = _lease(database, other)
+    assert revived.holder is None and revived.queued
+    assert _lease(database, portal_id).holder == "live"

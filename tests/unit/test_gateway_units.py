@@ -43,3 +43,14 @@ def test_saturation_after_a_503_waits_for_the_headroom() -> None:
     bucket = LeakyBucket(rate=2.0, burst=50, headroom=2, at=0.0)
     bucket.saturate(0.0)
     assert bucket.delay(0.0) == 1.5
+
+
+def test_room_and_the_wait_for_a_few_requests() -> None:
+    bucket = LeakyBucket(rate=2.0, burst=10, headroom=2, at=0.0)
+    assert bucket.room(0.0) == 8
+    for _ in range(8):
+        bucket.record(0.0)
+    assert bucket.room(0.0) == 0 and bucket.delay(0.0) == 0.5
+    assert bucket.delay_for(0.0, 4) == 2.0  # four more fit after two seconds
+    assert bucket.delay_for(0.0, 100) == 4.0  # never more than the bucket can hold
+    assert bucket.room(1.0) == 2

@@ -58,3 +58,11 @@ def test_open_line_sender_must_be_a_participant_and_chats_honour_active_only(emu
     assert call(emulator, portal, "imopenlines.crm.message.add", **post).error == "CANCELED"
     call(emulator, portal, "imopenlines.crm.chat.user.add", **where, CHAT_ID=closed, USER_ID=1)
     assert call(emulator, portal, "imopenlines.crm.message.add", **post).result > 0
+
+
+def test_the_control_api_sets_the_portals_fidelity_state(emulator: Emulator) -> None:
+    portal = installed_portal(emulator)
+    state = {"deleted": True, "crm_mailboxes": [], "shared_crm_mailbox": True, "offline_event_data": True}
+    assert driver.control(portal, "set_fidelity", state) == {"result": None}
+    assert portal.deleted and portal.crm_mailboxes == set() and portal.shared_crm_mailbox
+    assert portal.offline_event_data

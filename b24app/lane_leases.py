@@ -1,0 +1,117 @@
+"""Lane leases: one holder per portal across every worker process, short, renewed, taken over on expiry."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta
+from typing import cast
+
+from sqlalchemy import Table, select, update
+from sqlalchemy.orm import Session
+
+from b24app.clock import Clock
+from b24app.db import Database, insert_ignore
+from b24app.models import LaneLease
+
+
+class LeaseBook:
+    """The leases this process holds; ``renew_held`` is the heartbeat that keeps them alive.
+
+    A lease lives ``seconds`` unless renewed. The worker renews every lease it holds a few times
+    per lifetime from one thread (not one per portal), so a run may take as long as it needs,
+    while a SIGKILLed process's leases run out within ``seconds`` and ``revive_expired`` hands
+    their portals to a live worker.
+    """
+
+    def __init__(self, db: Database, clock: Clock, seconds: int) -> None:
+        self.db = db
+        self.clock = clock
+        self.seconds = seconds
+        self._held: dict[int, str] = {}
+        self._lock = threading.Lock()
+
+    def _expiry(self) -> datetime:
+        return self.clock.now() + timedelta(seconds=self.seconds)
+
+    def acquire(self, portal_id: int, holder: str) -> bool:
+        now = self.clock.now()
+        with self.db.transaction() as session:
+            insert_ignore(
+                session, LaneLease.__table__, {"portal_id": portal_id, "queued": False, "failures": 0}
+            )
+            free = (LaneLease.holder.is_(None)) | (LaneLease.expires_at < now)
+            stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, free)
+            values = {"holder": holder, "expires_at": self._expiry(), "queued": False}
+            acquired = bool(session.execute(stmt.values(**values)).rowcount)  # type: ignore[attr-defined]
+            if acquired:  # a wake-up that has come is used up by this run
+                woken = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.wake_at <= now)
+                session.execute(woken.values(wake_at=None))
+        if acquired:
+            with self._lock:
+                self._held[portal_id] = holder
+        return acquired
+
+    def renew(self, portal_id: int, holder: str) -> None:
+        with self.db.transaction() as session:
+            stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.holder == holder)
+            session.execute(stmt.values(expires_at=self._expiry()))
+
+    def renew_held(self) -> int:
+        """The heartbeat: every lease this process holds lives ``seconds`` more (one statement)."""
+        with self._lock:
+            holders = list(self._held.values())
+        if not holders:
+            return 0
+        with self.db.transaction() as session:
+            stmt = update(LaneLease).where(LaneLease.holder.in_(holders))
+            session.execute(stmt.values(expires_at=self._expiry()))
+        return len(holders)
+
+    def release(self, portal_id: int, holder: str, error: str | None, *, due: datetime | None) -> int:
+        """Give the lease back; ``due``: the lane has work left and a run is scheduled for then.
+
+        The queued flag goes up with it, so events arriving meanwhile join that run instead of
+        queueing their own.
+        """
+        with self._lock:
+            self._held.pop(portal_id, None)
+        with self.db.transaction() as session:
+            lease = session.execute(
+                select(LaneLease).where(LaneLease.portal_id == portal_id).with_for_update()
+            ).scalar_one()
+            if lease.holder == holder:
+                lease.holder, lease.expires_at = None, None
+            lease.failures = lease.failures + 1 if error else 0
+            lease.last_error = error
+            if due is not None:
+                lease.queued = True
+                if lease.wake_at is None or lease.wake_at > due:
+                    lease.wake_at = due
+            return lease.failures
+
+    def revive_expired(self) -> list[int]:
+        """Portals whose holder died (its lease ran out): each is claimed by exactly one caller.
+
+        The dead holder is cleared and the queued flag raised in one conditional update, so when
+        several workers look at once only one of them enqueues the portal's next run.
+        """
+        now = self.clock.now()
+        table = cast(Table, LaneLease.__table__)
+        with self.db.transaction() as session:
+            rows = session.execute(
+                select(table.c.portal_id, table.c.holder).where(
+                    table.c.holder.is_not(None), table.c.expires_at < now
+                )
+            ).all()
+            revived = [pid for pid, holder in rows if _claim(session, table, pid, holder, now)]
+        return revived
+
+
+def _claim(session: Session, table: Table, portal_id: int, holder: str, now: datetime) -> bool:
+    # Still the same holder and still expired: a slow holder that renewed meanwhile keeps its lane.
+    stmt = (
+        update(table)
+        .where(table.c.portal_id == portal_id, table.c.holder == holder, table.c.expires_at < now)
+        .values(holder=None, expires_at=None, queued=True)
+    )
+    return bool(session.connection().execute(stmt).rowcount)
