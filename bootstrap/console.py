@@ -230,6 +230,9 @@ COMMANDS: dict[str, tuple[Command, str, Sequence[str]]] = {
         ("member_id", "file"),
     ),
     "api-key": (console_api.cmd_api_key, "create (printed once), list or revoke API keys", ("member_id",)),
+    "webhook": (console_api.cmd_webhook, "add, list or remove webhook URLs for movements", ("member_id",)),
+    "import": (console_api.cmd_import, "import opening balances or accruals from CSV", ("member_id",)),
+    "export": (console_api.cmd_export, "write balances or movements to a CSV file", ("member_id",)),
 }
 
 

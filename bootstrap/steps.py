@@ -14,6 +14,7 @@ from registry.messages.approvals import approval_kinds
 from registry.messages.email import UnsentMailKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
+from registry.messages.webhooks import WebhookKind
 from registry.services.approval_step import approvals_step
 from registry.services.campaign_step import campaigns_step
 from registry.services.clients_step import clients_step
@@ -58,7 +59,8 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
                     WorkflowAnswerKind(),
                     NotificationKind(provider_from(settings)),
                     *approval_kinds(settings.b24_client_id or ""),
-                    UnsentMailKind(),  # issue 13: an e-mail the portal saved but could not send
+                    UnsentMailKind(),  # an e-mail the portal saved but could not send
+                    WebhookKind(),  # signed POSTs to the administrator's URLs
                 )
             ),
         ),

@@ -15,7 +15,19 @@ from b24app.config import ConfigError
 from b24app.container import Container
 from b24app.logs import configure_logging
 from bootstrap.container import build_container
-from handlers import api, approvals, events, health, install, main, placements, robots, settings
+from handlers import (
+    api,
+    api_files,
+    approvals,
+    events,
+    health,
+    install,
+    main,
+    placements,
+    robots,
+    settings,
+    settlement,
+)
 from handlers import campaigns as campaigns_panel  # noqa: F401 - adds its panel to the main page
 from handlers.api_auth import throttle as throttle_api
 from handlers.api_spec import doc_bp
@@ -36,13 +48,25 @@ def create_app(overrides: Mapping[str, Any] | None = None, *, container: Contain
     app.config["SECRET_KEY"] = c.settings.secret_key or DEV_SECRET
     app.config.update(BODY_LIMITS)
     app.extensions[EXTENSION] = c
-    for module in (health, install, events, robots, placements, main, approvals, settings, api):
+    for module in (
+        health,
+        install,
+        events,
+        robots,
+        placements,
+        main,
+        approvals,
+        settings,
+        api,
+        api_files,
+        settlement,
+    ):
         app.register_blueprint(module.bp)
     register_error_handlers(app)
     register_frame_context(app)
     i18n.install_jinja(app.jinja_env)
     install.throttle(app, c.settings)
-    throttle_api(app, api.bp, c.settings)
+    throttle_api(app, (api.bp, api_files.bp), c.settings)
     api.register_api_errors(app)
     app.register_blueprint(doc_bp)  # GET /api/v1/openapi.json
     if c.settings.proxy_count:  # the client's address for throttling comes from X-Forwarded-For

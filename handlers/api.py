@@ -166,7 +166,9 @@ def preview() -> ResponseReturnValue:
             amount=_decimal(body.amount),
             currency=body.currency,
             manager_percent=None if body.manager_percent is None else _decimal(body.manager_percent),
-            products=tuple((Decimal(str(p.quantity)), _decimal(p.price)) for p in body.products),
+            products=tuple(
+                (p.product_id, Decimal(str(p.quantity)), _decimal(p.price)) for p in body.products
+            ),
         )
         data = api.preview_purchase(container(), caller(), purchase)
     data["lines"] = [_money(line) for line in data["lines"]]

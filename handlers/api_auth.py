@@ -50,8 +50,8 @@ def caller() -> Caller:
     return found
 
 
-def throttle(app: Flask, bp: Blueprint, settings: Settings) -> None:
-    """Limit each key to ``settings.api_rate_limit`` on ``bp`` (checked before the key itself)."""
+def throttle(app: Flask, blueprints: tuple[Blueprint, ...], settings: Settings) -> None:
+    """Limit each key to ``settings.api_rate_limit`` over ``blueprints`` (checked before the key itself)."""
     limiter = Limiter(
         rate_key,
         app=app,
@@ -60,4 +60,6 @@ def throttle(app: Flask, bp: Blueprint, settings: Settings) -> None:
         strategy="moving-window",
         headers_enabled=True,
     )
-    limiter.limit(settings.api_rate_limit)(bp)
+    shared = limiter.shared_limit(settings.api_rate_limit, scope="api")  # one budget per key for all
+    for bp in blueprints:
+        shared(bp)

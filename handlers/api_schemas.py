@@ -148,3 +148,25 @@ class Preview(BaseModel):
     instant_discount: Money
     skipped: list[str] = Field(description="rules in scope that could not value the deal, and why")
     known: dict[str, Any] | None = Field(default=None, description="for a deal_id: what the ledger holds")
+
+
+class ImportQuery(Strict):
+    dry_run: bool = Field(default=True, description="true: check every row and write nothing")
+
+
+class RowOutcome(BaseModel):
+    line: int
+    key: str
+    outcome: str = Field(description="would_post | posted | already_posted | error")
+    column: str | None = None
+    message: str | None = None
+
+
+class ImportReport(BaseModel):
+    dry_run: bool
+    written: bool
+    rows: int
+    errors: int
+    already_posted: int
+    posted: int
+    outcomes: list[RowOutcome]

@@ -53,6 +53,7 @@ spec = SpecTree(
 def documented(
     *,
     ok: type[BaseModel] | None,
+    skip: bool = False,
     json: type[BaseModel] | None = None,
     query: type[BaseModel] | None = None,
     errors: tuple[int, ...] = (401,),
@@ -66,7 +67,10 @@ def documented(
         codes[f"HTTP_{code}"] = model
     if ok is not None:
         codes["HTTP_200"] = ok
-    decorator = spec.validate(json=json, query=query, resp=Response(**codes), tags=[tag])
+    plain = () if ok is not None else ("HTTP_200",)  # a body that is no JSON (CSV)
+    decorator = spec.validate(
+        json=json, query=query, resp=Response(*plain, **codes), tags=[tag], skip_validation=skip
+    )
     return cast(Callable[[F], F], decorator)
 
 

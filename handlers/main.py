@@ -25,6 +25,7 @@ from handlers.common import container, form_body
 from handlers.frame import page_language
 from handlers.frames import verify_frame
 from install.services.status import status_of
+from registry.services import approvals
 from registry.services.dashboard import overview
 from registry.services.frames import FrameUser
 
@@ -47,7 +48,14 @@ class Panel:
     data: Callable[[FrameUser], dict[str, Any] | None]
 
 
-PANELS: list[Panel] = []  # approvals, campaigns, …: each feature appends its own
+def _awaiting_approval(user: FrameUser) -> dict[str, Any] | None:
+    rows = approvals.pending(container(), user.portal_id, user.user_id)
+    return {"rows": rows[:5], "count": len(rows)} if rows else None
+
+
+PANELS: list[Panel] = [  # each feature adds its own
+    Panel("panels/approvals.html", _awaiting_approval),
+]
 
 
 REPAIRED = N_("{balances} balances and {items} items repaired, {when}")

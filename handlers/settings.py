@@ -19,11 +19,12 @@ from handlers.frames import verify_frame
 from handlers.main import frame_fields
 from handlers.settings_sections import SECTIONS, FieldProblem, apply_all, field_of, kept_rules
 from install.services.repair import repair
+from registry.bonuses.api_keys import ALL_SCOPES, KeyProblem
 from registry.bonuses.notices import render_text, template_for, values_for
 from registry.program.document import ProgramError
 from registry.program.formula import FormulaError, compile_formula
 from registry.program.notifications import EVENTS
-from registry.services import programs
+from registry.services import api_keys, programs
 from registry.services.frames import FrameUser
 from registry.services.settings import Sample, restore, sample, versions
 
@@ -64,6 +65,8 @@ def _render(
         user=user,
         sections=sections,
         history=versions(container(), user.portal_id),
+        keys=api_keys.listing(container(), user.portal_id) if user.is_admin else [],
+        scopes=[str(s) for s in ALL_SCOPES],
         previews=previews,
         sample_owner=who.owner,
         frame_fields=frame_fields(form),
@@ -141,6 +144,38 @@ def repair_installation() -> ResponseReturnValue:
         page_language("ru"),
         N_("Repair started: the app checks what it created on the portal and the balances."),
     )
+    return _render(user, form, programs.current(container(), user.portal_id).document, notice=notice)
+
+
+@bp.post("/settings/keys/create")
+def create_key() -> ResponseReturnValue:
+    """A new API key for the public API; its secret is shown on this page once and never again."""
+    form = _flat_form()
+    user = _admin(form)
+    if not isinstance(user, FrameUser):
+        return user
+    scopes = ",".join(s for s in ALL_SCOPES if form.get(f"scope-{s}")) or "read"
+    current = programs.current(container(), user.portal_id).document
+    try:
+        made = api_keys.create(
+            container(), user.portal_id, form.get("key_name", "").strip()[:64], scopes, f"user:{user.user_id}"
+        )
+    except KeyProblem as exc:
+        return _render(user, form, current, 422, errors={"key_name": str(exc)}, posted=form)
+    return _render(user, form, current, new_key=made["key"])
+
+
+@bp.post("/settings/keys/revoke")
+def revoke_key() -> ResponseReturnValue:
+    form = _flat_form()
+    user = _admin(form)
+    if not isinstance(user, FrameUser):
+        return user
+    try:
+        api_keys.revoke(container(), user.portal_id, form.get("key_name", ""))
+    except KeyProblem:
+        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), "key_name")
+    notice = t(page_language("ru"), N_("The key is revoked: requests with it are refused from now on."))
     return _render(user, form, programs.current(container(), user.portal_id).document, notice=notice)
 
 

@@ -9,6 +9,7 @@ so the error is shown next to that field.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -176,6 +177,36 @@ def notifications_apply(form: Form, doc: dict[str, Any]) -> None:
     doc["notifications"] = {"channels": {e: c for e, c in channels.items() if c}, "templates": templates}
 
 
+# Parts of the program edited as JSON until they get forms of their own: a list or object each,
+# checked by the program's own validation (the error names its path inside the part).
+JSON_PARTS = {
+    "approvals": N_("Approval definitions"),
+    "campaigns": N_("Campaigns"),
+    "groups": N_("Customer groups"),
+    "offers": N_("Offers"),
+    "bundles": N_("Bundles"),
+    "events": N_("Customer events"),
+    "legal_entities": N_("Legal entities"),
+}
+
+
+def _json_section(key: str, title: str) -> Section:
+    name = f"json-{key}"
+
+    def fields(doc: dict[str, Any]) -> dict[str, Any]:
+        return {"name": name, "key": key, "text": json.dumps(doc.get(key, []), ensure_ascii=False, indent=2)}
+
+    def apply(form: Form, doc: dict[str, Any]) -> None:
+        if name not in form:
+            return  # a form without this part (an older page) leaves it as it is
+        try:
+            doc[key] = json.loads(form[name] or "[]")
+        except ValueError as exc:
+            raise FieldProblem(name, f"is not JSON: {exc}") from exc
+
+    return Section(key, title, "settings/json.html", fields, apply)
+
+
 SECTIONS: list[Section] = [
     Section("rules", N_("Accrual rules"), "settings/rules.html", rules_fields, rules_apply),
     Section(
@@ -193,6 +224,7 @@ SECTIONS: list[Section] = [
         notifications_fields,
         notifications_apply,
     ),
+    *(_json_section(key, title) for key, title in JSON_PARTS.items()),
 ]
 
 
@@ -206,7 +238,8 @@ def field_of(path: str, message: str, rows: list[int]) -> str:
         index = int(rule.group(1))
         row = rows[index] if index < len(rows) else index
         return f"rules-{row}-{rule.group(2) or 'kind'}"
-    return path.removeprefix("$.").split(".")[0].split("[")[0] or "rules"
+    top = path.removeprefix("$.").split(".")[0].split("[")[0] or "rules"
+    return f"json-{top}" if top in JSON_PARTS else top
 
 
 def apply_all(form: Form, doc: dict[str, Any]) -> dict[str, Any]:

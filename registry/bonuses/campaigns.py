@@ -101,23 +101,7 @@ def award(
     }
     if not insert_ignore(session, CampaignAward.__table__, row):
         return None
-    movement = Movement(
-        EntryKind.CAMPAIGN,
-        Owner(due.client_type, due.client_id),
-        c.award.points,
-        due.key,
-        "system",
-        f"campaign:{c.code}"[:64],
-        NewLot(c.award.lifetime_days),
-        reason=c.award.description or c.name,
-        legal_entity_id=c.award.legal_entity,
-        snapshot={
-            "campaign": c.code,
-            "occurrence": due.occurrence.isoformat(),
-            "program_version": program.version,
-        },
-    )
-    entry = post(session, portal_id, movement, now).entries[0]
+    entry = post(session, portal_id, movement(due, program.version), now).entries[0]
     session.execute(
         update(CampaignAward)
         .where(
@@ -132,6 +116,27 @@ def award(
     views = entry_views(session, [entry.id])
     mirror.enqueue_entries(session, portal_id, views, language, now, notify=c.notify, program=program)
     return entry
+
+
+def movement(due: Due, program_version: int) -> Movement:
+    """The award as the ledger takes it: its own lifetime, legal entity and description."""
+    c = due.campaign
+    return Movement(
+        EntryKind.CAMPAIGN,
+        Owner(due.client_type, due.client_id),
+        c.award.points,
+        due.key,
+        "system",
+        f"campaign:{c.code}"[:64],
+        NewLot(c.award.lifetime_days),
+        reason=c.award.description or c.name,
+        legal_entity_id=c.award.legal_entity,
+        snapshot={
+            "campaign": c.code,
+            "occurrence": due.occurrence.isoformat(),
+            "program_version": program_version,
+        },
+    )
 
 
 def record_run(

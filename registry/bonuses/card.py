@@ -11,13 +11,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from registry.bonuses.deals import owner_of
 from registry.bonuses.models import DealState
+from registry.bonuses.rewards import groups_of
 from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spendable_lots
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.posting import Owner
 from registry.program.deal import from_observed
-from registry.program.document import Program, evaluate
+from registry.program.document import Program
+from registry.program.rewards import preview as reward_preview
 
 ZERO = Decimal("0")
 PAGE_SIZE = 20
@@ -200,8 +203,13 @@ def deal_part(
     if data:
         deal = from_observed(deal_id, data, now)
         amount = deal.amount
-        result = evaluate(program, deal, now.date(), [])
-        preview = result[0] if result and result[0] > ZERO else None
+        # the rule, then the offers that accumulate (registry.program.rewards): what the win accrues
+        owner = owner_of(deal, program)
+        groups = groups_of(session, portal_id, program, owner)
+        points = reward_preview(
+            program, deal, owner.type if owner else None, now.date(), client_groups=groups
+        ).points
+        preview = points if points > ZERO else None
     return DealPart(
         deal_id=deal_id,
         title=str(data.get("title") or ""),

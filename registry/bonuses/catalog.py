@@ -15,9 +15,13 @@ CATALOG_TTL = timedelta(hours=1)  # a section moved in the catalog counts within
 
 
 def cached_paths(
-    session: Session, portal_id: int, product_ids: Iterable[int], now: datetime
+    session: Session,
+    portal_id: int,
+    product_ids: Iterable[int],
+    now: datetime,
+    max_age: timedelta = CATALOG_TTL,
 ) -> dict[int, list[int]]:
-    """Fresh cached paths of these products (a missing or stale one is left out: read it again)."""
+    """Cached paths of these products no older than ``max_age`` (others are left out: read them again)."""
     ids = sorted(set(product_ids))
     if not ids:
         return {}
@@ -25,7 +29,7 @@ def cached_paths(
         select(CatalogProduct).where(
             CatalogProduct.portal_id == portal_id,
             CatalogProduct.product_id.in_(ids),
-            CatalogProduct.fetched_at > now - CATALOG_TTL,
+            CatalogProduct.fetched_at > now - max_age,
         )
     ).scalars()
     return {row.product_id: [int(s) for s in row.sections.get("path", [])] for row in rows}

@@ -62,7 +62,9 @@ def series(session: Session, portal_id: int, today: date, days: int = DAYS) -> l
             LedgerEntry.portal_id == portal_id, LedgerEntry.created_at < start
         )
     ).scalar_one()
-    bucket = func.date(LedgerEntry.created_at)
+    # Days in UTC on PostgreSQL whatever the session's zone (SQLite stores UTC text already).
+    utc = session.get_bind().dialect.name == "postgresql"
+    bucket = func.date(func.timezone("UTC", LedgerEntry.created_at) if utc else LedgerEntry.created_at)
     rows = session.execute(
         select(bucket, LedgerEntry.kind, func.sum(LedgerEntry.amount))
         .where(LedgerEntry.portal_id == portal_id, LedgerEntry.created_at >= start)

@@ -109,7 +109,7 @@ def _accrue(
             f"deal:{deal.deal_id}",
             NewLot(program.lifetime_days, program.hold_days),
             deal_id=deal.deal_id,
-            legal_entity_id=program.default_legal_entity,
+            legal_entity_id=program.legal_entity_of(deal),
             snapshot={**snapshot, "lifetime_days": program.lifetime_days},
         ),
         now,

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from b24app import outbox
 from b24app.models import OutboxMessage
-from registry.bonuses import notices, texts
+from registry.bonuses import notices, texts, webhooks
 from registry.ledger.views import EntryView, current_balance, debt_of
 from registry.program.document import Program, current_program, debt_mode_of
 
@@ -38,6 +38,7 @@ def enqueue_entries(
     and the client the notifications they call for (``notify`` forces or silences a channel)."""
     program = program or current_program(session, portal_id)
     notices.plan_for_entries(session, portal_id, program, entries, language, now, forced=notify)
+    webhooks.owe_movements(session, portal_id, entries, now)  # the administrator's registered URLs
     for entry in entries:
         outbox.add(
             session,

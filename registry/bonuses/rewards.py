@@ -20,6 +20,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from registry.bonuses.deals import owner_of
+from registry.bonuses.groups import client_in_groups
 from registry.bonuses.reward_models import DealReward
 from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spent_from
@@ -36,13 +37,17 @@ UNWIND = {"to_add": "cancelled", "added": "to_remove", "waiting": "cancelled"}
 REWIND = {"cancelled": None, "removed": "to_add", "to_remove": "added"}
 
 
+def groups_of(session: Session, portal_id: int, program: Program, owner: Owner | None) -> frozenset[str]:
+    """The groups named by offers and bundles that the client belongs to (registry.bonuses.groups)."""
+    named = {g for b in program.bundles for g in b["groups"]}
+    named |= {g for o in program.offers for g in o["segment"]["groups"]}
+    if owner is None:
+        return frozenset()
+    return frozenset(c for c in sorted(named) if client_in_groups(session, portal_id, owner, [c], program))
+
+
 def sync_rewards(
-    session: Session,
-    portal_id: int,
-    program: Program,
-    deal: DealSnapshot,
-    now: datetime,
-    client_groups: frozenset[str] | None = None,
+    session: Session, portal_id: int, program: Program, deal: DealSnapshot, now: datetime
 ) -> list[LedgerEntry]:
     """Make the deal's offer accruals and bundle rewards agree with its state (caller's transaction)."""
     if not deal.won:
@@ -50,7 +55,8 @@ def sync_rewards(
     owner = owner_of(deal, program)
     if owner is None or deal.lines is None:
         return []
-    found = preview(program, deal, owner.type, now.date(), client_groups=client_groups)
+    groups = groups_of(session, portal_id, program, owner)
+    found = preview(program, deal, owner.type, now.date(), client_groups=groups)
     for award in found.bundles:
         _grant_bundle(session, portal_id, deal, owner, award, now)
     return _accrue_offers(session, portal_id, program, deal, owner, found.offers, now)

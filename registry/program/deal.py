@@ -52,6 +52,7 @@ class DealSnapshot:
     products: ProductTotals | None = None  # read only while a formula needs product rows
     amount_problem: str | None = None  # OPPORTUNITY was no sane number: the deal is left as it is
     lines: tuple[ProductLine, ...] | None = None  # read while offers or bundles need them
+    seller_company_id: int | None = None  # the deal's own company (MC_REQUISITE_ID's), when read
     title: str = ""
 
     @property
@@ -76,7 +77,22 @@ def observed(deal: DealSnapshot) -> dict[str, Any]:
         "products": None
         if products is None
         else [str(products.total), str(products.quantity), products.count],
+        "lines": None if deal.lines is None else [_line_facts(ln) for ln in deal.lines],
     }
+
+
+def _line_facts(line: ProductLine) -> list[Any]:
+    price, quantity, discount = str(line.price), str(line.quantity), str(line.discount_sum)
+    return [line.row_id, line.product_id, price, quantity, line.measure_code, discount, list(line.sections)]
+
+
+def _lines(data: Any) -> tuple[ProductLine, ...] | None:
+    if not isinstance(data, list):
+        return None
+    return tuple(
+        ProductLine(int(r[0]), int(r[1]), "", Decimal(r[2]), Decimal(r[3]), r[4], Decimal(r[5]), tuple(r[6]))
+        for r in data
+    )
 
 
 def from_observed(deal_id: int, data: dict[str, Any], at: datetime) -> DealSnapshot:
@@ -100,4 +116,5 @@ def from_observed(deal_id: int, data: dict[str, Any], at: datetime) -> DealSnaps
         products=None
         if not products
         else ProductTotals(Decimal(products[0]), Decimal(products[1]), int(products[2])),
+        lines=_lines(data.get("lines")),
     )

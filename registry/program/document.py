@@ -25,6 +25,7 @@ from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
 from registry.program.offers import (
     check_entities,
+    check_groups,
     parse_bundle,
     parse_legal_entities,
     parse_list,
@@ -59,7 +60,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "campaigns": [],  # date-triggered awards (registry.program.campaigns)
     "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
     "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
-    "legal_entities": {"default": None, "companies": []},  # who owes what is awarded
+    "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
     "events": [],  # customer events that earn through the API (registry.program.events)
 }
 
@@ -106,6 +107,18 @@ class Program:
     def default_legal_entity(self) -> int | None:
         value = self.legal_entities.get("default")
         return int(value) if value is not None else None
+
+    @property
+    def needs_seller(self) -> bool:
+        """Whether deals' own companies are read (no default legal entity; ``from_deal`` on)."""
+        return self.default_legal_entity is None and bool(self.legal_entities.get("from_deal"))
+
+    def legal_entity_of(self, deal: DealSnapshot) -> int | None:
+        """The program's default legal entity, else the deal's own company (when listed, if a list)."""
+        if self.default_legal_entity is not None:
+            return self.default_legal_entity
+        seller, listed = deal.seller_company_id, self.legal_entities.get("companies") or []
+        return seller if seller is not None and (not listed or seller in listed) else None
 
     @property
     def needs_lines(self) -> bool:
@@ -160,6 +173,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         campaigns = parse_campaigns(doc["campaigns"], groups)
         offers = parse_list(doc["offers"], "offers", parse_offer)
         bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
+        check_groups({g.code for g in groups}, offers, bundles)
         legal = parse_legal_entities(doc["legal_entities"])
         check_entities(legal, offers, bundles)
         events = parse_events(doc["events"])

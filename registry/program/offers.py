@@ -78,12 +78,24 @@ def _day(doc: dict[str, Any], key: str, path: str) -> str | None:
         raise RuleError(f"{path}.{key}", "must be a date YYYY-MM-DD") from exc
 
 
+def _codes(value: Any, path: str) -> list[str]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or any(not isinstance(g, str) for g in value):
+        raise RuleError(path, "must be a list of group codes")
+    return list(value)
+
+
 def _segment(doc: Any, path: str) -> dict[str, Any]:
     if doc is None:
-        return {"clients": "both"}
+        return {"clients": "both", "groups": []}
     if not isinstance(doc, dict):
         raise RuleError(path, "must be an object")
-    return {**doc, "clients": _choice(doc, "clients", SEGMENT_CLIENTS, path, "both")}
+    unknown = sorted(set(doc) - {"clients", "groups"})
+    if unknown:  # registration age and field filters are the campaigns' (client mirror) business
+        raise RuleError(f"{path}.{unknown[0]}", "is not an offer segment setting (clients, groups)")
+    groups = _codes(doc.get("groups"), f"{path}.groups")
+    return {"clients": _choice(doc, "clients", SEGMENT_CLIENTS, path, "both"), "groups": groups}
 
 
 def parse_offer(doc: Any, path: str, seen: set[str]) -> dict[str, Any]:
@@ -124,9 +136,7 @@ def parse_bundle(doc: Any, path: str, seen: set[str]) -> dict[str, Any]:
     product = _products(doc.get("product"), f"{path}.product")
     if not product["ids"] and not product["sections"]:
         raise RuleError(f"{path}.product", "must name product ids or sections")
-    groups = doc.get("groups") or []
-    if not isinstance(groups, list) or any(not isinstance(g, str) for g in groups):
-        raise RuleError(f"{path}.groups", "must be a list of group codes")
+    groups = _codes(doc.get("groups"), f"{path}.groups")
     return {
         "code": _code(doc, path, seen),
         "name": str(doc.get("name") or doc["code"])[:255],
@@ -148,14 +158,33 @@ def parse_list(value: Any, key: str, parse_one: Any) -> tuple[dict[str, Any], ..
 
 
 def parse_legal_entities(value: Any) -> dict[str, Any]:
-    """``{"default": MYCOMPANY_ID | null, "companies": [ids]}``: who owes what the program awards."""
+    """``{"default": MYCOMPANY_ID | null, "companies": [ids], "from_deal": bool}``: who owes what the
+    program awards; ``from_deal``: with no default, the deal's own company (its requisite link)."""
     if not isinstance(value, dict):
-        raise RuleError("$.legal_entities", "must be an object {default, companies}")
+        raise RuleError("$.legal_entities", "must be an object {default, companies, from_deal}")
+    unknown = sorted(set(value) - {"default", "companies", "from_deal"})
+    if unknown:
+        raise RuleError(f"$.legal_entities.{unknown[0]}", "is not a legal_entities setting")
     companies = _ids(value.get("companies"), "$.legal_entities.companies")
     default = _entity(value, "default", "$.legal_entities")
     if default is not None and companies and default not in companies:
         raise RuleError("$.legal_entities.default", "must be one of companies")
-    return {"default": default, "companies": companies}
+    from_deal = value.get("from_deal", False)
+    if not isinstance(from_deal, bool):
+        raise RuleError("$.legal_entities.from_deal", "must be true or false")
+    return {"default": default, "companies": companies, "from_deal": from_deal}
+
+
+def check_groups(
+    known: set[str], offers: tuple[dict[str, Any], ...], bundles: tuple[dict[str, Any], ...]
+) -> None:
+    """Every group an offer's segment or a bundle names is one of the program's ``groups``."""
+    named = [(f"$.offers[{i}].segment.groups", o["segment"]["groups"]) for i, o in enumerate(offers)]
+    named += [(f"$.bundles[{i}].groups", b["groups"]) for i, b in enumerate(bundles)]
+    for path, codes in named:
+        for code in codes:
+            if code not in known:
+                raise RuleError(path, f"names no group of the program: {code!r}")
 
 
 def check_entities(

@@ -92,9 +92,13 @@ def in_validity(item: dict[str, Any], today: date) -> bool:
     return (start is None or today.isoformat() >= start) and (end is None or today.isoformat() <= end)
 
 
-def in_segment(segment: dict[str, Any], owner_type: str | None) -> bool:
+def in_segment(segment: dict[str, Any], owner_type: str | None, client_groups: frozenset[str] | None) -> bool:
+    """Contacts, companies or both; and, when it names groups, a member of one of them."""
     wanted = segment.get("clients", "both")
-    return wanted == "both" or (owner_type is not None and wanted == f"{owner_type}s")
+    if wanted != "both" and (owner_type is None or wanted != f"{owner_type}s"):
+        return False
+    groups = segment.get("groups") or []
+    return not groups or client_groups is None or bool(client_groups & set(groups))
 
 
 def _cents(value: Decimal) -> Decimal:
@@ -126,10 +130,17 @@ def _spread(total: Decimal, lines: list[ProductLine]) -> dict[int, Decimal]:
 
 
 def offer_award(
-    offer: dict[str, Any], deal: DealSnapshot, owner_type: str | None, today: date, default_entity: int | None
+    offer: dict[str, Any],
+    deal: DealSnapshot,
+    owner_type: str | None,
+    today: date,
+    default_entity: int | None,
+    client_groups: frozenset[str] | None = None,
 ) -> OfferAward | None:
     """The offer's award on this deal, or None (out of validity or segment, no matching row)."""
-    if deal.lines is None or not in_validity(offer, today) or not in_segment(offer["segment"], owner_type):
+    if deal.lines is None or not in_validity(offer, today):
+        return None
+    if not in_segment(offer["segment"], owner_type, client_groups):
         return None
     lines = [ln for ln in deal.lines if matches(offer["products"], ln)]
     if not lines:
@@ -206,15 +217,17 @@ def preview(
 ) -> Preview:
     """What the deal earns if won now: the rule, then each offer, then each bundle (in that order).
 
-    ``done_instant``: instant offers already written onto the deal (they give nothing more).
+    ``done_instant``: instant offers already written onto the deal (they give nothing more);
+    ``client_groups``: the groups (of those bundles and offers name) the client belongs to — None
+    when not known, then group conditions are not checked (a pure preview of a basket).
     """
     found = Preview()
     result = evaluate(program, deal, today, skipped)
     if result is not None and result[0] > ZERO:
         found.rule, found.rule_snapshot = result
-    default = program.default_legal_entity
+    default = program.legal_entity_of(deal)
     for offer in program.offers:
-        award = offer_award(offer, deal, owner_type, today, default)
+        award = offer_award(offer, deal, owner_type, today, default, client_groups)
         if award is None:
             continue
         if award.spend == "accumulate":

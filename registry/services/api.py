@@ -83,10 +83,11 @@ def save_program_document(c: Container, caller: Caller, document: dict[str, Any]
 def preview_purchase(c: Container, caller: Caller, purchase: preview.Purchase) -> dict[str, Any]:
     with c.db.transaction() as session:
         program = current_program(session, caller.portal_id)
-    return preview.of_purchase(program, purchase, c.clock.now())
+        return preview.of_purchase(session, caller.portal_id, program, purchase, c.clock.now())
 
 
 def preview_deal(c: Container, caller: Caller, deal_id: int) -> dict[str, Any]:
     """UnknownDeal when the ledger has never seen the deal."""
     with c.db.transaction() as session:
-        return preview.of_deal(session, caller.portal_id, deal_id)
+        program = current_program(session, caller.portal_id)
+        return preview.of_deal(session, caller.portal_id, deal_id, program, c.clock.now())

@@ -68,7 +68,7 @@ def deals_step(ctx: LaneContext) -> bool:
     if len(pending) > affordable:
         pending = dict(list(pending.items())[:affordable])
     now = ctx.clock.now()
-    found = read_deals(ctx.client, pending, program.needs_products, now)
+    found = read_deals(ctx.client, pending, program.needs_products, now, with_seller=program.needs_seller)
     if program.needs_sections:
         _add_sections(ctx, found, now)
     for deal_id, error in found.failures.items():

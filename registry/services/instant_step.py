@@ -25,6 +25,7 @@ from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
 from registry.bonuses.deals import owner_of
 from registry.bonuses.reward_models import DealReward
+from registry.bonuses.rewards import groups_of
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, current_program
 from registry.program.instant import discounted, row_discounts
@@ -77,7 +78,7 @@ def instant_step(ctx: LaneContext) -> bool:
     pending, program = _pending(ctx, now)
     if not pending:
         return False
-    found = read_deals(ctx.client, pending, True, now)
+    found = read_deals(ctx.client, pending, True, now, with_seller=program.needs_seller)
     for deal_id, inbox_ids in pending.items():
         ctx.check_stop()
         error = found.failures.get(deal_id)
@@ -104,7 +105,10 @@ def _apply(
         snapshot = catalog_sections(ctx.db, ctx.client, ctx.portal_id, snapshot, now)
     done = _settle_earlier(ctx, snapshot, now)
     owner = owner_of(snapshot, program)
-    awards = preview(program, snapshot, owner.type if owner else None, now.date(), done_instant=done).instant
+    with ctx.db.transaction() as session:
+        groups = groups_of(session, ctx.portal_id, program, owner)
+    kind = owner.type if owner else None
+    awards = preview(program, snapshot, kind, now.date(), done_instant=done, client_groups=groups).instant
     discounts = row_discounts(snapshot.lines or (), awards)
     if not discounts:
         _finish(ctx, inbox_ids, now, "done", None)

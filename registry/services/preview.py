@@ -7,7 +7,6 @@ portal calls may run: the worker, the console, or a service the card tab's job c
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -19,6 +18,7 @@ from b24app.gateway import PortalClient
 from registry.bonuses.catalog import cached_paths, store_paths
 from registry.bonuses.deals import owner_of
 from registry.bonuses.reward_models import DealReward
+from registry.bonuses.rewards import groups_of
 from registry.program.deal import DealSnapshot, ProductLine
 from registry.program.document import Program, current_program
 from registry.program.rewards import Preview, preview
@@ -60,7 +60,7 @@ def preview_deal(db: Database, client: PortalClient, portal_id: int, deal_id: in
                 )
             ).scalars()
         )
-    found = read_deals(client, [deal_id], True, now)
+    found = read_deals(client, [deal_id], True, now, with_seller=program.needs_seller)
     if deal_id in found.failures:
         raise PreviewError(found.failures[deal_id])
     snapshot = found.snapshots[deal_id]
@@ -68,7 +68,7 @@ def preview_deal(db: Database, client: PortalClient, portal_id: int, deal_id: in
         raise PreviewError(f"deal {deal_id} does not exist")
     if program.needs_sections:
         snapshot = catalog_sections(db, client, portal_id, snapshot, now)
-    return _value(program, snapshot, now, done)
+    return _value(db, portal_id, program, snapshot, now, done)
 
 
 def preview_basket(
@@ -101,12 +101,22 @@ def preview_basket(
     )
     if program.needs_sections:
         snapshot = catalog_sections(db, client, portal_id, snapshot, now)
-    return _value(program, snapshot, now, frozenset())
+    return _value(db, portal_id, program, snapshot, now, frozenset())
 
 
-def _value(program: Program, snapshot: DealSnapshot, now: datetime, done: frozenset[str]) -> Preview:
-    owner = owner_of(replace(snapshot), program)
-    return preview(program, snapshot, owner.type if owner else None, now.date(), done_instant=done)
+def _value(
+    db: Database,
+    portal_id: int,
+    program: Program,
+    snapshot: DealSnapshot,
+    now: datetime,
+    done: frozenset[str],
+) -> Preview:
+    owner = owner_of(snapshot, program)
+    with db.transaction() as session:
+        groups = groups_of(session, portal_id, program, owner)
+    kind = owner.type if owner else None
+    return preview(program, snapshot, kind, now.date(), done_instant=done, client_groups=groups)
 
 
 def as_json(found: Preview) -> dict[str, Any]:

@@ -8,12 +8,12 @@ re-read here and the ledger is made to match what the portal says now.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from b24app.gateway import Command, PortalCallError, PortalClient
+from b24app.gateway import BatchResult, Command, PortalCallError, PortalClient
 from registry.program.deal import DealSnapshot, ProductLine, ProductTotals
 from registry.program.values import MAX_PORTAL_NUMBER, bounded_id, is_blank, portal_number
 
@@ -118,19 +118,52 @@ class DealReads:
     failures: dict[int, str] = field(default_factory=dict)
 
 
+def _sellers(client: PortalClient, links: BatchResult, ids: list[int]) -> dict[int, int]:
+    """Deal id -> its own company: the link's MC_REQUISITE_ID read with ``crm.requisite.get``
+    (api-reference/crm/requisites/links/crm-requisite-link-get.md); a deal with no link has none."""
+    requisites: dict[int, int] = {}
+    for deal_id in ids:
+        link = links.results.get(f"r{deal_id}")
+        requisite = bounded_id(link.get("MC_REQUISITE_ID")) if isinstance(link, Mapping) else None
+        if requisite is not None:
+            requisites[deal_id] = requisite
+    if not requisites:
+        return {}
+    reads = {f"q{r}": Command("crm.requisite.get", {"id": r}) for r in set(requisites.values())}
+    found = client.batch_all(reads)
+    sellers: dict[int, int] = {}
+    for deal_id, requisite in requisites.items():
+        fields = found.results.get(f"q{requisite}")
+        if isinstance(fields, Mapping) and str(fields.get("ENTITY_TYPE_ID")) == "4":  # a company's
+            company = bounded_id(fields.get("ENTITY_ID"))
+            if company is not None:
+                sellers[deal_id] = company
+    return sellers
+
+
 def read_deals(
-    client: PortalClient, deal_ids: Iterable[int], with_products: bool, now: datetime
+    client: PortalClient,
+    deal_ids: Iterable[int],
+    with_products: bool,
+    now: datetime,
+    *,
+    with_seller: bool = False,
 ) -> DealReads:
-    """Every deal (a deleted one becomes a snapshot that does not exist), 50 reads to a request."""
+    """Every deal (a deleted one becomes a snapshot that does not exist), 50 reads to a request;
+    ``with_seller``: each deal's own company too (its requisite link, in the same batches)."""
     ids = list(deal_ids)
     reads = {f"d{deal_id}": Command("crm.deal.get", {"id": deal_id}) for deal_id in ids}
     if with_products:  # a formula uses product rows: read them in the same batches
         reads.update({f"p{d}": Command("crm.deal.productrows.get", {"id": d}) for d in ids})
+    if with_seller:
+        link = "crm.requisite.link.get"
+        reads.update({f"r{d}": Command(link, {"entityTypeId": 2, "entityId": d}) for d in ids})
     result = client.batch_all(reads)
     limit = result.limited()
     if limit is not None:  # not the deals' fault: the lane waits for the portal's reset
         raise limit
     found = DealReads()
+    sellers = _sellers(client, result, ids) if with_seller else {}
     for deal_id in ids:
         label = f"d{deal_id}"
         error = result.errors.get(label)
@@ -140,7 +173,8 @@ def read_deals(
         rows = result.results.get(f"p{deal_id}")
         deal = None if error else result.results.get(label)
         try:
-            found.snapshots[deal_id] = snapshot_from_deal(deal_id, deal, now, rows)
+            snapshot = snapshot_from_deal(deal_id, deal, now, rows)
+            found.snapshots[deal_id] = replace(snapshot, seller_company_id=sellers.get(deal_id))
         except Exception as exc:  # noqa: BLE001 - an answer we cannot read fails this deal alone
             found.failures[deal_id] = f"{type(exc).__name__}: {exc}"
     return found

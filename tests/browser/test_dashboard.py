@@ -20,6 +20,7 @@ from registry.program.document import save_program
 from registry.services.support import move
 from tests.browser.conftest import PortalWindow
 from tests.browser.look import contrast_failures, fits_width
+from tests.e2e import approvals_support as approvals
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
@@ -132,3 +133,27 @@ def test_a_manager_sees_the_dashboard_without_health_and_it_fits_380_pixels(
     expect(frame.locator("#health")).to_have_count(0)
     assert fits_width(frame)
     window.screenshot("dashboard-ru-380")
+
+
+def test_requests_awaiting_the_users_approval_are_on_the_main_page_and_lead_to_the_decision(
+    portal_window: Callable[..., PortalWindow],
+    app: AppHarness,
+    emulator: Emulator,
+    portal: EmuPortal,
+) -> None:
+    seed = approvals.seed(emulator, portal)
+    approvals.program(app, {"approvals": approvals.definitions(seed)})
+    deal = approvals.deal(emulator, portal, [(seed.monthly, "30", 1)])
+    approvals.request(
+        app, emulator, portal, deal, seed.agent, definition="complaint_monthly", amount="20", reason="late"
+    )
+    window = portal_window()
+    agent = window.open(driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", seed.agent, []))
+    expect(agent.locator("#totals")).to_be_visible()
+    expect(agent.locator("#awaiting-approval")).to_have_count(0)  # not theirs to decide: no panel at all
+    frame = window.open(driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", seed.supervisor, []))
+    expect(frame.locator("#awaiting-count")).to_have_text("1")
+    expect(frame.locator(".awaiting-row")).to_contain_text("late")
+    window.screenshot("dashboard-approvals-ru")
+    frame.locator("#open-approvals").click()
+    expect(frame.locator("tr.request")).to_have_count(1)

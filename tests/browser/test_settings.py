@@ -145,3 +145,32 @@ def test_a_manager_sees_the_settings_read_only_and_the_server_refuses_a_save(
         )
         assert answer.status_code == 403 and "access_denied" in answer.text
     assert _versions(app) == before
+
+
+def test_api_keys_are_created_shown_once_and_revoked_and_json_parts_name_the_error(
+    portal_window: Callable[..., PortalWindow], app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    window = portal_window()
+    frame = _settings(window, emulator, portal, app, ADMIN)
+    frame.locator("#f-key_name").fill("website")
+    frame.locator("input[name=scope-spend]").check()
+    frame.locator("#create-key").click()
+    secret = frame.locator("#new-key code").inner_text()
+    assert len(secret) > 20
+    expect(frame.locator(".key-row[data-key=website]")).to_contain_text("read, spend")
+    answer = requests.get(
+        f"{app.base_url}/api/v1/clients/contact/1", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert answer.status_code != 401
+    frame.locator(".key-row[data-key=website] button").click()
+    expect(frame.locator(".key-row[data-key=website]")).to_contain_text("revoked")
+    expect(frame.locator("#new-key")).to_have_count(0)  # never shown again
+    answer = requests.get(
+        f"{app.base_url}/api/v1/clients/contact/1", headers={"Authorization": f"Bearer {secret}"}
+    )
+    assert answer.status_code == 401
+    before = _versions(app)
+    frame.locator("#f-json-campaigns").fill('[{"code": "bday"}]')
+    frame.locator("#save").click()
+    expect(frame.locator("#e-json-campaigns")).to_be_visible()
+    assert _versions(app) == before

@@ -11,7 +11,7 @@ from sqlalchemy import select
 
 from b24app.clock import FrozenClock
 from registry.bonuses.reward_models import DealReward
-from registry.program.document import save_program
+from registry.program.document import current_program, save_program
 from tests.emulator import driver, driver_crm, driver_setup, productrows
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
@@ -159,3 +159,25 @@ def test_a_credit_waits_for_the_next_invoice_and_a_reopen_cancels_a_waiting_one(
     _win(app, emulator, portal, second)
     _win(app, emulator, portal, second, "EXECUTING")
     assert [status for d, _, status, _, _ in _rewards(app) if d == second] == ["cancelled"]
+
+
+def test_a_shop_group_covers_a_client_created_later(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    shop = driver_crm.create_client(emulator, portal, "company", title="Kisumu shop")
+    other = driver_crm.create_client(emulator, portal, "company", title="Another shop")
+    app.drain()
+    product = _setup(app, emulator, portal)
+    portal_id = portal_id_of(app)
+    with app.db.transaction() as session:
+        document = dict(current_program(session, portal_id).document)
+        document["groups"] = [{"code": "kisumu", "by": "shop", "companies": [shop]}]
+        document["bundles"][0]["groups"] = ["kisumu"]
+        save_program(session, portal_id, document, "test", app.container.clock.now())
+    newcomer = driver_crm.create_client(emulator, portal, "contact", name="New", companyIds=[shop])
+    outsider = driver_crm.create_client(emulator, portal, "contact", name="Far", companyIds=[other])
+    app.drain()  # the client mirror learns them (and their shops) from the events
+    deals = [_deal(emulator, portal, client, product, 30) for client in (newcomer, outsider)]
+    for deal in deals:
+        _win(app, emulator, portal, deal)
+    assert [_free_rows(portal, d) for d in deals] == [[(Decimal(0), Decimal(2), 359)], []]

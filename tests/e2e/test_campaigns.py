@@ -106,7 +106,7 @@ def test_birthday_campaign_of_the_seed(app: AppHarness, emulator: Emulator, port
     assert float(portal.contacts[due]["UF_CRM_BONUS_BALANCE"]) == 100.0
     etid = next(iter(portal.types.values()))["entityTypeId"]
     [item] = portal.items[etid].values()
-    assert item["contactId"] == due and float(item["opportunity"]) == 100.0
+    assert item["contactId"] == due and item["xmlId"] == f"entry:{entry.id}"
     assert any("Happy birthday" in c["COMMENT"] for c in portal.comments)
 
     assert _console(app, portal)["awarded"] == {"birthday": 0}  # a rerun awards nothing more

@@ -4,6 +4,7 @@ forgotten — the id sweep finds the deleted deal and the accrual is reversed, o
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -13,6 +14,16 @@ from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness, portal_id_of
+
+
+def _is_sweep(record: Any) -> bool:
+    """A deletion sweep: deals listed by a set of ids."""
+    params = record.params
+    return (
+        record.method == "crm.item.list"
+        and str(params.get("entityTypeId")) == "2"
+        and "@id" in params["filter"]
+    )
 
 
 def _entries(app: AppHarness) -> list[tuple[str, Decimal]]:
@@ -57,9 +68,7 @@ def test_a_deletion_without_event_data_still_reverses_the_accrual(
         ("reversal", Decimal("-5.00")),
     ]
     assert portal.offline == []  # handled: the sweep, not the record, named the deal
-    sweeps = [
-        r.params for r in emulator.requests if r.method == "crm.item.list" and "@id" in r.params["filter"]
-    ]
+    sweeps = [r.params for r in emulator.requests if _is_sweep(r)]
     assert sweeps and sorted(map(int, sweeps[-1]["filter"]["@id"])) == sorted([kept, deal])
     _schedules_come_round(app)  # the daily sweep again: nothing is reversed twice
     assert [k for k, _ in _entries(app)].count("reversal") == 1
@@ -81,4 +90,4 @@ def test_the_id_in_a_record_is_used_when_the_portal_gives_it(
     app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
     app.drain()
     assert [k for k, _ in _entries(app)] == ["accrual", "reversal"]
-    assert not [r for r in emulator.requests if r.method == "crm.item.list" and "@id" in r.params["filter"]]
+    assert not [r for r in emulator.requests if _is_sweep(r)]

@@ -6,16 +6,19 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+import pytest
 from sqlalchemy import select
 
 from b24app.gateway import PortalClient
 from b24app.models import InboxEvent
+from registry.bonuses.card import deal_part
 from registry.bonuses.reward_models import DealReward
 from registry.ledger.audit import audit
 from registry.ledger.models import LedgerEntry
-from registry.program.document import save_program
+from registry.program.document import current_program, save_program
 from registry.services.instant_step import request_apply_offers
 from registry.services.preview import as_json, preview_deal
+from tests.e2e.api_support import Api, make_key
 from tests.emulator import driver, driver_setup, productrows
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
@@ -101,6 +104,12 @@ def test_offers_accumulate_on_top_of_the_rule_and_match_the_preview(
         [("acc10", Decimal("7.50")), ("hw10", Decimal("10"))],
     )
     assert as_json(before)["points"] == "42.50" and before.instant == [] and before.bundles == []
+    app.drain()  # the deal step has seen the deal: the card tab previews from what it kept
+    portal_id = portal_id_of(app)
+    with app.db.transaction() as session:
+        program = current_program(session, portal_id)
+        card = deal_part(session, portal_id, deal, program, None, app.container.clock.now())
+    assert card.preview == Decimal("42.50")
     driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
     app.drain()
     assert _accruals(app) == [
@@ -213,3 +222,51 @@ def test_instant_offers_are_not_applied_to_a_won_deal(
             select(InboxEvent.status, InboxEvent.error).where(InboxEvent.kind == "apply_offers")
         ).one()
     assert tuple(row) == ("skipped", "deal already won")
+
+
+def test_the_api_preview_shows_rule_and_offers_and_the_win_accrues_it(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ids = _catalog(emulator, portal)
+    _save(app, offers_program(ids))
+    contact = driver.create_contact(emulator, portal, NAME="Fay")
+    deal = _deal(emulator, portal, ids, contact)
+    app.drain()  # the deal step reads the deal (and caches its products' sections)
+    api = Api(app, make_key(app, portal, capsys, "till", "read"))
+    known = api.post("/preview", {"deal_id": deal}).json()
+    basket = [
+        {"product_id": ids["case"], "quantity": 3, "price": 20},
+        {"product_id": ids["cable"], "quantity": 1, "price": 15},
+        {"product_id": ids["router"], "quantity": 2, "price": 200},
+        {"product_id": ids["service"], "quantity": 1, "price": 25},
+    ]
+    purchase = api.post(
+        "/preview", {"client": {"type": "contact", "id": contact}, "amount": 500, "products": basket}
+    )
+    for answer in (known, purchase.json()):
+        assert answer["earns"] == "42.50"
+        assert [(ln["source"], ln["kind"], ln["amount"]) for ln in answer["lines"]] == [
+            ("rule", "percent", "25.00"),
+            ("offer", "acc10", "7.50"),
+            ("offer", "hw10", "10.00"),
+        ]
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    assert sum((amount for _, _, amount, _ in _accruals(app)), Decimal("0")) == Decimal(known["earns"])
+
+
+def test_a_variation_matches_by_its_parent_products_section(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    red = driver_setup.add_product(emulator, portal, "Phone case, red", parent=ids["case"])
+    _save(app, offers_program(ids))
+    contact = driver.create_contact(emulator, portal, NAME="Ivy")
+    deal = driver.create_deal(emulator, portal, TITLE="variation", CONTACT_ID=contact)
+    driver.set_product_rows(emulator, portal, deal, [{"PRODUCT_ID": red, "PRICE": "30", "QUANTITY": "1"}])
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    assert _accruals(app) == [
+        ("accrual", "accrual", Decimal("1.50"), SHOP),
+        ("accrual", "offer", Decimal("3.00"), SELLER),  # the red case is an accessory through its parent
+    ]

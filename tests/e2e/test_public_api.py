@@ -173,23 +173,6 @@ def test_schema_errors_name_the_field(
     assert got.status_code == 422 and got.json()["field"] == "idempotency_key"
 
 
-@pytest.fixture
-def app_overrides() -> dict[str, str]:
-    return {"api_rate_limit": "5 per minute"}
-
-
-def test_rate_limit_per_key(app: AppHarness, portal: EmuPortal, capsys: pytest.CaptureFixture[str]) -> None:
-    one, other = (
-        Api(app, make_key(app, portal, capsys, "one")),
-        Api(app, make_key(app, portal, capsys, "two")),
-    )
-    codes = [one.get("/clients/company/1").status_code for _ in range(6)]
-    assert codes == [200] * 5 + [429]
-    limited = one.get("/clients/company/1")
-    assert limited.status_code == 429 and int(limited.headers["Retry-After"]) > 0
-    assert other.get("/clients/company/1").status_code == 200  # another key has its own budget
-
-
 def test_preview_a_purchase_and_a_known_deal(
     app: AppHarness, emulator: Emulator, portal: EmuPortal, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -9,7 +9,14 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.emulator import item_events, methods_crm, methods_invoices, productrows, rowcalc
+from tests.emulator import (
+    item_events,
+    methods_crm,
+    methods_invoices,
+    methods_requisites,
+    productrows,
+    rowcalc,
+)
 from tests.emulator.methods_contacts import COMPANIES, CONTACTS, ClientKind
 from tests.emulator.portal import Portal
 from tests.emulator.server import Emulator
@@ -151,3 +158,14 @@ def actions(emu: Emulator, portal: Portal, payload: dict[str, Any]) -> dict[str,
         "create_invoice": lambda: create_invoice(emu, portal, **payload),
         "pay_invoice": lambda: pay_invoice(emu, portal, **payload),
     }
+
+
+def link_my_company(emu: Emulator, portal: Portal, deal_id: int, my_company_id: int) -> int:
+    """The deal sells on behalf of ``my_company_id`` (an IS_MY_COMPANY company): a requisite of it,
+    linked to the deal as MC_REQUISITE_ID (crm.requisite.link.register). Returns the requisite id."""
+    with emu.lock:
+        requisite = methods_requisites.add_requisite(portal, 4, my_company_id, "Organization")
+        _, links = methods_requisites.stores(portal)
+        values = {"REQUISITE_ID": "0", "BANK_DETAIL_ID": "0", "MC_REQUISITE_ID": requisite["ID"]}
+        links[(2, deal_id)] = {"ENTITY_TYPE_ID": 2, "ENTITY_ID": deal_id, **values, "MC_BANK_DETAIL_ID": "0"}
+        return int(requisite["ID"])

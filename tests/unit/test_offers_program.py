@@ -54,6 +54,15 @@ BUNDLE = {
         ({"bundles": [{**BUNDLE, "product": {}}]}, "$.bundles[0].product"),
         ({"bundles": [BUNDLE, BUNDLE]}, "$.bundles[1].code"),
         ({"legal_entities": {"default": 3, "companies": [4]}}, "$.legal_entities.default"),
+        ({"bundles": [{**BUNDLE, "groups": ["nowhere"]}]}, "$.bundles[0].groups"),
+        (
+            {
+                "offers": [
+                    {"code": "a", "basis": "per_item", "points": 1, "segment": {"registered_days_min": 3}}
+                ]
+            },
+            "$.offers[0].segment.registered_days_min",
+        ),
         (
             {"legal_entities": {"companies": [4]}, "bundles": [{**BUNDLE, "legal_entity": 9}]},
             "$.bundles[0].legal_entity",

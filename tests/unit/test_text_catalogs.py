@@ -29,7 +29,7 @@ def _marked() -> set[str]:
 
 def _catalog(code: str) -> dict[str, str]:
     with (LOCALE_DIR / code / "LC_MESSAGES" / "messages.po").open("rb") as source:
-        return {str(m.id): str(m.string) for m in read_po(source) if m.id}
+        return {str(m.id): str(m.string) for m in read_po(source, abort_invalid=True) if m.id}
 
 
 def test_every_marked_text_has_its_russian_and_the_catalogs_hold_nothing_else() -> None:
