@@ -21,6 +21,7 @@ LOCKED_RETRY_SECONDS = 2
 # priority with each turn in a row, down to CONTINUED. A quiet portal's deal (a turn or two)
 # never queues behind a busy portal's thousands, and busy portals take turns round-robin.
 FRESH, CONTINUED = 10, 0
+CONTINUE_TASK = "lane_continue"
 
 
 def make_huey(settings: Settings, name: str = "bonus") -> Huey:
@@ -56,6 +57,8 @@ class JobQueue:
         self.lanes = lanes
         self.now = now  # the queue's time, which delayed runs are scheduled on (tests move it)
         self._lane_task = huey.task(name="lane")(self._run_lane)
+        # A run that yielded with work left: its delay is the portal's bucket, in real seconds.
+        self._continue_task = huey.task(name=CONTINUE_TASK)(self._run_lane)
         for name, fn, minutes in periodic:
             huey.periodic_task(crontab(minute=f"*/{minutes}"), name=name)(fn)
 
@@ -81,9 +84,9 @@ class JobQueue:
         seconds, or at once behind the lanes that had fewer turns; no thread waits in between."""
         priority = max(CONTINUED, FRESH - turns)
         if delay > 0:
-            self._lane_task.schedule((portal_id, turns), eta=self._eta(delay), priority=priority)
+            self._continue_task.schedule((portal_id, turns), eta=self._eta(delay), priority=priority)
         else:
-            self.huey.enqueue(self._lane_task.s(portal_id, turns, priority=priority))
+            self.huey.enqueue(self._continue_task.s(portal_id, turns, priority=priority))
 
     def tend(self) -> list[int]:
         """The worker's heartbeat: renew the leases this process holds, and give the portals of a

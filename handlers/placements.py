@@ -1,8 +1,10 @@
-"""POST /placements/tab: the "Bonuses" tab on deal, contact and company cards; and its write-off.
+"""POST /placements/tab: the "Bonuses" tab on deal, contact and company cards; its write-off, the
+deal's request for approval and its "apply offers".
 
 The portal opens the tab in a frame with the user's ``AUTH_ID``; the portal tells us who that is
 (handlers/frames.py, cached per token), then the page is rendered from the ledger. The page's own
-forms (paging, write-off) post the frame's fields again, so every request is verified the same way.
+forms (paging, write-off, requests, offers) post the frame's fields again, so every request is verified
+the same way.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from registry.bonuses.card_words import actor, reason
 from registry.bonuses.spending import Refused, parse_amount
 from registry.bonuses.texts import operation_label
 from registry.services import approvals
-from registry.services.cards import TAB_ENTITIES, WriteOff, card, write_off_from_card
+from registry.services.cards import TAB_ENTITIES, WriteOff, apply_offers_from_card, card, write_off_from_card
 from registry.services.frames import FrameUser
 
 bp = Blueprint("placements", __name__)
@@ -37,6 +39,10 @@ REFUSALS = {
     "CAP_EXCEEDED": N_("That is more than the program allows for one write-off."),
     "BLOCKED": N_("Spending is blocked for this client."),
     "NO_CLIENT": N_("The deal has no client yet."),
+}
+OFFER_REFUSALS = {
+    "DEAL_WON": N_("The deal is already won: offers are applied as a discount only before the win."),
+    "NO_INSTANT_OFFERS": N_("The program has no offers given as a discount."),
 }
 
 
@@ -146,3 +152,23 @@ def request_approval() -> ResponseReturnValue:
     approvals.request_from_card(container(), user.portal_id, request)
     sent = t(language, N_("The request is sent for approval; it appears in Bonus requests once checked."))
     return _render(body, user, placement, entity_id, notice=sent)
+
+
+@bp.post("/placements/tab/apply-offers")
+def apply_offers() -> ResponseReturnValue:
+    """A manager asks for the instant offers on the deal: the lane writes them onto its rows."""
+    body = form_body()
+    try:
+        placement, entity_id = _target(body)
+        if placement != DEAL_TAB:
+            raise BadRequest("PLACEMENT", "offers are applied to a deal")
+    except BadRequest as exc:
+        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
+    user = verify_frame(body)
+    language = page_language("ru")
+    code = apply_offers_from_card(container(), user.portal_id, entity_id, user.user_id)
+    if code is not None:
+        refusal = t(language, OFFER_REFUSALS[code])
+        return _render(body, user, placement, entity_id, refusal=refusal, refusal_code=code), 422
+    applying = t(language, N_("The offers' discount is being applied to the deal's products."))
+    return _render(body, user, placement, entity_id, notice=applying)

@@ -68,6 +68,7 @@ class DealPart:
     preview: Decimal | None  # what the current program gives it once won (None: nothing)
     amount: Decimal | None  # the deal's amount as last read
     spend_max: Decimal = ZERO
+    instant: bool = False  # the program has offers given as a discount on the rows (before the win)
 
 
 @dataclass
@@ -218,6 +219,7 @@ def deal_part(
         preview=preview,
         amount=amount,
         spend_max=spend_max(session, account, program, deal_id, amount, now),
+        instant=any(offer["spend"] == "instant" for offer in program.offers),
     )
 
 

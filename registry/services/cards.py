@@ -1,5 +1,5 @@
-"""The card tab: its read (from the ledger alone: the web process never calls the portal) and the
-manager's write-off, posted once per form (the form's key) and mirrored to the portal by the lane."""
+"""The card tab: its read (from the ledger alone: the web process never calls the portal), the
+manager's write-off (once per form's key, mirrored by the lane) and the deal's "apply offers"."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from registry.bonuses.texts import portal_language
 from registry.ledger.posting import Owner
 from registry.ledger.views import entry_views
 from registry.program.document import current_program
+from registry.services.instant_step import request_apply_offers
 
 TAB_ENTITIES = {
     "CRM_CONTACT_DETAIL_TAB": "contact",
@@ -74,3 +75,19 @@ def write_off_from_card(c: Container, portal_id: int, request: WriteOff) -> tupl
         views = entry_views(session, [entry.id])
         mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
         return None, -entry.amount
+
+
+def apply_offers_from_card(c: Container, portal_id: int, deal_id: int, user_id: int) -> str | None:
+    """Ask the lane to write the instant offers onto the deal's rows; None when asked, else why not.
+
+    Won is judged from the deal as last read; the lane reads it again and skips a deal won meanwhile.
+    """
+    with c.db.transaction() as session:
+        program = current_program(session, portal_id)
+        part = deal_part(session, portal_id, deal_id, program, None, c.clock.now())
+    if not part.instant:
+        return "NO_INSTANT_OFFERS"
+    if part.won:
+        return "DEAL_WON"
+    request_apply_offers(c, portal_id, deal_id, f"user:{user_id}")
+    return None

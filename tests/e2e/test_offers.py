@@ -21,6 +21,8 @@ from registry.services.preview import as_json, preview_deal
 from tests.e2e.api_support import Api, make_key
 from tests.emulator import driver, driver_setup, productrows
 from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.protocol import Delivery
+from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
 from tests.harness import AppHarness, portal_id_of
 
@@ -222,6 +224,66 @@ def test_instant_offers_are_not_applied_to_a_won_deal(
             select(InboxEvent.status, InboxEvent.error).where(InboxEvent.kind == "apply_offers")
         ).one()
     assert tuple(row) == ("skipped", "deal already won")
+
+
+def _apply_from_tab(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, deal: int, **change: str
+) -> Delivery:
+    """The tab's "Apply offers" form as the portal's frame posts it (``change``: fields to replace)."""
+    page = driver.placement_frame(emulator, portal, CLIENT_ID, "CRM_DEAL_DETAIL_TAB", deal)
+    form = [(name, change.get(name, value)) for name, value in page.form]
+    return emulator.deliver(app.base_url + "/placements/tab/apply-offers", form, page.query)
+
+
+def _requests(app: AppHarness) -> list[tuple[str, str]]:
+    with app.db.transaction() as session:
+        rows = session.execute(
+            select(InboxEvent.status, InboxEvent.payload).where(InboxEvent.kind == "apply_offers")
+        ).all()
+    return [(status, payload["actor"]) for status, payload in rows]
+
+
+def test_the_deal_tab_applies_instant_offers_once_and_refuses_a_won_deal(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    _save(app, offers_program(ids, spend="instant"))
+    deal = _deal(emulator, portal, ids, driver.create_contact(emulator, portal, NAME="Gus"))
+    app.drain()  # the deal step has read the deal: the tab knows it is not won
+    opened = driver.open_placement(emulator, portal, CLIENT_ID, "CRM_DEAL_DETAIL_TAB", deal)
+    assert opened.status == 200 and 'id="apply-offers"' in opened.body
+    for _ in range(2):  # posted twice: applied once
+        sent = _apply_from_tab(app, emulator, portal, deal)
+        assert sent.status == 200 and 'id="notice"' in sent.body
+        app.drain()
+    assert _rows(portal, deal) == [
+        (Decimal("18"), Decimal("2")),
+        (Decimal("13.5"), Decimal("1.5")),
+        (Decimal("195"), Decimal("5")),
+        (Decimal("25"), Decimal("0")),
+    ]
+    assert portal.deals[deal]["OPPORTUNITY"] == "482.50"
+    assert _requests(app) == [("done", "user:1"), ("done", "user:1")]  # the frame's user, from the portal
+    bad = _apply_from_tab(app, emulator, portal, deal, PLACEMENT_OPTIONS="{}")
+    assert bad.status == 400 and "PLACEMENT_OPTIONS.ID" in bad.body
+    driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    app.drain()
+    refused = _apply_from_tab(app, emulator, portal, deal)
+    assert refused.status == 422 and 'data-code="DEAL_WON"' in refused.body
+    assert 'id="apply-offers"' not in refused.body and len(_requests(app)) == 2
+
+
+def test_the_apply_offers_form_needs_instant_offers(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    _save(app, offers_program(ids))  # offers that accumulate bonuses: nothing to apply now
+    deal = _deal(emulator, portal, ids, driver.create_contact(emulator, portal, NAME="Hal"))
+    app.drain()
+    opened = driver.open_placement(emulator, portal, CLIENT_ID, "CRM_DEAL_DETAIL_TAB", deal)
+    assert opened.status == 200 and 'id="apply-offers"' not in opened.body
+    refused = _apply_from_tab(app, emulator, portal, deal)
+    assert refused.status == 422 and 'data-code="NO_INSTANT_OFFERS"' in refused.body and _requests(app) == []
 
 
 def test_the_api_preview_shows_rule_and_offers_and_the_win_accrues_it(

@@ -25,7 +25,7 @@ from bench.fleet import Fleet, FleetOptions
 from bench.waves import Wave
 
 REDIS_URL = "redis://127.0.0.1:6379/13"  # not the other tests' databases 14 and 15
-LEASE_SECONDS = 4
+LEASE_SECONDS = 15  # longer than the freeze that catches worker 0 in a lane, even on a loaded machine
 
 
 @dataclass(frozen=True)
@@ -99,7 +99,7 @@ def _held_by(fleet: Fleet, worker: int) -> Visit | None:
     return next((run for run in inside if run.holder in holders), None)
 
 
-def _kill_inside_a_lane(fleet: Fleet, wave: Wave, timeout: float = 120) -> tuple[Visit, float]:
+def _kill_inside_a_lane(fleet: Fleet, wave: Wave, timeout: float = 300) -> tuple[Visit, float]:
     """Freeze worker 0 until it is caught inside a lane run, then SIGKILL it there."""
     victim = fleet.workers[0]
     deadline = time.monotonic() + timeout
@@ -124,7 +124,7 @@ def test_two_workers_never_run_one_portal_at_once_and_a_killed_workers_lane_is_t
     fleet.release()
     started = time.monotonic()
     caught, killed_at = _kill_inside_a_lane(fleet, wave)
-    wave.track(started, timeout=300)
+    wave.track(started, timeout=900)  # generous: a loaded machine is slow, the test is not timed
     assert all(share.finished_s is not None for share in wave.shares)
     once = exactly_once(fleet.url, wave.shares)
     assert once.exact and once.deals == 450
