@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 from decimal import Decimal
 from pathlib import Path
@@ -12,10 +14,13 @@ from sqlalchemy import select, text
 
 from bootstrap.console import main
 from registry.ledger.models import LedgerEntry
+from registry.program.document import current_program, save_program
+from tests.e2e import approvals_support as a
 from tests.emulator import driver
+from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
-from tests.harness import AppHarness
+from tests.harness import AppHarness, portal_id_of
 
 
 def test_status_and_reprovision(
@@ -150,13 +155,17 @@ def test_the_readme_console_commands_work_as_written(
     portal = emulator.add_portal()
     driver.install_api(emulator, portal, CLIENT_ID, app.base_url + "/install")
     app.drain()
+    pending = _pending_approval_requests(app, emulator, portal)  # what `approve 42` / `cancel 43` decide
     company = driver.create_company(emulator, portal, TITLE="ACME")
     contact = driver.create_contact(emulator, portal, NAME="Ann")
     driver.create_deal(emulator, portal, OPPORTUNITY="10000", COMPANY_ID=company, STAGE_ID="WON")
     driver.create_deal(emulator, portal, OPPORTUNITY="1000", CONTACT_ID=contact, STAGE_ID="WON")
     app.drain()
+    (tmp_path / "opening.csv").write_text(  # the file the README's `import` reads
+        f"key,client,amount\nopen-1,company:{company},100\nopen-2,contact:{contact},25.50\n"
+    )
     commands = _readme_console_commands()
-    assert len(commands) >= 11 and any(c.startswith(".venv/bin/python") for c in commands)
+    assert len(commands) >= 24 and any(c.startswith(".venv/bin/python") for c in commands)
     (tmp_path / ".venv").symlink_to(Path(sys.executable).parent.parent)  # the README runs from the checkout
     env = {  # what the web process and the worker have on the server
         "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}",
@@ -167,7 +176,9 @@ def test_the_readme_console_commands_work_as_written(
         "B24_CLIENT_SECRET": CLIENT_SECRET,
         "B24_OAUTH_URL": emulator.oauth_url(),
     }
-    placeholders = {
+    placeholders = {  # in order: the request ids before MEMBER_ID
+        "MEMBER_ID 42 ": f"MEMBER_ID {pending[0]} ",
+        "MEMBER_ID 43 ": f"MEMBER_ID {pending[1]} ",
         "MEMBER_ID": portal.member_id,
         "company:7": f"company:{company}",
         "contact:12": f"contact:{contact}",
@@ -183,10 +194,35 @@ def test_the_readme_console_commands_work_as_written(
         if ">" not in command:
             assert json.loads(done.stdout) is not None, written
     exported = json.loads((tmp_path / "program.json").read_text())
-    assert exported["version"] == 0 and exported["program"]["rules"]
+    assert exported["version"] == 1 and exported["program"]["rules"] and exported["program"]["approvals"]
+    assert (tmp_path / "balances.csv").read_text().startswith("client,")
+    # the settlement is documented as CSV: a header, a line per legal entity, a total
+    table = list(csv.reader(io.StringIO((tmp_path / "settlement.csv").read_text())))
+    assert len(table) >= 2 and all(len(row) == len(table[0]) for row in table)
+    assert [(r.status, r.decision_reason) for r in a.requests(app)] == [
+        ("approved", "ticket 1234"),
+        ("cancelled", "duplicate"),
+    ]
     with app.db.transaction() as session:
         kinds = sorted(e.kind for e in session.execute(select(LedgerEntry)).scalars())
-    assert kinds == ["accrual", "accrual", "correction", "write_off"]  # the README's writeoff and adjust
+    # the README's writeoff and adjust, and the bonus_points request its `approve` applied;
+    # `import --dry-run` writes nothing, and no campaign is due
+    assert kinds == ["accrual", "accrual", "correction", "request_accrual", "write_off"]
+
+
+def _pending_approval_requests(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> list[int]:
+    """A program with a bonus_points definition and two pending requests of it; their ids."""
+    s = a.seed(emulator, portal)
+    with app.db.transaction() as session:
+        pid = portal_id_of(app)
+        document = {**current_program(session, pid).document, "approvals": a.definitions(s)[3:]}
+        save_program(session, pid, document, "test", app.container.clock.now())
+    deal = a.deal(emulator, portal, [(s.monthly, "30", 1)])
+    for reason in ("late delivery", "sent twice"):
+        a.request(app, emulator, portal, deal, s.agent, definition="goodwill", amount="10", reason=reason)
+    ids = [r.id for r in a.requests(app) if r.status == "pending"]
+    assert len(ids) == 2
+    return ids
 
 
 def test_status_reports_the_last_ledger_audit(
