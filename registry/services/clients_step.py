@@ -23,7 +23,7 @@ from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, PortalCursor
 from registry.bonuses import clients as mirror
 from registry.program.campaigns import uf_fields
-from registry.program.document import current_program
+from registry.program.document import Program, current_program
 from registry.sync.clients import Listing, by_ids, chained_pages, parse_row
 
 log = logging.getLogger(__name__)
@@ -53,7 +53,11 @@ def clients_step(ctx: LaneContext) -> bool:
     """Lane step: first load, then events, catch-up and sweep when due."""
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
-        ufs = sorted(uf_fields(current_program(session, ctx.portal_id).campaigns))
+        program = current_program(session, ctx.portal_id)
+        if not needs_mirror(program):
+            _drop_events(session, ctx.portal_id, now)
+            return False
+        ufs = sorted(uf_fields(program.campaigns))
         row = schedule.cursor(session, ctx.portal_id, LOADED, now)
         if not schedule.due(session, ctx.portal_id, row, now):
             return False  # not installed (or uninstalled): nothing to mirror
@@ -64,6 +68,23 @@ def clients_step(ctx: LaneContext) -> bool:
     worked = _events(ctx, ufs)
     worked = _catch_up(ctx, ufs) or worked
     return _sweep(ctx) or worked
+
+
+def needs_mirror(program: Program) -> bool:
+    """Only campaigns and customer groups read the mirror. Without them it is not kept: most client
+    events are the portal's echo of our own balance-field writes, and reading each back would cost
+    every portal requests for nothing. Once a program has them, the first load (or the catch-up from
+    the last watermark, and the sweep) brings the mirror up to date."""
+    return bool(program.campaigns or program.groups)
+
+
+def _drop_events(session: Session, portal_id: int, now: datetime) -> None:
+    session.execute(
+        update(InboxEvent)
+        .where(InboxEvent.portal_id == portal_id, InboxEvent.kind == KIND, InboxEvent.status == "pending")
+        .values(status="done", processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
 
 
 def loaded_mark(ufs: Sequence[str]) -> str:

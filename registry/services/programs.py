@@ -14,6 +14,9 @@ def current(c: Container, portal_id: int) -> Program:
 
 
 def save(c: Container, portal_id: int, document: dict[str, Any], actor: str) -> Program:
-    """ProgramError (naming the JSON path) when the document cannot be saved."""
+    """ProgramError (naming the JSON path) when the document cannot be saved. The portal's lane is
+    woken: a program with new campaigns or groups starts the client mirror's first load."""
     with c.db.transaction() as session:
-        return save_program(session, portal_id, document, actor, c.clock.now())
+        program = save_program(session, portal_id, document, actor, c.clock.now())
+    c.jobs.enqueue_lane(portal_id)
+    return program

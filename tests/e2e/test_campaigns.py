@@ -61,6 +61,16 @@ def _client(
     return contact
 
 
+@pytest.fixture(autouse=True)
+def _mirror_kept(app: AppHarness, portal: EmuPortal) -> None:
+    """A program with a customer group from the start: the client mirror is kept (it is only for
+    programs with campaigns or groups), so the clients made below are mirrored through their events."""
+    group = {"code": "vip", "name": "VIP", "by": "customer", "clients": ["contact:1"]}
+    _program(app, groups=[group])
+    app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
+    app.drain()
+
+
 def _program(app: AppHarness, **sections: Any) -> None:
     with app.db.transaction() as session:
         save_program(session, portal_id_of(app), sections, "test", app.container.clock.now())

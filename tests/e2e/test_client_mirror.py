@@ -11,6 +11,7 @@ from sqlalchemy import delete, select
 
 from b24app import schedule
 from b24app.clock import FrozenClock
+from b24app.models import InboxEvent
 from registry.bonuses.audience import ClientRecord
 from registry.bonuses.clients import portal_offset
 from registry.bonuses.groups import client_in_groups
@@ -45,9 +46,15 @@ def _program(app: AppHarness, document: dict[str, Any]) -> None:
         save_program(session, portal_id_of(app), document, "test", app.container.clock.now())
 
 
+KEPT: dict[str, Any] = {
+    "groups": [{"code": "vip", "name": "VIP", "by": "customer", "clients": ["contact:1"]}]
+}
+
+
 def test_first_load_is_chained_then_events_keep_it(
     app: AppHarness, emulator: Emulator, portal: EmuPortal
 ) -> None:
+    _program(app, KEPT)  # the mirror is kept for programs with campaigns or groups
     shop = driver_crm.create_client(emulator, portal, "company", user_id=None, title="Shop")
     ids = [
         driver_crm.create_client(emulator, portal, "contact", user_id=None, name=f"C{i}", companyIds=[shop])
@@ -76,6 +83,7 @@ def test_first_load_is_chained_then_events_keep_it(
 def test_catch_up_and_sweep_find_what_events_missed(
     app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock
 ) -> None:
+    _program(app, KEPT)
     a = driver_crm.create_client(emulator, portal, "contact", name="A")
     b = driver_crm.create_client(emulator, portal, "contact", name="B")
     app.drain()
@@ -123,3 +131,18 @@ def test_groups_by_shop_and_by_customer(app: AppHarness, emulator: Emulator, por
         assert client_in_groups(session, pid, Owner("contact", outside), ["shop", "vip"])
         assert not client_in_groups(session, pid, Owner("contact", inside), ["nope"])
         assert client_in_groups(session, pid, Owner("contact", inside), [])
+
+
+def test_without_campaigns_or_groups_client_events_cost_no_portal_read(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    emulator.stats.per_method.clear()
+    contact = driver_crm.create_client(emulator, portal, "contact", name="A")  # ONCRMCONTACTADD
+    app.drain()
+    assert ("contact", contact) not in _mirror(app)
+    reads = {m: n for m, n in emulator.stats.per_method.items() if m.startswith("crm.item.")}
+    assert reads == {}, reads  # nothing read back for a mirror nobody uses
+    with app.db.transaction() as session:
+        query = select(InboxEvent.status).where(InboxEvent.kind == "client")
+        statuses = session.execute(query).scalars().all()
+    assert statuses and set(statuses) == {"done"}  # the event was recorded and let go
