@@ -58,7 +58,7 @@ def served(database: Database, tmp_path: Path) -> Iterator[tuple[str, int]]:
             try:
                 requests.get(base + "/healthz", timeout=1)
                 break
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening, or still booting
                 if time.monotonic() > deadline:
                     raise
                 time.sleep(0.1)
