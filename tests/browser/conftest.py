@@ -23,10 +23,24 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Frame,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
+from sqlalchemy import func, select
 
+from registry.program.models import ProgramVersion
 from tests.e2e.conftest import app, app_clock, app_overrides, clock, portal  # noqa: F401
 from tests.emulator import driver
+from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.pytest_plugin import CLIENT_ID
+from tests.emulator.server import Emulator
 from tests.harness import AppHarness
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
@@ -198,3 +212,25 @@ def serve_on_app(app: AppHarness) -> Callable[[PortalWindow, str, str], str]:  #
         return url
 
     return serve
+
+
+def program_versions(app: AppHarness) -> int:  # noqa: F811 - a parameter, not the fixture
+    """How many program versions the app has saved."""
+    with app.db.transaction() as session:
+        return int(session.execute(select(func.count()).select_from(ProgramVersion)).scalar_one())
+
+
+def open_settings(
+    window: PortalWindow,
+    emulator: Emulator,
+    portal: EmuPortal,  # noqa: F811 - a parameter, not the fixture
+    app: AppHarness,  # noqa: F811
+    user: int,
+    lang: str = "en",
+) -> Frame:
+    """The main page as the portal opens it, then the Settings button."""
+    main = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", user, [("PLACEMENT", "DEFAULT")])
+    frame = window.open(main, lang=lang)
+    frame.locator("#open-settings").click()
+    expect(frame.locator("#settings-form")).to_be_visible()
+    return frame
