@@ -102,8 +102,10 @@ def _fill(frame: Frame, values: dict[str, str | bool]) -> None:
 
 
 def _saved(frame: Frame, app: AppHarness) -> Program:
+    """Save, and wait for the page that shows the new version (the old page has a notice too)."""
+    version = program_versions(app) + 1
     frame.locator("#save").click()
-    expect(frame.locator("#notice")).to_be_visible()
+    expect(frame.locator(".version-row").first).to_have_attribute("data-version", str(version))
     with app.db.transaction() as session:
         return current_program(session, portal_id_of(app))
 
