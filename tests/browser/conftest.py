@@ -17,6 +17,8 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -35,13 +37,17 @@ from playwright.sync_api import (
 )
 from sqlalchemy import func, select
 
+from b24app.clock import FrozenClock
+from registry.ledger.posting import Owner
+from registry.program.document import save_program
 from registry.program.models import ProgramVersion
+from registry.services.support import move
 from tests.e2e.conftest import app, app_clock, app_overrides, clock, portal  # noqa: F401
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
-from tests.harness import AppHarness
+from tests.harness import AppHarness, portal_id_of
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PORTAL_ORIGIN = "http://portal.test"
@@ -234,3 +240,49 @@ def open_settings(
     frame.locator("#open-settings").click()
     expect(frame.locator("#settings-form")).to_be_visible()
     return frame
+
+
+@dataclass
+class History:
+    """A client's bonus history made for a page to show: program versions, won deals, write-offs
+    and days passing on the frozen clock the app runs on (a module overrides ``app_clock``)."""
+
+    app: AppHarness
+    emulator: Emulator
+    portal: EmuPortal
+    clock: FrozenClock
+
+    def program(self, **settings: Any) -> None:
+        with self.app.db.transaction() as session:
+            save_program(session, portal_id_of(self.app), settings, "test", self.app.container.clock.now())
+
+    def won(self, contact: int, amount: str, title: str = "d") -> int:
+        deal = driver.create_deal(
+            self.emulator, self.portal, TITLE=title, OPPORTUNITY=amount, CONTACT_ID=contact, STAGE_ID="WON"
+        )
+        self.app.drain()
+        return deal
+
+    def spend(self, contact: int, amount: int, reason: str) -> None:
+        done = move(
+            self.app.container,
+            portal_id_of(self.app),
+            Owner("contact", contact),
+            Decimal(amount),
+            reason,
+            "writeoff",
+        )
+        assert done["ok"]
+
+    def later(self, days: int, *, run_lane: bool = False) -> None:
+        """``days`` pass; ``run_lane``: the lane runs its timed passes (expiry, activation) at once."""
+        self.clock.advance(days=days)
+        self.app.skew += timedelta(days=days)
+        if run_lane:
+            self.app.container.jobs.enqueue_lane(portal_id_of(self.app), force=True)
+            self.app.drain()
+
+
+@pytest.fixture
+def history(app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock) -> History:  # noqa: F811
+    return History(app, emulator, portal, clock)
