@@ -226,20 +226,25 @@ def program_versions(app: AppHarness) -> int:  # noqa: F811 - a parameter, not t
         return int(session.execute(select(func.count()).select_from(ProgramVersion)).scalar_one())
 
 
-def open_settings(
-    window: PortalWindow,
-    emulator: Emulator,
-    portal: EmuPortal,  # noqa: F811 - a parameter, not the fixture
+@pytest.fixture
+def settings_page(
+    portal_window: Callable[..., PortalWindow],
     app: AppHarness,  # noqa: F811
-    user: int,
-    lang: str = "en",
-) -> Frame:
-    """The main page as the portal opens it, then the Settings button."""
-    main = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", user, [("PLACEMENT", "DEFAULT")])
-    frame = window.open(main, lang=lang)
-    frame.locator("#open-settings").click()
-    expect(frame.locator("#settings-form")).to_be_visible()
-    return frame
+    emulator: Emulator,
+    portal: EmuPortal,  # noqa: F811
+) -> Callable[..., tuple[PortalWindow, Frame]]:
+    """``open(user, lang="en", width=1000)``: the main page as the portal opens it for ``user``, then
+    the Settings button; the window and the settings page's frame."""
+
+    def open_settings(user: int, lang: str = "en", width: int = 1000) -> tuple[PortalWindow, Frame]:
+        window = portal_window(width=width)
+        main = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", user, [("PLACEMENT", "DEFAULT")])
+        frame = window.open(main, lang=lang)
+        frame.locator("#open-settings").click()
+        expect(frame.locator("#settings-form")).to_be_visible()
+        return window, frame
+
+    return open_settings
 
 
 @dataclass

@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 import requests
-from playwright.sync_api import expect
+from playwright.sync_api import Frame, expect
 
 from registry.program.document import current_program
-from tests.browser.conftest import PortalWindow, open_settings, program_versions
+from tests.browser.conftest import PortalWindow, program_versions
 from tests.browser.look import contrast_failures, fits_width
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
@@ -25,14 +25,11 @@ ADMIN, MANAGER = 1, 2
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_a_change_is_saved_as_a_new_program_version_and_can_be_restored(
-    portal_window: Callable[..., PortalWindow],
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
     app: AppHarness,
-    emulator: Emulator,
-    portal: EmuPortal,
     lang: str,
 ) -> None:
-    window = portal_window()
-    frame = open_settings(window, emulator, portal, app, ADMIN, lang)
+    window, frame = settings_page(ADMIN, lang)
     before = program_versions(app)
     frame.locator("#f-rules-0-percent").fill("7")
     frame.locator("#f-lifetime_days").fill("100")
@@ -57,10 +54,10 @@ def test_a_change_is_saved_as_a_new_program_version_and_can_be_restored(
 
 
 def test_an_invalid_formula_is_refused_with_its_position_next_to_the_field(
-    portal_window: Callable[..., PortalWindow], app: AppHarness, emulator: Emulator, portal: EmuPortal
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
+    app: AppHarness,
 ) -> None:
-    window = portal_window(width=380)
-    frame = open_settings(window, emulator, portal, app, ADMIN)
+    window, frame = settings_page(ADMIN, width=380)
     before = program_versions(app)
     frame.locator("#f-rules-1-kind").select_option("formula")
     frame.locator("#f-rules-1-formula").fill("amount * bonus")
@@ -79,10 +76,10 @@ def test_an_invalid_formula_is_refused_with_its_position_next_to_the_field(
 
 
 def test_notification_texts_are_previewed_for_a_sample_client(
-    portal_window: Callable[..., PortalWindow], app: AppHarness, emulator: Emulator, portal: EmuPortal
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
+    app: AppHarness,
 ) -> None:
-    window = portal_window()
-    frame = open_settings(window, emulator, portal, app, ADMIN, "ru")
+    window, frame = settings_page(ADMIN, "ru")
     frame.locator("#f-text-accrued-ru").fill("Начислено {{ amount }}, всего {{ balance }}")
     frame.locator("input[name=channel-accrued-sms]").check()
     frame.get_by_role("button", name="Показать тексты").click()
@@ -96,10 +93,10 @@ def test_notification_texts_are_previewed_for_a_sample_client(
 
 
 def test_repair_the_installation_provisions_again(
-    portal_window: Callable[..., PortalWindow], app: AppHarness, emulator: Emulator, portal: EmuPortal
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
+    app: AppHarness,
 ) -> None:
-    window = portal_window()
-    frame = open_settings(window, emulator, portal, app, ADMIN)
+    window, frame = settings_page(ADMIN)
     frame.locator("#repair-button").click()
     expect(frame.locator("#notice")).to_contain_text("Repair started")
     app.drain()
@@ -108,10 +105,12 @@ def test_repair_the_installation_provisions_again(
 
 
 def test_a_manager_sees_the_settings_read_only_and_the_server_refuses_a_save(
-    portal_window: Callable[..., PortalWindow], app: AppHarness, emulator: Emulator, portal: EmuPortal
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
+    app: AppHarness,
+    emulator: Emulator,
+    portal: EmuPortal,
 ) -> None:
-    window = portal_window()
-    frame = open_settings(window, emulator, portal, app, MANAGER)
+    window, frame = settings_page(MANAGER)
     expect(frame.locator("#read-only")).to_be_visible()
     expect(frame.locator("#save")).to_have_count(0)
     expect(frame.locator("#f-rules-0-percent")).to_be_disabled()
@@ -130,10 +129,10 @@ def test_a_manager_sees_the_settings_read_only_and_the_server_refuses_a_save(
 
 
 def test_api_keys_are_created_shown_once_and_revoked(
-    portal_window: Callable[..., PortalWindow], app: AppHarness, emulator: Emulator, portal: EmuPortal
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
+    app: AppHarness,
 ) -> None:
-    window = portal_window()
-    frame = open_settings(window, emulator, portal, app, ADMIN)
+    window, frame = settings_page(ADMIN)
     frame.locator("#f-key_name").fill("website")
     frame.locator("input[name=scope-spend]").check()
     frame.locator("#create-key").click()

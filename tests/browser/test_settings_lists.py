@@ -12,9 +12,7 @@ import pytest
 from playwright.sync_api import Frame, expect
 
 from registry.program.document import Program, current_program
-from tests.browser.conftest import PortalWindow, open_settings, program_versions
-from tests.emulator.portal import Portal as EmuPortal
-from tests.emulator.server import Emulator
+from tests.browser.conftest import PortalWindow, program_versions
 from tests.harness import AppHarness, portal_id_of
 
 pytestmark = pytest.mark.browser
@@ -112,14 +110,11 @@ def _saved(frame: Frame, app: AppHarness) -> Program:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.section for c in CASES])
 def test_a_list_row_is_refused_naming_its_field_then_saved_as_a_new_version(
-    portal_window: Callable[..., PortalWindow],
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
     app: AppHarness,
-    emulator: Emulator,
-    portal: EmuPortal,
     case: Case,
 ) -> None:
-    window = portal_window()
-    frame = open_settings(window, emulator, portal, app, ADMIN)
+    window, frame = settings_page(ADMIN)
     before = program_versions(app)
     field, value, message = case.bad
     _fill(frame, case.good | {field: value})
@@ -138,14 +133,11 @@ def test_a_list_row_is_refused_naming_its_field_then_saved_as_a_new_version(
 
 @pytest.mark.parametrize("lang", ["ru", "en"])
 def test_a_saved_row_is_removed_and_a_second_one_added(
-    portal_window: Callable[..., PortalWindow],
+    settings_page: Callable[..., tuple[PortalWindow, Frame]],
     app: AppHarness,
-    emulator: Emulator,
-    portal: EmuPortal,
     lang: str,
 ) -> None:
-    window = portal_window()
-    frame = open_settings(window, emulator, portal, app, ADMIN, lang)
+    window, frame = settings_page(ADMIN, lang)
     _fill(frame, {"events-0-code": "review", "events-0-points": "50"})
     assert [e.code for e in _saved(frame, app).events] == ["review"]
     expect(frame.locator("[data-rows=events]")).to_have_count(2)  # the saved row and a blank one
