@@ -38,8 +38,10 @@ FIELDS = (
         Kind.CHOICE,
         options=(("automatic", N_("Automatic")), ("manual", N_("By approvers"))),
     ),
-    Field("approval.approvers", N_("Approvers (user ids)"), Kind.IDS),
-    Field("approval.departments", N_("Approving departments (ids)"), Kind.IDS),
+    Field("approval.approvers", N_("Approvers (user ids)"), Kind.IDS, when=("approval.mode", "manual")),
+    Field(
+        "approval.departments", N_("Approving departments (ids)"), Kind.IDS, when=("approval.mode", "manual")
+    ),
     Field("auto_apply", N_("Applied by itself when its condition holds"), Kind.FLAG),
     Field("auto_condition", N_("Condition for applying by itself"), Kind.CONDITION, CONDITION_HINT),
 )

@@ -15,8 +15,14 @@ FIELDS = (
         Kind.CHOICE,
         options=(("shop", N_("Every client of these companies")), ("customer", N_("The listed clients"))),
     ),
-    Field("companies", N_("Companies (ids)"), Kind.IDS, N_("Separated by commas.")),
-    Field("clients", N_("Clients"), Kind.WORDS, N_("contact:ID or company:ID, separated by commas.")),
+    Field("companies", N_("Companies (ids)"), Kind.IDS, N_("Separated by commas."), when=("by", "shop")),
+    Field(
+        "clients",
+        N_("Clients"),
+        Kind.WORDS,
+        N_("contact:ID or company:ID, separated by commas."),
+        when=("by", "customer"),
+    ),
 )
 
 SECTION = rows_section(

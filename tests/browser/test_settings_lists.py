@@ -148,3 +148,17 @@ def test_a_saved_row_is_removed_and_a_second_one_added(
     expect(frame.locator("#f-events-0-code")).to_have_value("referral")
     frame.locator("#section-campaigns").scroll_into_view_if_needed()
     window.screenshot(f"settings-lists-{lang}")
+
+
+def test_a_rows_fields_follow_its_choices(
+    settings_page: Callable[..., tuple[PortalWindow, Frame]], app: AppHarness
+) -> None:
+    """A campaign run once asks for its date, not the client's; approvers only for a manual approval."""
+    _, frame = settings_page(ADMIN)
+    expect(frame.locator("#f-campaigns-0-trigger-field")).to_be_visible()
+    expect(frame.locator("#f-campaigns-0-trigger-date")).to_be_hidden()
+    expect(frame.locator("#f-approvals-0-approval-approvers")).to_be_hidden()
+    _fill(frame, {"campaigns-0-trigger-kind": "once", "approvals-0-approval-mode": "manual"})
+    expect(frame.locator("#f-campaigns-0-trigger-field")).to_be_hidden()
+    expect(frame.locator("#f-campaigns-0-trigger-date")).to_be_visible()
+    expect(frame.locator("#f-approvals-0-approval-approvers")).to_be_visible()
