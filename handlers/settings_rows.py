@@ -45,7 +45,7 @@ class Field:
     hint: str = ""  # an English msgid
     options: tuple[tuple[str, str], ...] = ()  # CHOICE: (code, English msgid)
     default: Any = None  # shown in the blank row
-    when: tuple[str, str] = ()  # shown only while the row's field (path) has this value (settings.js)
+    when: tuple[str, str] | None = None  # shown while the row's field (path) has this value
 
     @property
     def slug(self) -> str:
