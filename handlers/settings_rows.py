@@ -179,8 +179,20 @@ def _put(item: dict[str, Any], path: str, value: Any) -> None:
     node[parts[-1]] = value
 
 
+def _filled(spec: Rows, form: Form, row: int) -> bool:
+    """Whether a row holds more than the blank row shows (choices and checkboxes aside)."""
+    for field in spec.fields[1:]:
+        if field.kind in (Kind.FLAG, Kind.CHOICE):
+            continue
+        raw = (form.get(spec.name(row, field)) or "").strip()
+        if raw and raw != str(shown(field, None)):
+            return True
+    return False
+
+
 def kept_rows(spec: Rows, form: Form) -> list[int]:
-    """The posted rows that become objects: named (first field not blank), not marked for removal."""
+    """The posted rows that become objects: named (first field not blank), not marked for removal.
+    A row with values but no name is refused, not dropped without a word."""
     if spec.single:
         return [0]
     kept = []
@@ -188,8 +200,12 @@ def kept_rows(spec: Rows, form: Form) -> list[int]:
         name = spec.name(row, spec.fields[0])
         if name not in form:
             break
-        if (form.get(name) or "").strip() and not form.get(f"{spec.key}-{row}-remove"):
+        if form.get(f"{spec.key}-{row}-remove"):
+            continue
+        if (form.get(name) or "").strip():
             kept.append(row)
+        elif _filled(spec, form, row):
+            raise FieldProblem(name, "is required: the row has other values (or tick Remove)")
     return kept
 
 

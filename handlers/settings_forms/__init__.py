@@ -7,7 +7,7 @@ from __future__ import annotations
 from b24app.i18n import N_
 from handlers.settings_rows import Field, Kind
 
-CODE = Field("code", N_("Code"), hint=N_("Short and unique, e.g. birthday; clear it to remove the row."))
+CODE = Field("code", N_("Code"), hint=N_("Short and unique, e.g. birthday."))
 NAME = Field("name", N_("Name"))
 LEGAL_ENTITY = Field(
     "legal_entity", N_("Legal entity (company id)"), Kind.WHOLE, N_("Empty = the program's.")

@@ -126,6 +126,15 @@ def test_a_program_error_names_the_field_of_the_posted_row() -> None:
     assert field_of("$.legal_entities.default", "", form) == "legal_entities-0-default"
 
 
+def test_a_row_with_values_but_no_code_is_refused_not_dropped() -> None:
+    with pytest.raises(FieldProblem) as problem:
+        _apply(_form(DOCUMENT) | {"events-1-points": "20"})
+    assert problem.value.field == "events-1-code"
+    with pytest.raises(FieldProblem) as problem:
+        _apply(_form(DOCUMENT) | {"events-0-code": ""})  # cleared, the rest still there
+    assert problem.value.field == "events-0-code"
+
+
 @pytest.mark.parametrize(
     ("field", "value"),
     [
