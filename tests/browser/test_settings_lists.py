@@ -117,12 +117,13 @@ def test_a_list_row_is_refused_naming_its_field_then_saved_as_a_new_version(
     window, frame = settings_page(ADMIN)
     before = program_versions(app)
     field, value, message = case.bad
-    _fill(frame, case.good | {field: value})
+    _fill(frame, case.good | {field: value, "channel-accrued-sms": True})
     frame.locator("#save").click()
     expect(frame.locator("#errors")).to_be_visible()
     expect(frame.locator(f"#e-{field}")).to_contain_text(message)
     expect(frame.locator(f"[data-field='{field}']")).to_have_class("field field-error")
-    expect(frame.locator(f"#f-{field}")).to_have_value(value)  # what was typed stays
+    expect(frame.locator(f"#f-{field}")).to_have_value(value)  # what was typed stays, ticked boxes too
+    expect(frame.locator("[name='channel-accrued-sms']")).to_be_checked()
     assert program_versions(app) == before
     _fill(frame, {field: str(case.good[field])})
     program = _saved(frame, app)
