@@ -72,10 +72,11 @@ def to_read(session: Session, portal_id: int, owners: Iterable[Owner], now: date
 
 
 def unknown(session: Session, portal_id: int, owners: Iterable[Owner]) -> list[Owner]:
-    """The owners never read or changed since: what makes the page ask the worker for a read."""
+    """The owners never read: what makes the page ask the worker for a read (a changed name is
+    shown as it was until the worker's own schedule reads it again)."""
     wanted = list(owners)
     rows = _rows(session, portal_id, wanted)
-    return [o for o in wanted if o not in rows or rows[o].read_at is None]
+    return [o for o in wanted if o not in rows]
 
 
 def _stale(row: ClientName, now: datetime) -> bool:
