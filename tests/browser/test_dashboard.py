@@ -86,6 +86,8 @@ def test_dashboard_figures_match_the_ledger_and_the_chart_is_drawn(
     expect(frame.locator("#expiring-total")).to_have_text(points(Decimal(160), lang))  # Bob 130 + Eve 30
     expect(frame.locator(".largest-row")).to_have_count(2)
     expect(frame.locator(".largest-row").first).to_contain_text(points(Decimal(130), lang))
+    bob_link = frame.locator(".largest-row").first.locator("a[data-portal-path^='/crm/contact/details/']")
+    expect(bob_link).to_have_text("Bob")  # the name the worker read, still the link to the card
     expect(frame.locator("#install-status")).to_have_attribute("data-status", "installed")
     expect(frame.locator("#failed-messages")).to_have_text("0")
     expect(frame.locator("#last-repair")).to_contain_text("исправлено" if lang == "ru" else "repaired")
