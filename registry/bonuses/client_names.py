@@ -99,6 +99,13 @@ def store(
     session.flush()
 
 
+def refresh(session: Session, portal_id: int, names: Mapping[Owner, str | None], now: datetime) -> None:
+    """Names the client mirror has just read (None: the client is gone); only the clients already
+    in the table are touched, so the table never holds more than the page has shown."""
+    for owner, row in _rows(session, portal_id, names).items():
+        row.name, row.read_at = (names[owner] or "")[:NAME_LENGTH] or None, now
+
+
 def mark_changed(session: Session, portal_id: int, owners: Iterable[Owner]) -> int:
     """Names the portal has changed since they were read (client events): read again when shown."""
     wanted = list(owners)

@@ -59,6 +59,12 @@ def read_names(client: PortalClient, owners: Sequence[Owner]) -> dict[Owner, str
 
 
 def display_name(owner_type: str, item: dict[str, Any]) -> str:
-    """A contact's first and last name, a company's title; blank parts are left out."""
-    parts = [item.get("TITLE")] if owner_type == "company" else [item.get("NAME"), item.get("LAST_NAME")]
+    """A contact's first and last name, a company's title (crm.contact/company.list's field names)."""
+    if owner_type == "company":
+        return joined(item.get("TITLE"))
+    return joined(item.get("NAME"), item.get("LAST_NAME"))
+
+
+def joined(*parts: Any) -> str:
+    """The parts of a name that are not blank, with a space between."""
     return " ".join(str(p).strip() for p in parts if p and str(p).strip())

@@ -14,6 +14,7 @@ from sqlalchemy import delete
 from b24app.clock import FrozenClock
 from registry.bonuses.client_names import ClientName
 from registry.ledger.posting import Owner
+from registry.program.document import save_program
 from registry.services.support import move
 from tests.emulator import driver, driver_crm
 from tests.emulator.portal import Portal as EmuPortal
@@ -92,3 +93,24 @@ def test_names_are_read_in_one_request_and_shown(
     assert _shown(_dashboard(app, emulator, portal), "contact", ann) == ["Anna Lee"]
     reads = _name_reads(emulator)
     assert reads and reads == list(range(reads[0], reads[0] + len(reads)))  # again one request
+
+
+def test_with_the_client_mirror_a_rename_is_shown_without_a_read_of_its_own(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    pid = portal_id_of(app)
+    with app.db.transaction() as session:  # groups keep the client mirror, which reads changed clients
+        document = {"groups": [{"code": "vip", "name": "VIP", "by": "customer", "clients": ["contact:1"]}]}
+        save_program(session, pid, document, "test", app.container.clock.now())
+    ann = driver.create_contact(emulator, portal, NAME="Ann", LAST_NAME="Lee")
+    assert move(app.container, pid, Owner("contact", ann), Decimal(50), "welcome", "adjust")["ok"]
+    _dashboard(app, emulator, portal)  # a client without a name: the worker is asked to read it
+    app.drain()
+    assert _shown(_dashboard(app, emulator, portal), "contact", ann) == ["Ann Lee"]
+    emulator.requests.clear()
+    driver_crm.update_client(emulator, portal, "contact", ann, lastName="Smith")
+    app.drain()
+    assert _shown(_dashboard(app, emulator, portal), "contact", ann) == [
+        "Ann Smith"
+    ]  # from the mirror's read
+    assert _name_reads(emulator) == []
