@@ -22,6 +22,7 @@ from registry.services.deal_step import deals_step
 from registry.services.healing_step import healing_step
 from registry.services.instant_step import instant_step
 from registry.services.lifetime_step import lifetime_step
+from registry.services.names_step import names_step
 from registry.services.offline_step import offline_step
 from registry.services.reconcile_step import reconcile_step
 from registry.services.rewards_step import next_due as rewards_due
@@ -42,6 +43,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("provision", provision),
         ("reconcile", reconcile_step),
         ("offline", offline_step),
+        ("names", names_step),  # the shown clients' names; before clients, which takes their events
         ("clients", clients_step),  # the campaigns' client mirror: first load, events, catch-up, sweep
         ("instant", instant_step),  # instant offers asked for, written onto deals before their win
         ("deals", deals_step),

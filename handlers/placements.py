@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import uuid
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -56,20 +57,48 @@ def _target(body: dict[str, Any]) -> tuple[str, int]:
     return placement, parse_id(options.get("ID"), "PLACEMENT_OPTIONS.ID")
 
 
+@dataclass(frozen=True)
+class Tab:
+    """The card a tab's request is for and who sent it (learned from the portal)."""
+
+    body: dict[str, Any]
+    placement: str
+    entity_id: int
+    user: FrameUser
+
+
+def _open(body: dict[str, Any], deal_only: str = "") -> Tab | tuple[str, int]:
+    """The tab a request names, verified; a bad target is the 400 page. ``deal_only``: why an action
+    needs a deal (it is refused on contact and company cards)."""
+    try:
+        placement, entity_id = _target(body)
+        if deal_only and placement != DEAL_TAB:
+            raise BadRequest("PLACEMENT", deal_only)
+    except BadRequest as exc:
+        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
+    return Tab(body, placement, entity_id, verify_frame(body))
+
+
+def _form_key(body: dict[str, Any]) -> str | None:
+    """The form's one-time key (a write posted twice is done once), or None when malformed."""
+    key = str(body.get("key") or "")
+    return key if _KEY.fullmatch(key) else None
+
+
 def _page(body: dict[str, Any]) -> int:
     raw = str(body.get("page") or "1")
     return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 6 else 1
 
 
-def _render(body: dict[str, Any], user: FrameUser, placement: str, entity_id: int, **extra: Any) -> str:
-    language = page_language("ru")
-    view = card(container(), user.portal_id, placement, entity_id, _page(body))
+def _render(tab: Tab, **extra: Any) -> str:
+    language, user, placement = page_language("ru"), tab.user, tab.placement
+    view = card(container(), user.portal_id, placement, tab.entity_id, _page(tab.body))
     return render_template(
         "tab.html",
         view=view,
         lang=language,
         entity=TAB_ENTITIES[placement],
-        frame_fields={k: str(body.get(k) or "") for k in FRAME_FIELDS},
+        frame_fields={k: str(tab.body.get(k) or "") for k in FRAME_FIELDS},
         form_key=uuid.uuid4().hex,
         fmt=lambda value: points(Decimal(str(value)), language),
         when=lambda value: date_time(value, language, user.time_zone),
@@ -84,91 +113,65 @@ def _render(body: dict[str, Any], user: FrameUser, placement: str, entity_id: in
 
 @bp.post("/placements/tab")
 def tab() -> ResponseReturnValue:
-    body = form_body()
-    try:
-        placement, entity_id = _target(body)
-    except BadRequest as exc:
-        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
-    user = verify_frame(body)
-    return _render(body, user, placement, entity_id)
+    opened = _open(form_body())
+    return opened if not isinstance(opened, Tab) else _render(opened)
 
 
 @bp.post("/placements/tab/writeoff")
 def write_off() -> ResponseReturnValue:
     """The manager's write-off: at most what the tab showed as allowed, posted once per form."""
-    body = form_body()
-    try:
-        placement, entity_id = _target(body)
-    except BadRequest as exc:
-        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
-    user = verify_frame(body)
-    language = page_language("ru")
-    key = str(body.get("key") or "")
-    if not _KEY.fullmatch(key):
+    opened = _open(form_body())
+    if not isinstance(opened, Tab):
+        return opened
+    language, key = page_language("ru"), _form_key(opened.body)
+    if key is None:
         return frame_error(FrameProblem.BAD_REQUEST, language, "key")
     try:
-        amount = parse_amount(body.get("amount"))
+        amount = parse_amount(opened.body.get("amount"))
     except Refused as refused:
-        return _refused(body, user, placement, entity_id, refused.code, None)
-    request = WriteOff(TAB_ENTITIES[placement], entity_id, amount, key, user.user_id)
-    code, value = write_off_from_card(container(), user.portal_id, request)
+        return _refused(opened, refused.code, None)
+    request = WriteOff(TAB_ENTITIES[opened.placement], opened.entity_id, amount, key, opened.user.user_id)
+    code, value = write_off_from_card(container(), opened.user.portal_id, request)
     if code is not None:
-        return _refused(body, user, placement, entity_id, code, value)
+        return _refused(opened, code, value)
     done = t(language, N_("Written off: {amount}.")).format(amount=points(value, language))
-    return _render(body, user, placement, entity_id, notice=done)
+    return _render(opened, notice=done)
 
 
-def _refused(
-    body: dict[str, Any], user: FrameUser, placement: str, entity_id: int, code: str, most: Decimal | None
-) -> tuple[str, int]:
+def _refused(opened: Tab, code: str, most: Decimal | None) -> tuple[str, int]:
     language = page_language("ru")
     message = t(language, REFUSALS.get(code, N_("The write-off was refused.")))
     if most is not None:
         limit = t(language, N_("Allowed now: {amount}.")).format(amount=points(most, language))
         message = f"{message} {limit}"
-    page = _render(
-        body, user, placement, entity_id, error=message, error_code=code, amount=body.get("amount")
-    )
-    return page, 422
+    return _render(opened, error=message, error_code=code, amount=opened.body.get("amount")), 422
 
 
 @bp.post("/placements/tab/request")
 def request_approval() -> ResponseReturnValue:
     """A manager asks for a discount or bonus on the deal: checked and sent for approval by the lane."""
-    body = form_body()
-    try:
-        placement, entity_id = _target(body)
-        if placement != DEAL_TAB:
-            raise BadRequest("PLACEMENT", "a request is made on a deal")
-    except BadRequest as exc:
-        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
-    user = verify_frame(body)
-    language = page_language("ru")
-    key = str(body.get("key") or "")
-    if not _KEY.fullmatch(key):
+    opened = _open(form_body(), "a request is made on a deal")
+    if not isinstance(opened, Tab):
+        return opened
+    language, key = page_language("ru"), _form_key(opened.body)
+    if key is None:
         return frame_error(FrameProblem.BAD_REQUEST, language, "key")
-    fields = {name: str(body.get(name) or "").strip() for name in ("definition", "value", "reason")}
-    request = approvals.CardRequest(entity_id, user.user_id, key=key, **fields)
-    approvals.request_from_card(container(), user.portal_id, request)
+    fields = {name: str(opened.body.get(name) or "").strip() for name in ("definition", "value", "reason")}
+    request = approvals.CardRequest(opened.entity_id, opened.user.user_id, key=key, **fields)
+    approvals.request_from_card(container(), opened.user.portal_id, request)
     sent = t(language, N_("The request is sent for approval; it appears in Bonus requests once checked."))
-    return _render(body, user, placement, entity_id, notice=sent)
+    return _render(opened, notice=sent)
 
 
 @bp.post("/placements/tab/apply-offers")
 def apply_offers() -> ResponseReturnValue:
     """A manager asks for the instant offers on the deal: the lane writes them onto its rows."""
-    body = form_body()
-    try:
-        placement, entity_id = _target(body)
-        if placement != DEAL_TAB:
-            raise BadRequest("PLACEMENT", "offers are applied to a deal")
-    except BadRequest as exc:
-        return frame_error(FrameProblem.BAD_REQUEST, page_language("ru"), exc.field)
-    user = verify_frame(body)
+    opened = _open(form_body(), "offers are applied to a deal")
+    if not isinstance(opened, Tab):
+        return opened
     language = page_language("ru")
-    code = apply_offers_from_card(container(), user.portal_id, entity_id, user.user_id)
+    code = apply_offers_from_card(container(), opened.user.portal_id, opened.entity_id, opened.user.user_id)
     if code is not None:
-        refusal = t(language, OFFER_REFUSALS[code])
-        return _render(body, user, placement, entity_id, refusal=refusal, refusal_code=code), 422
+        return _render(opened, refusal=t(language, OFFER_REFUSALS[code]), refusal_code=code), 422
     applying = t(language, N_("The offers' discount is being applied to the deal's products."))
-    return _render(body, user, placement, entity_id, notice=applying)
+    return _render(opened, notice=applying)

@@ -17,7 +17,7 @@ from handlers.common import container
 from handlers.frame import FrameProblem, frame_error, page_language
 from handlers.frames import verify_frame
 from handlers.main import frame_fields
-from handlers.settings_sections import SECTIONS, FieldProblem, apply_all, field_of, kept_rules
+from handlers.settings_sections import SECTIONS, FieldProblem, apply_all, field_of
 from install.services.repair import repair
 from registry.bonuses.api_keys import ALL_SCOPES, KeyProblem
 from registry.bonuses.notices import render_text, template_for, values_for
@@ -106,9 +106,10 @@ def save() -> ResponseReturnValue:
     except FieldProblem as exc:
         return _render(user, form, current, 422, errors={exc.field: exc.message}, posted=form)
     except ProgramError as exc:
-        field = field_of(exc.path, str(exc), kept_rules(form))
+        # Shown over the saved document, the posted rows keep their own numbers (removed ones too).
+        field = field_of(exc.path, str(exc), form)
         message = str(exc).split(": ", 1)[-1]
-        return _render(user, form, doc, 422, errors={field: message}, posted=form)
+        return _render(user, form, current, 422, errors={field: message}, posted=form)
     language = page_language("ru")
     notice = t(language, N_("Saved as version {version}.")).format(version=saved.version)
     return _render(user, form, saved.document, notice=notice)

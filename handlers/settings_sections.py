@@ -1,60 +1,26 @@
 """The settings page's sections: each turns part of the program document into form fields and back.
 
-A later feature (campaigns, approvals, bundles, offers, tiers, API keys, …) adds one ``Section`` to
-``SECTIONS`` with its template under templates/settings/: ``fields`` gives the template its values
-from the document, ``apply`` writes the posted form into a copy of the document. Field names are
-flat (``rules-0-percent``) and ``field_of`` maps a program error's JSON path to the field it names,
-so the error is shown next to that field.
+A part of the program adds one ``Section`` (handlers/settings_base.py) to ``SECTIONS`` with its
+template under templates/settings/: ``fields`` gives the template its values from the document,
+``apply`` writes the posted form into a copy of the document. Field names are flat
+(``rules-0-percent``) and ``field_of`` maps a program error's JSON path to the field it names, so
+the error is shown next to that field. The program's lists (campaigns, offers, …) are repeatable
+rows, one module each under handlers/settings_forms/ (handlers/settings_rows.py).
 """
 
 from __future__ import annotations
 
-import json
 import re
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from b24app.i18n import N_
+from handlers.settings_base import FieldProblem, Form, Section, number, whole
+from handlers.settings_forms import approvals, bundles, campaigns, events, groups, legal_entities, offers
 from registry.program.notifications import CHANNELS, EVENTS
 
-Form = Mapping[str, str]
+__all__ = ["SECTIONS", "FieldProblem", "Form", "Section", "apply_all", "field_of", "kept_rules"]
+
 MAX_RULES = 20
-
-
-class FieldProblem(ValueError):
-    """A posted value that cannot go into the document; ``field`` is the form field's name."""
-
-    def __init__(self, field: str, message: str) -> None:
-        super().__init__(f"{field}: {message}")
-        self.field = field
-        self.message = message
-
-
-@dataclass(frozen=True)
-class Section:
-    key: str
-    title: str  # an English msgid
-    template: str
-    fields: Callable[[dict[str, Any]], dict[str, Any]]
-    apply: Callable[[Form, dict[str, Any]], None]
-
-
-def _number(form: Form, name: str) -> float | int | str | None:
-    """A number as the document keeps it ("" = not set); the program's parser judges the value."""
-    raw = (form.get(name) or "").strip().replace(",", ".").replace(" ", "")
-    if not raw:
-        return None
-    if not re.fullmatch(r"-?\d{1,12}(\.\d{1,4})?", raw):
-        raise FieldProblem(name, "must be a number")
-    return int(raw) if raw.lstrip("-").isdigit() else raw
-
-
-def _whole(form: Form, name: str) -> int:
-    value = _number(form, name)
-    if not isinstance(value, int):
-        raise FieldProblem(name, "must be a whole number")
-    return value
 
 
 # Rules -------------------------------------------------------------------------------------------
@@ -107,7 +73,7 @@ def rules_apply(form: Form, doc: dict[str, Any]) -> None:
         kind = form.get(f"rules-{i}-kind") or ""
         rule: dict[str, Any] = {"kind": kind, "rounding": form.get(f"rules-{i}-rounding") or "cents"}
         if kind == "percent":
-            rule["percent"] = _number(form, f"rules-{i}-percent")
+            rule["percent"] = number(form, f"rules-{i}-percent")
         elif kind == "tiers":
             rule["tiers"] = _tiers(form.get(f"rules-{i}-tiers") or "", f"rules-{i}-tiers")
         else:
@@ -133,7 +99,7 @@ def lifetime_fields(doc: dict[str, Any]) -> dict[str, Any]:
 
 def lifetime_apply(form: Form, doc: dict[str, Any]) -> None:
     for key in LIFETIME:
-        doc[key] = _whole(form, key)
+        doc[key] = whole(form, key)
 
 
 def caps_fields(doc: dict[str, Any]) -> dict[str, Any]:
@@ -146,7 +112,7 @@ def caps_fields(doc: dict[str, Any]) -> dict[str, Any]:
 
 def caps_apply(form: Form, doc: dict[str, Any]) -> None:
     for key in CAPS:
-        doc[key] = _number(form, key)
+        doc[key] = number(form, key)
     if doc["max_manager_percent"] is None:
         raise FieldProblem("max_manager_percent", "is required")
     doc["debt_mode"] = form.get("debt_mode") or ""
@@ -177,36 +143,6 @@ def notifications_apply(form: Form, doc: dict[str, Any]) -> None:
     doc["notifications"] = {"channels": {e: c for e, c in channels.items() if c}, "templates": templates}
 
 
-# Parts of the program edited as JSON until they get forms of their own: a list or object each,
-# checked by the program's own validation (the error names its path inside the part).
-JSON_PARTS = {
-    "approvals": N_("Approval definitions"),
-    "campaigns": N_("Campaigns"),
-    "groups": N_("Customer groups"),
-    "offers": N_("Offers"),
-    "bundles": N_("Bundles"),
-    "events": N_("Customer events"),
-    "legal_entities": N_("Legal entities"),
-}
-
-
-def _json_section(key: str, title: str) -> Section:
-    name = f"json-{key}"
-
-    def fields(doc: dict[str, Any]) -> dict[str, Any]:
-        return {"name": name, "key": key, "text": json.dumps(doc.get(key, []), ensure_ascii=False, indent=2)}
-
-    def apply(form: Form, doc: dict[str, Any]) -> None:
-        if name not in form:
-            return  # a form without this part (an older page) leaves it as it is
-        try:
-            doc[key] = json.loads(form[name] or "[]")
-        except ValueError as exc:
-            raise FieldProblem(name, f"is not JSON: {exc}") from exc
-
-    return Section(key, title, "settings/json.html", fields, apply)
-
-
 SECTIONS: list[Section] = [
     Section("rules", N_("Accrual rules"), "settings/rules.html", rules_fields, rules_apply),
     Section(
@@ -224,12 +160,24 @@ SECTIONS: list[Section] = [
         notifications_fields,
         notifications_apply,
     ),
-    *(_json_section(key, title) for key, title in JSON_PARTS.items()),
+    # The program's lists, one form module each (handlers/settings_forms/); tiers add theirs here.
+    approvals.SECTION,
+    campaigns.SECTION,
+    groups.SECTION,
+    offers.SECTION,
+    bundles.SECTION,
+    events.SECTION,
+    legal_entities.SECTION,
 ]
 
 
-def field_of(path: str, message: str, rows: list[int]) -> str:
-    """The form field a program error names: ``$.rules[0].formula`` -> ``rules-{rows[0]}-formula``."""
+def field_of(path: str, message: str, form: Form) -> str:
+    """The form field a program error names: ``$.rules[0].formula`` -> ``rules-{kept row 0}-formula``."""
+    for section in SECTIONS:
+        named = section.errors(path, form) if section.errors else None
+        if named is not None:
+            return named
+    rows = kept_rules(form)
     template = re.match(r"template (\w+)\.(ru|en)", message)
     if path == "$.notifications" and template:
         return f"text-{template.group(1)}-{template.group(2)}"
@@ -238,8 +186,7 @@ def field_of(path: str, message: str, rows: list[int]) -> str:
         index = int(rule.group(1))
         row = rows[index] if index < len(rows) else index
         return f"rules-{row}-{rule.group(2) or 'kind'}"
-    top = path.removeprefix("$.").split(".")[0].split("[")[0] or "rules"
-    return f"json-{top}" if top in JSON_PARTS else top
+    return path.removeprefix("$.").split(".")[0].split("[")[0] or "rules"
 
 
 def apply_all(form: Form, doc: dict[str, Any]) -> dict[str, Any]:

@@ -48,9 +48,23 @@
     if (window.AppFrame) window.AppFrame.fitWindow();
   }
 
+  /* A row's field that matters only for one choice of another (a campaign's fixed date, a definition's
+   * approvers) shows while that choice is made; hidden, it still posts what it holds. */
+  function showWhen(form) {
+    form.querySelectorAll("[data-when]").forEach(function (part) {
+      var control = document.getElementById("f-" + part.getAttribute("data-when"));
+      if (control) part.hidden = control.value !== part.getAttribute("data-when-value");
+    });
+    if (window.AppFrame) window.AppFrame.fitWindow();
+  }
+
   function start() {
     var form = document.getElementById("settings-form");
     if (!form) return;
+    showWhen(form);
+    form.querySelectorAll("[data-rows] select").forEach(function (select) {
+      select.addEventListener("change", function () { showWhen(form); });
+    });
     form.querySelectorAll(".rule select[name$='-kind']").forEach(function (select) {
       select.addEventListener("change", function () { showKind(select); });
     });

@@ -34,6 +34,7 @@ class ClientRow:
     assigned_by_id: int | None = None
     company_ids: list[int] = field(default_factory=list)
     uf: dict[str, Any] = field(default_factory=dict)
+    name: str | None = None  # for the main page's names (client_names), not kept in the mirror
 
     def values(self, portal_id: int, now: datetime) -> dict[str, Any]:
         return {

@@ -35,6 +35,7 @@ class Holder:
     owner_id: int
     amount: Decimal
     on: datetime | None = None  # for expiring: the first expiry among the owner's lots
+    name: str | None = None  # the client's name on the portal, when the worker has read it
 
 
 @dataclass

@@ -21,7 +21,10 @@ from b24app import schedule
 from b24app.gateway import Command
 from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, PortalCursor
+from registry.bonuses import client_names
 from registry.bonuses import clients as mirror
+from registry.bonuses.client_names import Owner
+from registry.bonuses.clients import ClientRow
 from registry.program.campaigns import uf_fields
 from registry.program.document import Program, current_program
 from registry.sync.clients import Listing, by_ids, chained_pages, parse_row
@@ -105,6 +108,7 @@ def _read_all(
         parsed = [r for r in (parse_row(listing.client_type, item, listing.ufs) for item in rows) if r]
         with ctx.db.transaction() as session:
             mirror.store(session, ctx.portal_id, parsed, ctx.clock.now())
+            _names(session, ctx.portal_id, parsed, (), ctx.clock.now())
         count += len(parsed)
         ctx.check_stop()
     return count
@@ -164,11 +168,21 @@ def _events(ctx: LaneContext, ufs: Sequence[str]) -> bool:
             continue
         items = by_ids(ctx.client, client_type, ids, ufs)
         rows = [r for r in (parse_row(client_type, item, ufs) for item in items) if r]
+        gone = set(ids) - {r.client_id for r in rows}
         with ctx.db.transaction() as session:
             mirror.store(session, ctx.portal_id, rows, now)
-            mirror.forget(session, ctx.portal_id, client_type, set(ids) - {r.client_id for r in rows})
+            mirror.forget(session, ctx.portal_id, client_type, gone)
+            _names(session, ctx.portal_id, rows, [(client_type, i) for i in gone], now)
             _done(session, ctx.portal_id, client_type, ids, max(pending.values()), now)
     return True
+
+
+def _names(
+    session: Session, portal_id: int, rows: Sequence[ClientRow], gone: Sequence[Owner], now: datetime
+) -> None:
+    """The names just read refresh the main page's (registry.bonuses.client_names): no read of its own."""
+    names: dict[Owner, str | None] = {(r.client_type, r.client_id): r.name for r in rows}
+    client_names.refresh(session, portal_id, {**names, **dict.fromkeys(gone)}, now)
 
 
 def _done(

@@ -18,6 +18,7 @@ from b24app.gateway import Command, PortalClient
 from b24app.gateway.client import BATCH_LIMIT
 from registry.bonuses.clients import ClientRow
 from registry.program.values import bounded_id
+from registry.sync.client_names import joined
 
 ENTITY = {"contact": 3, "company": 4}
 FIELDS = {
@@ -30,8 +31,10 @@ FIELDS = {
         "sourceId",
         "assignedById",
         "companyIds",
+        "name",  # the names only refresh client_names' rows (the main page), never the mirror
+        "lastName",
     ],
-    "company": ["id", "createdTime", "updatedTime", "typeId", "assignedById"],
+    "company": ["id", "createdTime", "updatedTime", "typeId", "assignedById", "title"],
 }
 PAGE = 50
 
@@ -125,7 +128,12 @@ def parse_row(client_type: str, item: dict[str, Any], ufs: Sequence[str]) -> Cli
         assigned_by_id=bounded_id(item.get("assignedById")),
         company_ids=[c for c in (bounded_id(v) for v in (companies or [])) if c is not None],
         uf={name: _plain(item.get(name)) for name in ufs if name in item},
+        name=joined(item.get("title")) if client_type == "company" else _contact_name(item),
     )
+
+
+def _contact_name(item: dict[str, Any]) -> str:
+    return joined(item.get("name"), item.get("lastName"))
 
 
 def moment(raw: Any) -> datetime | None:

@@ -17,17 +17,37 @@ import re
 import shutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field, replace
+from datetime import timedelta
+from decimal import Decimal
 from html import escape
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Frame, Page, Playwright, Route, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    Frame,
+    Page,
+    Playwright,
+    Route,
+    expect,
+    sync_playwright,
+)
+from sqlalchemy import func, select
 
+from b24app.clock import FrozenClock
+from registry.ledger.posting import Owner
+from registry.program.document import save_program
+from registry.program.models import ProgramVersion
+from registry.services.support import move
 from tests.e2e.conftest import app, app_clock, app_overrides, clock, portal  # noqa: F401
 from tests.emulator import driver
-from tests.harness import AppHarness
+from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.pytest_plugin import CLIENT_ID
+from tests.emulator.server import Emulator
+from tests.harness import AppHarness, portal_id_of
 
 ARTIFACTS = Path(__file__).parent / "artifacts"
 PORTAL_ORIGIN = "http://portal.test"
@@ -198,3 +218,76 @@ def serve_on_app(app: AppHarness) -> Callable[[PortalWindow, str, str], str]:  #
         return url
 
     return serve
+
+
+def program_versions(app: AppHarness) -> int:  # noqa: F811 - a parameter, not the fixture
+    """How many program versions the app has saved."""
+    with app.db.transaction() as session:
+        return int(session.execute(select(func.count()).select_from(ProgramVersion)).scalar_one())
+
+
+@pytest.fixture
+def settings_page(
+    portal_window: Callable[..., PortalWindow],
+    app: AppHarness,  # noqa: F811
+    emulator: Emulator,
+    portal: EmuPortal,  # noqa: F811
+) -> Callable[..., tuple[PortalWindow, Frame]]:
+    """``open(user, lang="en", width=1000)``: the main page as the portal opens it for ``user``, then
+    the Settings button; the window and the settings page's frame."""
+
+    def open_settings(user: int, lang: str = "en", width: int = 1000) -> tuple[PortalWindow, Frame]:
+        window = portal_window(width=width)
+        main = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", user, [("PLACEMENT", "DEFAULT")])
+        frame = window.open(main, lang=lang)
+        frame.locator("#open-settings").click()
+        expect(frame.locator("#settings-form")).to_be_visible()
+        return window, frame
+
+    return open_settings
+
+
+@dataclass
+class History:
+    """A client's bonus history made for a page to show: program versions, won deals, write-offs
+    and days passing on the frozen clock the app runs on (a module overrides ``app_clock``)."""
+
+    app: AppHarness
+    emulator: Emulator
+    portal: EmuPortal
+    clock: FrozenClock
+
+    def program(self, **settings: Any) -> None:
+        with self.app.db.transaction() as session:
+            save_program(session, portal_id_of(self.app), settings, "test", self.app.container.clock.now())
+
+    def won(self, contact: int, amount: str, title: str = "d") -> int:
+        deal = driver.create_deal(
+            self.emulator, self.portal, TITLE=title, OPPORTUNITY=amount, CONTACT_ID=contact, STAGE_ID="WON"
+        )
+        self.app.drain()
+        return deal
+
+    def spend(self, contact: int, amount: int, reason: str) -> None:
+        done = move(
+            self.app.container,
+            portal_id_of(self.app),
+            Owner("contact", contact),
+            Decimal(amount),
+            reason,
+            "writeoff",
+        )
+        assert done["ok"]
+
+    def later(self, days: int, *, run_lane: bool = False) -> None:
+        """``days`` pass; ``run_lane``: the lane runs its timed passes (expiry, activation) at once."""
+        self.clock.advance(days=days)
+        self.app.skew += timedelta(days=days)
+        if run_lane:
+            self.app.container.jobs.enqueue_lane(portal_id_of(self.app), force=True)
+            self.app.drain()
+
+
+@pytest.fixture
+def history(app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock) -> History:  # noqa: F811
+    return History(app, emulator, portal, clock)

@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -15,16 +14,13 @@ from sqlalchemy import select
 from b24app.clock import FrozenClock
 from b24app.i18n import date_time, day, points
 from registry.ledger.models import LedgerEntry
-from registry.ledger.posting import Owner
-from registry.program.document import save_program
-from registry.services.support import move
-from tests.browser.conftest import PortalWindow
+from tests.browser.conftest import History, PortalWindow
 from tests.browser.look import contrast_failures, fits_width
 from tests.emulator import driver, driver_setup
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
-from tests.harness import AppHarness, portal_id_of
+from tests.harness import AppHarness
 
 pytestmark = pytest.mark.browser
 TAB = "CRM_CONTACT_DETAIL_TAB"
@@ -36,40 +32,17 @@ def app_clock(clock: FrozenClock) -> FrozenClock:
     return clock
 
 
-def _program(app: AppHarness, **settings: Any) -> None:
-    with app.db.transaction() as session:
-        save_program(session, portal_id_of(app), settings, "test", app.container.clock.now())
-
-
-def _later(app: AppHarness, clock: FrozenClock, days: int) -> None:
-    clock.advance(days=days)
-    app.skew += timedelta(days=days)
-
-
-def _won(
-    app: AppHarness, emulator: Emulator, portal: EmuPortal, contact: int, title: str, amount: str
-) -> int:
-    deal = driver.create_deal(
-        emulator, portal, TITLE=title, OPPORTUNITY=amount, CONTACT_ID=contact, STAGE_ID="WON"
-    )
-    app.drain()
-    return deal
-
-
-def _client(app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock) -> tuple[int, int]:
+def _client(history: History) -> tuple[int, int]:
     """Sofa (50, expires first, 20 of it spent), Table (100), Lamp (20, pending 14 days)."""
-    contact = driver.create_contact(emulator, portal, NAME="Ann")
-    _program(app, lifetime_days=30)
-    _won(app, emulator, portal, contact, "Sofa", "1000")
-    _later(app, clock, 10)
-    _program(app, lifetime_days=60)
-    table = _won(app, emulator, portal, contact, "Table", "2000")
-    spent = move(
-        app.container, portal_id_of(app), Owner("contact", contact), Decimal(20), "gift card", "writeoff"
-    )
-    assert spent["ok"]
-    _program(app, lifetime_days=60, hold_days=14)
-    _won(app, emulator, portal, contact, "Lamp", "400")
+    contact = driver.create_contact(history.emulator, history.portal, NAME="Ann")
+    history.program(lifetime_days=30)
+    history.won(contact, "1000", "Sofa")
+    history.later(10)
+    history.program(lifetime_days=60)
+    table = history.won(contact, "2000", "Table")
+    history.spend(contact, 20, "gift card")
+    history.program(lifetime_days=60, hold_days=14)
+    history.won(contact, "400", "Lamp")
     return contact, table
 
 
@@ -80,9 +53,10 @@ def test_card_tab_shows_pending_active_expiring_and_spent_bonuses(
     emulator: Emulator,
     portal: EmuPortal,
     clock: FrozenClock,
+    history: History,
     lang: str,
 ) -> None:
-    contact, table = _client(app, emulator, portal, clock)
+    contact, table = _client(history)
     driver_setup.set_time_zone(emulator, portal, 1, ZONE)
     start = clock.now() - timedelta(days=10)
     window = portal_window()
@@ -113,9 +87,9 @@ def test_write_off_from_the_card_tab_reaches_the_ledger_once(
     app: AppHarness,
     emulator: Emulator,
     portal: EmuPortal,
-    clock: FrozenClock,
+    history: History,
 ) -> None:
-    contact, _ = _client(app, emulator, portal, clock)
+    contact, _ = _client(history)
     window = portal_window(width=380)
     frame = window.open(driver.placement_frame(emulator, portal, CLIENT_ID, TAB, contact), lang="en")
     expect(frame.locator("#allowed")).to_contain_text("130.00")
@@ -148,9 +122,9 @@ def test_deal_tab_shows_the_clients_balance_and_what_an_open_deal_will_earn(
     app: AppHarness,
     emulator: Emulator,
     portal: EmuPortal,
-    clock: FrozenClock,
+    history: History,
 ) -> None:
-    contact, table = _client(app, emulator, portal, clock)
+    contact, table = _client(history)
     open_deal = driver.create_deal(emulator, portal, TITLE="Chair", OPPORTUNITY="600", CONTACT_ID=contact)
     app.drain()
     window = portal_window()

@@ -4,9 +4,7 @@ the server, health for administrators only, ru and en."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from playwright.sync_api import expect
@@ -15,17 +13,14 @@ from sqlalchemy import func, select
 from b24app.clock import FrozenClock
 from b24app.i18n import points
 from registry.ledger.models import Account, LedgerEntry
-from registry.ledger.posting import Owner
-from registry.program.document import save_program
-from registry.services.support import move
-from tests.browser.conftest import PortalWindow
+from tests.browser.conftest import History, PortalWindow
 from tests.browser.look import contrast_failures, fits_width
 from tests.e2e import approvals_support as approvals
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
 from tests.emulator.server import Emulator
-from tests.harness import AppHarness, portal_id_of
+from tests.harness import AppHarness
 
 pytestmark = pytest.mark.browser
 
@@ -35,35 +30,19 @@ def app_clock(clock: FrozenClock) -> FrozenClock:
     return clock
 
 
-def _program(app: AppHarness, **settings: Any) -> None:
-    with app.db.transaction() as session:
-        save_program(session, portal_id_of(app), settings, "test", app.container.clock.now())
-
-
-def _later(app: AppHarness, clock: FrozenClock, days: int) -> None:
-    clock.advance(days=days)
-    app.skew += timedelta(days=days)
-    app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
-    app.drain()
-
-
-def _won(app: AppHarness, emulator: Emulator, portal: EmuPortal, contact: int, amount: str) -> None:
-    driver.create_deal(emulator, portal, TITLE="d", OPPORTUNITY=amount, CONTACT_ID=contact, STAGE_ID="WON")
-    app.drain()
-
-
-def _program_history(app: AppHarness, emulator: Emulator, portal: EmuPortal, clock: FrozenClock) -> None:
+def _program_history(history: History) -> None:
     """Three clients over two weeks: accruals, a write-off, an expiry, and bonuses expiring soon."""
-    ann, bob, eve = (driver.create_contact(emulator, portal, NAME=n) for n in ("Ann", "Bob", "Eve"))
-    _program(app, lifetime_days=3)
-    _won(app, emulator, portal, ann, "1000")  # 50, expires after 3 days
-    _later(app, clock, 5)
-    _program(app, lifetime_days=20)
-    _won(app, emulator, portal, bob, "4000")  # 200
-    _won(app, emulator, portal, eve, "600")  # 30
-    done = move(app.container, portal_id_of(app), Owner("contact", bob), Decimal(70), "gift", "writeoff")
-    assert done["ok"]
-    _later(app, clock, 2)
+    ann, bob, eve = (
+        driver.create_contact(history.emulator, history.portal, NAME=n) for n in ("Ann", "Bob", "Eve")
+    )
+    history.program(lifetime_days=3)
+    history.won(ann, "1000")  # 50, expires after 3 days
+    history.later(5, run_lane=True)
+    history.program(lifetime_days=20)
+    history.won(bob, "4000")  # 200
+    history.won(eve, "600")  # 30
+    history.spend(bob, 70, "gift")
+    history.later(2, run_lane=True)
 
 
 def _ledger(app: AppHarness) -> dict[str, Decimal]:
@@ -88,10 +67,10 @@ def test_dashboard_figures_match_the_ledger_and_the_chart_is_drawn(
     app: AppHarness,
     emulator: Emulator,
     portal: EmuPortal,
-    clock: FrozenClock,
+    history: History,
     lang: str,
 ) -> None:
-    _program_history(app, emulator, portal, clock)
+    _program_history(history)
     ledger = _ledger(app)
     assert ledger == {"accrued": 280, "spent": 70, "expired": 50, "outstanding": 160}
     window = portal_window()
@@ -107,6 +86,8 @@ def test_dashboard_figures_match_the_ledger_and_the_chart_is_drawn(
     expect(frame.locator("#expiring-total")).to_have_text(points(Decimal(160), lang))  # Bob 130 + Eve 30
     expect(frame.locator(".largest-row")).to_have_count(2)
     expect(frame.locator(".largest-row").first).to_contain_text(points(Decimal(130), lang))
+    bob_link = frame.locator(".largest-row").first.locator("a[data-portal-path^='/crm/contact/details/']")
+    expect(bob_link).to_have_text("Bob")  # the name the worker read, still the link to the card
     expect(frame.locator("#install-status")).to_have_attribute("data-status", "installed")
     expect(frame.locator("#failed-messages")).to_have_text("0")
     expect(frame.locator("#last-repair")).to_contain_text("исправлено" if lang == "ru" else "repaired")
@@ -124,9 +105,9 @@ def test_a_manager_sees_the_dashboard_without_health_and_it_fits_380_pixels(
     app: AppHarness,
     emulator: Emulator,
     portal: EmuPortal,
-    clock: FrozenClock,
+    history: History,
 ) -> None:
-    _program_history(app, emulator, portal, clock)
+    _program_history(history)
     window = portal_window(width=380)
     frame = window.open(driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/", 2, []))
     expect(frame.locator("#total-accrued")).to_have_text("280,00")

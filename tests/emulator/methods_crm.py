@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.emulator import productrows, rowcalc
+from tests.emulator import clients, productrows, rowcalc
 from tests.emulator.filters import as_page
 from tests.emulator.portal import Portal, now_iso
 from tests.emulator.protocol import B24Error, CallContext, method
@@ -68,6 +68,18 @@ def delete_entity(portal: Portal, entity: str, entity_id: int, user_id: int | No
     portal.emit(EVENTS[entity] + "DELETE", entity_id, user_id)
 
 
+def _filter_fields(portal: Portal, entity: str) -> set[str] | None:
+    """What crm.contact.list / crm.company.list filter on: the fields crm.{entity}.fields lists (the
+    record's keys, its user fields and multifields); another name is refused, the stricter reading
+    (api-reference/crm/contacts/crm-contact-list.md, companies/crm-company-list.md: "the list of
+    available fields for filtering" is crm.*.fields). Deals keep the lenient filter."""
+    if entity == "deal":
+        return None
+    fields = clients.CONTACT if entity == "contact" else clients.COMPANY
+    known = {key for key, _ in fields.values()} | set(clients.MULTIFIELDS)
+    return known | set(clients.user_fields(portal, entity))
+
+
 def _register_entity(entity: str) -> None:
     @method(f"crm.{entity}.add")
     def add(ctx: CallContext, params: dict[str, Any]) -> int:
@@ -92,7 +104,8 @@ def _register_entity(entity: str) -> None:
 
     @method(f"crm.{entity}.list")
     def list_(ctx: CallContext, params: dict[str, Any]) -> Any:
-        return as_page(None, list(_store(ctx.portal, entity).values()), params)
+        allowed = _filter_fields(ctx.portal, entity)
+        return as_page(None, list(_store(ctx.portal, entity).values()), params, allowed=allowed)
 
     @method(f"crm.{entity}.userfield.add")
     def uf_add(ctx: CallContext, params: dict[str, Any]) -> int:
