@@ -16,21 +16,13 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry.program.approvals import Definition, parse_approvals
-from registry.program.campaigns import Campaign, parse_campaigns
+from registry.program.approvals import Definition
+from registry.program.campaigns import Campaign
 from registry.program.deal import DealSnapshot
-from registry.program.events import CustomerEvent, parse_events
-from registry.program.groups import Group, parse_groups
+from registry.program.events import CustomerEvent
+from registry.program.groups import Group
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
-from registry.program.offers import (
-    check_entities,
-    check_groups,
-    parse_bundle,
-    parse_legal_entities,
-    parse_list,
-    parse_offer,
-)
 from registry.program.rules import (
     NotComputable,
     RuleError,
@@ -40,6 +32,7 @@ from registry.program.rules import (
     number,
     parse_rule,
 )
+from registry.program.sections import SECTION_DEFAULTS, parse_sections
 from registry.program.vetting import vet
 
 DEFAULT_DOCUMENT: dict[str, Any] = {
@@ -55,13 +48,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
-    "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
-    "groups": [],  # customer groups (registry.program.groups)
-    "campaigns": [],  # date-triggered awards (registry.program.campaigns)
-    "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
-    "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
-    "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
-    "events": [],  # customer events that earn through the API (registry.program.events)
+    **SECTION_DEFAULTS,  # approvals, groups, campaigns, offers, ... (registry.program.sections)
 }
 
 
@@ -151,34 +138,14 @@ def _whole(doc: dict[str, Any], key: str) -> int:
 
 def parse(document: dict[str, Any], version: int = 0) -> Program:
     """Validate a program document; errors name the JSON path."""
-    if not isinstance(document, dict):
-        raise ProgramError("$", "must be a JSON object")
-    unknown = sorted(set(document) - set(DEFAULT_DOCUMENT))
-    if unknown:
-        raise ProgramError(f"$.{unknown[0]}", "is not a program setting")
-    doc = {**DEFAULT_DOCUMENT, **document}
-    for key, allowed in SETTINGS.items():
-        if doc[key] not in allowed:
-            raise ProgramError(f"$.{key}", f"must be one of {', '.join(allowed)}")
-    if not str(doc["margin_field"]).startswith("UF_"):
-        raise ProgramError("$.margin_field", "must be a deal field code starting with UF_")
-    if not isinstance(doc["rules"], list):
-        raise ProgramError("$.rules", "must be a list")
+    doc = _merged(document)
     try:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
-        approvals = parse_approvals(doc["approvals"])
-        groups = parse_groups(doc["groups"])
-        campaigns = parse_campaigns(doc["campaigns"], groups)
-        offers = parse_list(doc["offers"], "offers", parse_offer)
-        bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
-        check_groups({g.code for g in groups}, offers, bundles)
-        legal = parse_legal_entities(doc["legal_entities"])
-        check_entities(legal, offers, bundles)
-        events = parse_events(doc["events"])
+        sections = parse_sections(doc)
     except RuleError as exc:
-        raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
+        raise _program_error(exc) from exc
     return Program(
         version,
         doc["owner_preference"],
@@ -194,14 +161,30 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
-        approvals=approvals,
-        groups=groups,
-        campaigns=campaigns,
-        offers=offers,
-        bundles=bundles,
-        legal_entities=legal,
-        events=events,
+        **sections.program_fields(),
     )
+
+
+def _merged(document: dict[str, Any]) -> dict[str, Any]:
+    """The document over the defaults, its settings checked (the sections are parsed apart)."""
+    if not isinstance(document, dict):
+        raise ProgramError("$", "must be a JSON object")
+    unknown = sorted(set(document) - set(DEFAULT_DOCUMENT))
+    if unknown:
+        raise ProgramError(f"$.{unknown[0]}", "is not a program setting")
+    doc = {**DEFAULT_DOCUMENT, **document}
+    for key, allowed in SETTINGS.items():
+        if doc[key] not in allowed:
+            raise ProgramError(f"$.{key}", f"must be one of {', '.join(allowed)}")
+    if not str(doc["margin_field"]).startswith("UF_"):
+        raise ProgramError("$.margin_field", "must be a deal field code starting with UF_")
+    if not isinstance(doc["rules"], list):
+        raise ProgramError("$.rules", "must be a list")
+    return doc
+
+
+def _program_error(exc: RuleError) -> ProgramError:
+    return ProgramError(exc.path, str(exc).split(": ", 1)[1])
 
 
 def _notifications(value: Any) -> dict[str, Any]:
@@ -249,7 +232,7 @@ def _vet(program: Program) -> None:
     try:
         vet(program.rules, program.document, program.notifications)
     except RuleError as exc:
-        raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
+        raise _program_error(exc) from exc
 
 
 def evaluate(
