@@ -24,7 +24,8 @@ from registry.ledger.lots import spent_from
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.posting import ZERO, FromLot, IntoLot, Movement, NewLot, Owner, post
 from registry.program.deal import DealSnapshot, observed
-from registry.program.document import Program, amount_from_snapshot, current_program, evaluate
+from registry.program.document import Program, current_program
+from registry.program.valuation import amount_from_snapshot, evaluate
 
 
 @dataclass

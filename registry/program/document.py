@@ -1,4 +1,4 @@
-"""The bonus program: settings plus ordered rules, versioned per portal; evaluation of a deal.
+"""The bonus program: settings plus ordered rules, versioned per portal (valued: ``valuation``).
 
 Rules (``registry.rules``: percent, tiers, formula) are tried in order and the first one in
 scope that can value the deal decides. The manager's ``UF_CRM_BONUS_PERCENT`` overrides a percent
@@ -9,7 +9,7 @@ it adds one, and every accrual keeps the normalised rule it was made with.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -23,15 +23,7 @@ from registry.program.events import CustomerEvent
 from registry.program.groups import Group
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
-from registry.program.rules import (
-    NotComputable,
-    RuleError,
-    applies,
-    compute,
-    needs_products,
-    number,
-    parse_rule,
-)
+from registry.program.rules import RuleError, needs_products, number, parse_rule
 from registry.program.sections import SECTION_DEFAULTS, parse_sections
 from registry.program.vetting import vet
 
@@ -233,62 +225,6 @@ def _vet(program: Program) -> None:
         vet(program.rules, program.document, program.notifications)
     except RuleError as exc:
         raise _program_error(exc) from exc
-
-
-def evaluate(
-    program: Program, deal: DealSnapshot, today: date, skipped: list[str] | None = None
-) -> tuple[Decimal, dict[str, Any]] | None:
-    """The bonus a won deal earns and the snapshot of what produced it; None when no rule applies.
-
-    Rules are tried in order; the first in scope that can value the deal decides. A rule in scope
-    that cannot (no margin, a field that is no sane number, a bonus out of range) is skipped, and
-    why goes into ``skipped``.
-    """
-    override = None
-    if deal.manager_percent is not None:
-        override = min(deal.manager_percent, program.max_manager_percent)
-    for index, rule in enumerate(program.rules):
-        if not applies(rule, deal, today):
-            continue
-        try:
-            valuation = compute(rule, deal, program.margin_field, override)
-        except NotComputable as exc:
-            if skipped is not None:
-                skipped.append(f"rules[{index}]: {exc}")
-            continue
-        snapshot = {
-            "program_version": program.version,
-            "rule_index": index,
-            "kind": rule["kind"],
-            "rule": rule,
-            "margin_field": program.margin_field,
-            "override": None if override is None else str(override),
-            "percent": None if valuation.percent is None else str(valuation.percent),
-            "base_amount": str(valuation.base),
-            "deal_amount": str(deal.amount),
-            "currency": deal.currency,
-        }
-        return valuation.amount, snapshot
-    return None
-
-
-def amount_from_snapshot(snapshot: dict[str, Any], deal: DealSnapshot) -> Decimal | None:
-    """Recompute with the ORIGINAL rule (amount edits while won never use a newer program).
-
-    None when the rule cannot value the deal now (e.g. its product rows were not read).
-    """
-    override = Decimal(snapshot["override"]) if snapshot.get("override") is not None else None
-    rule = snapshot.get("rule") or {  # accruals made before rule kinds were stored whole
-        "kind": "percent",
-        "percent": snapshot["percent"],
-        "rounding": snapshot.get("rounding", "cents"),
-        "min_per_deal": snapshot.get("min_per_deal"),
-        "max_per_deal": snapshot.get("max_per_deal"),
-    }
-    try:
-        return compute(rule, deal, snapshot.get("margin_field", "UF_CRM_MARGIN"), override).amount
-    except NotComputable:
-        return None
 
 
 def debt_mode_of(session: Session, portal_id: int) -> str:
