@@ -88,27 +88,7 @@ def _accrue_offers(
     generation = max((r.generation for r in held), default=0) + 1
     entries: list[LedgerEntry] = []
     for award in awards:
-        posting = post(
-            session,
-            portal_id,
-            Movement(
-                EntryKind.ACCRUAL,
-                owner,
-                award.amount,
-                f"offer:deal:{deal.deal_id}:{generation}:{award.code}",
-                f"deal:{deal.deal_id}",
-                f"offer:{award.code}",
-                NewLot(program.lifetime_days, program.hold_days),
-                deal_id=deal.deal_id,
-                legal_entity_id=award.legal_entity,
-                snapshot={
-                    **award.snapshot,
-                    "program_version": program.version,
-                    "lifetime_days": program.lifetime_days,
-                },
-            ),
-            now,
-        )
+        posting = post(session, portal_id, _offer_accrual(program, deal, owner, award, generation), now)
         entries += posting.entries
         assert posting.lot is not None and posting.entry is not None
         session.add(
@@ -123,6 +103,28 @@ def _accrue_offers(
             )
         )
     return entries
+
+
+def _offer_accrual(
+    program: Program, deal: DealSnapshot, owner: Owner, award: OfferAward, generation: int
+) -> Movement:
+    """The accrual of one offer on this win (generation): its own lot, key and snapshot."""
+    return Movement(
+        EntryKind.ACCRUAL,
+        owner,
+        award.amount,
+        f"offer:deal:{deal.deal_id}:{generation}:{award.code}",
+        f"deal:{deal.deal_id}",
+        f"offer:{award.code}",
+        NewLot(program.lifetime_days, program.hold_days),
+        deal_id=deal.deal_id,
+        legal_entity_id=award.legal_entity,
+        snapshot={
+            **award.snapshot,
+            "program_version": program.version,
+            "lifetime_days": program.lifetime_days,
+        },
+    )
 
 
 def _reward(
