@@ -151,7 +151,8 @@ def _approval(raw: Any, path: str) -> tuple[bool, frozenset[int], frozenset[int]
     return True, users, departments
 
 
-def parse_definition(raw: Any, path: str) -> Definition:
+def _code(raw: Any, path: str) -> str:
+    """The definition's code, once it is an object of known fields with a known kind."""
     if not isinstance(raw, dict):
         raise RuleError(path, "must be an object")
     unknown = sorted(set(raw) - KEYS)
@@ -162,6 +163,10 @@ def parse_definition(raw: Any, path: str) -> Definition:
         raise RuleError(f"{path}.code", "must be 1-64 letters, digits, _ . -")
     if raw.get("kind") not in tuple(ApprovalKind):
         raise RuleError(f"{path}.kind", f"must be one of {', '.join(ApprovalKind)}")
+    return code
+
+
+def _range(raw: dict[str, Any], path: str) -> tuple[Decimal, Decimal]:
     bounds = raw.get("range")
     if not isinstance(bounds, dict) or "min" not in bounds or "max" not in bounds:
         raise RuleError(f"{path}.range", "must be {min, max}")
@@ -170,6 +175,12 @@ def parse_definition(raw: Any, path: str) -> Definition:
         raise RuleError(f"{path}.range", "min must not exceed max, and max must be above 0")
     if raw["kind"] == ApprovalKind.DISCOUNT_PERCENT and high > 100:
         raise RuleError(f"{path}.range.max", "a percent is at most 100")
+    return low, high
+
+
+def parse_definition(raw: Any, path: str) -> Definition:
+    code = _code(raw, path)
+    low, high = _range(raw, path)
     products = raw.get("products") or {}
     if not isinstance(products, dict) or set(products) - {"ids", "sections"}:
         raise RuleError(f"{path}.products", "must be {ids, sections}")
