@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from registry.program.rules import RuleError
+from registry.program.rules import RuleError, first_repeat, known_fields
 
 
 class ApprovalKind(StrEnum):
@@ -153,11 +153,7 @@ def _approval(raw: Any, path: str) -> tuple[bool, frozenset[int], frozenset[int]
 
 def _code(raw: Any, path: str) -> str:
     """The definition's code, once it is an object of known fields with a known kind."""
-    if not isinstance(raw, dict):
-        raise RuleError(path, "must be an object")
-    unknown = sorted(set(raw) - KEYS)
-    if unknown:
-        raise RuleError(f"{path}.{unknown[0]}", "is not a field of an approval definition")
+    known_fields(raw, path, KEYS, "a field of an approval definition")
     code = raw.get("code")
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise RuleError(f"{path}.code", "must be 1-64 letters, digits, _ . -")
@@ -218,9 +214,8 @@ def parse_approvals(raw: Any, path: str = "$.approvals") -> tuple[Definition, ..
         raise RuleError(path, "must be a list of at most 200 definitions")
     found = tuple(parse_definition(item, f"{path}[{i}]") for i, item in enumerate(raw))
     codes = [d.code for d in found]
-    for i, code in enumerate(codes):
-        if code in codes[:i]:
-            raise RuleError(f"{path}[{i}].code", f"{code!r} is used twice")
+    if (i := first_repeat(codes)) is not None:
+        raise RuleError(f"{path}[{i}].code", f"{codes[i]!r} is used twice")
     return found
 
 
