@@ -55,6 +55,40 @@ def record(
     return insert_ignore(session, InboxEvent.__table__, values)
 
 
+def record_new(
+    session: Session,
+    *,
+    portal_id: int,
+    kind: str,
+    event: str,
+    payloads: Mapping[int, Mapping[str, Any]],
+    received_at: datetime,
+) -> None:
+    """Store one call per subject (by id, in order) unless one of its kind is pending already."""
+    if not payloads:
+        return
+    pending = set(
+        session.execute(
+            select(InboxEvent.subject_id).where(
+                InboxEvent.portal_id == portal_id,
+                InboxEvent.kind == kind,
+                InboxEvent.status == "pending",
+                InboxEvent.subject_id.in_(sorted(payloads)),
+            )
+        ).scalars()
+    )
+    for subject_id in sorted(set(payloads) - pending):
+        record(
+            session,
+            portal_id=portal_id,
+            kind=kind,
+            event=event,
+            subject_id=subject_id,
+            payload=payloads[subject_id],
+            received_at=received_at,
+        )
+
+
 def retry_later(row: InboxEvent, error: str, now: datetime) -> None:
     """A failed attempt at a row: back off, and give up (``failed``, shown by status) after a day."""
     row.attempts += 1
