@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
@@ -87,6 +87,22 @@ def record_new(
             payload=payloads[subject_id],
             received_at=received_at,
         )
+
+
+def is_due(portal_id: int, kind: str, now: datetime) -> ColumnElement[bool]:
+    """The filter of a kind's pending rows that may be tried now (no retry set, or its time has come)."""
+    return and_(
+        InboxEvent.portal_id == portal_id,
+        InboxEvent.kind == kind,
+        InboxEvent.status == "pending",
+        (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= now),
+    )
+
+
+def due_rows(session: Session, portal_id: int, kind: str, now: datetime, limit: int) -> list[InboxEvent]:
+    """Up to ``limit`` of a kind's rows that may be tried now, oldest first."""
+    query = select(InboxEvent).where(is_due(portal_id, kind, now)).order_by(InboxEvent.id).limit(limit)
+    return list(session.execute(query).scalars())
 
 
 def retry_later(row: InboxEvent, error: str, now: datetime) -> None:

@@ -57,12 +57,7 @@ def _pending(ctx: LaneContext, now: datetime) -> tuple[dict[int, list[int]], Pro
     with ctx.db.transaction() as session:
         rows = session.execute(
             select(InboxEvent.id, InboxEvent.subject_id)
-            .where(
-                InboxEvent.portal_id == ctx.portal_id,
-                InboxEvent.kind == KIND,
-                InboxEvent.status == "pending",
-                (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= now),
-            )
+            .where(inbox.is_due(ctx.portal_id, KIND, now))
             .order_by(InboxEvent.id)
             .limit(PER_ROUND)
         ).all()
