@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
@@ -53,6 +53,56 @@ def record(
         "attempts": 0,
     }
     return insert_ignore(session, InboxEvent.__table__, values)
+
+
+def record_new(
+    session: Session,
+    *,
+    portal_id: int,
+    kind: str,
+    event: str,
+    payloads: Mapping[int, Mapping[str, Any]],
+    received_at: datetime,
+) -> None:
+    """Store one call per subject (by id, in order) unless one of its kind is pending already."""
+    if not payloads:
+        return
+    pending = set(
+        session.execute(
+            select(InboxEvent.subject_id).where(
+                InboxEvent.portal_id == portal_id,
+                InboxEvent.kind == kind,
+                InboxEvent.status == "pending",
+                InboxEvent.subject_id.in_(sorted(payloads)),
+            )
+        ).scalars()
+    )
+    for subject_id in sorted(set(payloads) - pending):
+        record(
+            session,
+            portal_id=portal_id,
+            kind=kind,
+            event=event,
+            subject_id=subject_id,
+            payload=payloads[subject_id],
+            received_at=received_at,
+        )
+
+
+def is_due(portal_id: int, kind: str, now: datetime) -> ColumnElement[bool]:
+    """The filter of a kind's pending rows that may be tried now (no retry set, or its time has come)."""
+    return and_(
+        InboxEvent.portal_id == portal_id,
+        InboxEvent.kind == kind,
+        InboxEvent.status == "pending",
+        (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= now),
+    )
+
+
+def due_rows(session: Session, portal_id: int, kind: str, now: datetime, limit: int) -> list[InboxEvent]:
+    """Up to ``limit`` of a kind's rows that may be tried now, oldest first."""
+    query = select(InboxEvent).where(is_due(portal_id, kind, now)).order_by(InboxEvent.id).limit(limit)
+    return list(session.execute(query).scalars())
 
 
 def retry_later(row: InboxEvent, error: str, now: datetime) -> None:

@@ -51,12 +51,22 @@ def provision_requests(client: PortalClient, language: str, created: list[str]) 
     category = next((c for c in categories if c.get("isDefault") in ("Y", True)), categories[0])
     cat_id = int(category["id"])
     by_code = {str(s["STATUS_ID"]): s for s in reads.get("stages") or []}
-    names = spec.request_texts(language)
+    stages = {status: f"DT{etid}_{cat_id}:{code}" for status, (code, *_rest) in spec.REQUEST_STAGES.items()}
+    commands = _stage_commands(etid, cat_id, stages, by_code, spec.request_texts(language))
+    if commands:
+        result = client.batch(commands)
+        _raise_errors(result)
+        created.extend(commands)
+    return {"entity_type_id": etid, "category_id": cat_id, "stages": stages}
+
+
+def _stage_commands(
+    etid: int, cat_id: int, stages: dict[str, str], by_code: dict[str, Any], names: dict[str, str]
+) -> dict[str, Command]:
+    """The stages to add (missing) or rename (another name) so the funnel matches the spec."""
     commands: dict[str, Command] = {}
-    stages: dict[str, str] = {}
-    for status, (code, semantics, sort) in spec.REQUEST_STAGES.items():
-        stage_id = f"DT{etid}_{cat_id}:{code}"
-        stages[status] = stage_id
+    for status, (_code, semantics, sort) in spec.REQUEST_STAGES.items():
+        stage_id = stages[status]
         row = by_code.get(stage_id)
         if row is None:
             fields = {
@@ -71,8 +81,4 @@ def provision_requests(client: PortalClient, language: str, created: list[str]) 
             commands[f"request_stage_{status}"] = Command(
                 "crm.status.update", {"id": row["ID"], "fields": {"NAME": names[status]}}
             )
-    if commands:
-        result = client.batch(commands)
-        _raise_errors(result)
-        created.extend(commands)
-    return {"entity_type_id": etid, "category_id": cat_id, "stages": stages}
+    return commands

@@ -180,8 +180,13 @@ def percent_field(language: str) -> dict[str, Any]:
 
 
 def smart_process_fields(language: str) -> dict[str, Any]:
+    return _process_fields(texts(language)["title"])
+
+
+def _process_fields(title: str) -> dict[str, Any]:
+    """crm.type.add fields of our smart processes: stages, a client, shown inside the deal."""
     return {
-        "title": texts(language)["title"],
+        "title": title,
         "isStagesEnabled": "Y",
         "isCategoriesEnabled": "N",
         "isClientEnabled": "Y",
@@ -255,14 +260,4 @@ def request_robot_fields(language: str, handler: str, user_id: int) -> dict[str,
 
 def requests_process_fields(language: str) -> dict[str, Any]:
     """crm.type.add for "Bonus requests": stages, a client, shown inside the deal (b24-patterns.md §1)."""
-    return {
-        "title": request_texts(language)["requests_title"],
-        "isStagesEnabled": "Y",
-        "isCategoriesEnabled": "N",
-        "isClientEnabled": "Y",
-        "isAutomationEnabled": "Y",
-        "isBizProcEnabled": "Y",
-        "isRecyclebinEnabled": "N",
-        "isLinkWithProductsEnabled": "N",
-        "relations": {"parent": [{"entityTypeId": 2, "isChildrenListEnabled": "true"}]},
-    }
+    return _process_fields(request_texts(language)["requests_title"])

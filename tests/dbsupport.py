@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import os
+import threading
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -72,3 +73,12 @@ def database(database_url: str) -> Iterator[Database]:
         if db.is_postgres:
             _truncate_all(db)
         db.dispose()
+
+
+def run_at_once(target: Callable[[int], None], args: Iterable[int]) -> None:
+    """Run ``target`` once per argument, each in its own thread (races); wait up to a minute for each."""
+    workers = [threading.Thread(target=target, args=(arg,)) for arg in args]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join(timeout=60)

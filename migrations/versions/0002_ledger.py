@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import b24app.db
-from registry.ledger.models import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
+from migrations.ledger_kinds import create_triggers
 
 
 revision: str = '0002'
@@ -108,9 +108,7 @@ def upgrade() -> None:
     sa.UniqueConstraint('portal_id', 'deal_id', name=op.f('uq_deal_states_portal_id_deal_id'))
     )
     # ### end Alembic commands ###
-    triggers = POSTGRES_TRIGGERS if op.get_bind().dialect.name == "postgresql" else SQLITE_TRIGGERS
-    for statement in triggers:
-        op.execute(statement)
+    create_triggers()
 
 
 def downgrade() -> None:

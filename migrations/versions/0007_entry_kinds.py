@@ -17,8 +17,8 @@ from datetime import UTC, datetime
 import sqlalchemy as sa
 from alembic import op
 
+from migrations.ledger_kinds import create_triggers, drop_triggers, postgres
 from registry.ledger.kinds import kind_check
-from registry.ledger.models import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
 
 revision: str = '0007'
 down_revision: str | None = '0006'
@@ -28,27 +28,9 @@ depends_on: str | Sequence[str] | None = None
 OLD_KINDS = "kind IN ('accrual','write_off','expiry','reversal','adjustment')"
 
 
-def _postgres() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
-
-
-def _drop_triggers() -> None:
-    if _postgres():
-        op.execute("DROP TRIGGER IF EXISTS ledger_append_only ON ledger_entries")
-        op.execute("DROP FUNCTION IF EXISTS ledger_append_only()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS ledger_no_update")
-        op.execute("DROP TRIGGER IF EXISTS ledger_no_delete")
-
-
-def _create_triggers() -> None:
-    for statement in POSTGRES_TRIGGERS if _postgres() else SQLITE_TRIGGERS:
-        op.execute(statement)
-
-
 def _rewrite_kinds() -> None:
-    manual = "snapshot->>'kind' = 'manual'" if _postgres() else "json_extract(snapshot, '$.kind') = 'manual'"
-    after = "strpos(business_key, ':')" if _postgres() else "instr(business_key, ':')"
+    manual = "snapshot->>'kind' = 'manual'" if postgres() else "json_extract(snapshot, '$.kind') = 'manual'"
+    after = "strpos(business_key, ':')" if postgres() else "instr(business_key, ':')"
     op.execute("UPDATE ledger_entries SET kind = 'debt_settlement' WHERE kind = 'adjustment' AND reason = 'debt_repayment'")
     op.execute("UPDATE ledger_entries SET kind = 'deal_adjustment' WHERE kind = 'adjustment' AND deal_id IS NOT NULL")
     op.execute("UPDATE ledger_entries SET kind = 'correction' WHERE kind = 'adjustment'")
@@ -81,7 +63,7 @@ def _debt_for_negative_balances() -> None:
 
 
 def upgrade() -> None:
-    _drop_triggers()
+    drop_triggers()
     with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_ledger_entries_kind'), type_='check')
         batch_op.add_column(sa.Column('source', sa.String(length=64), nullable=True))
@@ -95,11 +77,11 @@ def upgrade() -> None:
         batch_op.drop_constraint(op.f('ck_accounts_balance_not_negative'), type_='check')
         batch_op.drop_column('allow_negative')
         batch_op.create_check_constraint(op.f('ck_accounts_balance_not_negative'), 'balance >= 0')
-    _create_triggers()
+    create_triggers()
 
 
 def downgrade() -> None:
-    _drop_triggers()
+    drop_triggers()
     with op.batch_alter_table('accounts', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_accounts_balance_not_negative'), type_='check')
         batch_op.add_column(sa.Column('allow_negative', sa.Boolean(), nullable=False, server_default=sa.false()))
@@ -112,4 +94,4 @@ def downgrade() -> None:
         batch_op.drop_column('legal_entity_id')
         batch_op.drop_column('source')
         batch_op.create_check_constraint(op.f('ck_ledger_entries_kind'), OLD_KINDS)
-    _create_triggers()
+    create_triggers()

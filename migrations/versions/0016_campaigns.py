@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from alembic import op
 
 import b24app.db
+from migrations.ledger_kinds import rebuild_kind_check
 from registry.ledger.kinds import kind_check
-from registry.ledger.models import POSTGRES_TRIGGERS, SQLITE_TRIGGERS
 
 revision: str = '0016'
 down_revision: str | None = '0015'
@@ -26,32 +26,6 @@ KINDS_0015 = (  # the kinds before this revision (0015 added request_accrual)
     "debt_settlement", "request_accrual",
 )
 WITHOUT_CAMPAIGN = f"kind IN ({', '.join(repr(k) for k in KINDS_0015)})"
-
-
-def _postgres() -> bool:
-    return op.get_bind().dialect.name == "postgresql"
-
-
-def _drop_triggers() -> None:
-    """The ledger's append-only triggers are lifted around the rebuild (SQLite) and the rewrite."""
-    if _postgres():
-        op.execute("DROP TRIGGER IF EXISTS ledger_append_only ON ledger_entries")
-        op.execute("DROP FUNCTION IF EXISTS ledger_append_only()")
-    else:
-        op.execute("DROP TRIGGER IF EXISTS ledger_no_update")
-        op.execute("DROP TRIGGER IF EXISTS ledger_no_delete")
-
-
-def _kinds(check: str, rewrite: str | None = None) -> None:
-    _drop_triggers()
-    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_ledger_entries_kind'), type_='check')
-    if rewrite:
-        op.execute(rewrite)
-    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
-        batch_op.create_check_constraint(op.f('ck_ledger_entries_kind'), check)
-    for statement in POSTGRES_TRIGGERS if _postgres() else SQLITE_TRIGGERS:
-        op.execute(statement)
 
 
 def upgrade() -> None:
@@ -109,13 +83,13 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint('id', name=op.f('pk_campaign_runs')),
         sa.UniqueConstraint('portal_id', 'campaign', 'day', name=op.f('uq_campaign_runs_portal_id_campaign_day')),
     )
-    _kinds(kind_check())
+    rebuild_kind_check(kind_check())
 
 
 def downgrade() -> None:
     op.execute("DELETE FROM campaign_awards")
     # An award stays in the ledger as what it is closest to before this revision: a manual accrual.
-    _kinds(WITHOUT_CAMPAIGN, "UPDATE ledger_entries SET kind = 'manual_accrual' WHERE kind = 'campaign'")
+    rebuild_kind_check(WITHOUT_CAMPAIGN, "UPDATE ledger_entries SET kind = 'manual_accrual' WHERE kind = 'campaign'")
     op.drop_table('campaign_runs')
     op.drop_index('ix_campaign_awards_portal_campaign', table_name='campaign_awards')
     op.drop_table('campaign_awards')

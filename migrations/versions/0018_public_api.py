@@ -5,7 +5,8 @@ Revises: 0017
 Create Date: 2026-12-01 11:00:00.000000
 
 The ledger's kind CHECK is generated again from ``EntryKind`` (it now holds ``customer_event``
-and ``opening_balance``); the downgrade drops those rows' kinds from it.
+and ``opening_balance``); the downgrade drops those rows' kinds from it. Both keep the append-only
+triggers (``migrations.ledger_kinds``).
 """
 
 from collections.abc import Sequence
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from alembic import op
 
 import b24app.db
+from migrations.ledger_kinds import rebuild_kind_check
 from registry.ledger.kinds import EntryKind, kind_check
 
 revision: str = '0018'
@@ -81,16 +83,12 @@ def upgrade() -> None:
     _portal_fk('webhook_secrets'),
     sa.PrimaryKeyConstraint('portal_id', name=op.f('pk_webhook_secrets'))
     )
-    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_ledger_entries_kind'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_ledger_entries_kind'), kind_check())
+    rebuild_kind_check(kind_check())
 
 
 def downgrade() -> None:
     older = ", ".join(repr(str(kind)) for kind in EntryKind if str(kind) not in NEW_KINDS)
-    with op.batch_alter_table('ledger_entries', schema=None) as batch_op:
-        batch_op.drop_constraint(op.f('ck_ledger_entries_kind'), type_='check')
-        batch_op.create_check_constraint(op.f('ck_ledger_entries_kind'), f"kind IN ({older})")
+    rebuild_kind_check(f"kind IN ({older})")
     op.drop_table('webhook_secrets')
     op.drop_table('webhook_endpoints')
     op.drop_table('api_requests')

@@ -1,5 +1,6 @@
-"""ledger append-only triggers again: the entry-kind CHECK rebuilds of 0015, 0016 and 0018 recreate the
-ledger table on SQLite (batch mode), which drops its triggers; they are made anew here
+"""ledger append-only triggers again: the entry-kind CHECK rebuild of 0018 recreated the ledger table on
+SQLite (batch mode) without its triggers (it keeps them now, through ``migrations.ledger_kinds``);
+databases migrated by the older 0018 get them anew here
 
 Revision ID: 0019
 Revises: 0018
@@ -9,7 +10,7 @@ from __future__ import annotations
 
 from alembic import op
 
-from registry.ledger.models import SQLITE_TRIGGERS
+from migrations.ledger_kinds import create_triggers, drop_triggers, postgres
 
 revision: str = "0019"
 down_revision: str | None = "0018"
@@ -17,17 +18,11 @@ branch_labels = None
 depends_on = None
 
 
-def _sqlite() -> bool:
-    return op.get_bind().dialect.name == "sqlite"
-
-
 def upgrade() -> None:
-    if not _sqlite():  # PostgreSQL's ALTER TABLE keeps the trigger
+    if postgres():  # PostgreSQL's ALTER TABLE keeps the trigger
         return
-    op.execute("DROP TRIGGER IF EXISTS ledger_no_update")
-    op.execute("DROP TRIGGER IF EXISTS ledger_no_delete")
-    for statement in SQLITE_TRIGGERS:
-        op.execute(statement)
+    drop_triggers()
+    create_triggers()
 
 
 def downgrade() -> None:

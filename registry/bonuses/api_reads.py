@@ -10,23 +10,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from registry.ledger.lots import available
-from registry.ledger.models import Account, LedgerEntry, Lot
-from registry.ledger.posting import Owner
+from registry.ledger.models import LedgerEntry, Lot
+from registry.ledger.posting import Owner, account_of
 
 ZERO = Decimal("0.00")
 
 
-def _account(session: Session, portal_id: int, owner: Owner) -> Account | None:
-    return session.execute(
-        select(Account).where(
-            Account.portal_id == portal_id, Account.owner_type == owner.type, Account.owner_id == owner.id
-        )
-    ).scalar_one_or_none()
-
-
 def client(session: Session, portal_id: int, owner: Owner, now: datetime) -> dict[str, Any]:
     """Balance, spendable now, pending (held) with when it becomes spendable, the next expiry."""
-    account = _account(session, portal_id, owner)
+    account = account_of(session, portal_id, owner)
     head: dict[str, Any] = {"client": {"type": owner.type, "id": owner.id}, "level": None}
     if account is None:
         return {
@@ -69,7 +61,7 @@ def movements(
     session: Session, portal_id: int, owner: Owner, limit: int, before: int | None
 ) -> dict[str, Any]:
     """Newest first; ``next_before`` continues the listing (None: nothing older)."""
-    account = _account(session, portal_id, owner)
+    account = account_of(session, portal_id, owner)
     if account is None:
         return {"movements": [], "next_before": None}
     query = select(LedgerEntry).where(LedgerEntry.account_id == account.id)

@@ -6,13 +6,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from registry.bonuses import answers, mirror
 from registry.bonuses.api_keys import Caller
-from registry.bonuses.idempotency import remember, remembered
+from registry.bonuses.idempotency import once
 from registry.bonuses.spending import Movement, Refused, parse_amount, write_off
 from registry.bonuses.texts import portal_language
 from registry.ledger.posting import Owner, balance_of
@@ -42,10 +43,12 @@ def refusal(refused: Refused, balance: Decimal) -> Answer:
 
 def spend(session: Session, caller: Caller, r: SpendRequest, now: datetime) -> Answer:
     """Write off, or refuse with the robot's code; a repeat gets the first answer."""
+    work = partial(_spend, session, caller, r, now)
+    return once(session, caller.portal_id, "spend", r.idempotency_key, r.fingerprint, now, work)
+
+
+def _spend(session: Session, caller: Caller, r: SpendRequest, now: datetime) -> Answer:
     portal_id = caller.portal_id
-    first = remembered(session, portal_id, "spend", r.idempotency_key, r.fingerprint)
-    if first is not None:
-        return first
     program = current_program(session, portal_id)
     try:
         movement = Movement(
@@ -72,5 +75,4 @@ def spend(session: Session, caller: Caller, r: SpendRequest, now: datetime) -> A
                 "balance": str(entry.balance_after),
             },
         )
-    remember(session, portal_id, "spend", r.idempotency_key, r.fingerprint, answer, now)
     return answer

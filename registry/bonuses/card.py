@@ -17,7 +17,7 @@ from registry.bonuses.rewards import groups_of
 from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spendable_lots
 from registry.ledger.models import Account, LedgerEntry, Lot
-from registry.ledger.posting import Owner
+from registry.ledger.posting import Owner, account_of
 from registry.program.deal import from_observed
 from registry.program.document import Program
 from registry.program.rewards import preview as reward_preview
@@ -79,14 +79,6 @@ class Card:
     page: int = 1
     pages: int = 1
     deal: DealPart | None = None
-
-
-def account_of(session: Session, portal_id: int, owner: Owner) -> Account | None:
-    return session.execute(
-        select(Account).where(
-            Account.portal_id == portal_id, Account.owner_type == owner.type, Account.owner_id == owner.id
-        )
-    ).scalar_one_or_none()
 
 
 def figures(session: Session, account: Account | None, now: datetime) -> Figures:

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import func, select
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from registry.bonuses import mirror
 from registry.bonuses.api_keys import Caller
 from registry.bonuses.api_spend import Answer, refusal
-from registry.bonuses.idempotency import remember, remembered
+from registry.bonuses.idempotency import once
 from registry.bonuses.spending import Refused
 from registry.bonuses.texts import portal_language
 from registry.ledger import posting
@@ -38,17 +39,16 @@ class EventRequest:
 
 def award(session: Session, caller: Caller, r: EventRequest, now: datetime) -> Answer:
     """Award the event, or refuse (UNKNOWN_EVENT, LIMIT_REACHED, BLOCKED); a repeat gets the first answer."""
-    portal_id = caller.portal_id
-    first = remembered(session, portal_id, "events", r.idempotency_key, r.fingerprint)
-    if first is not None:
-        return first
-    program = current_program(session, portal_id)
+    work = partial(_awarded_or_refused, session, caller, r, now)
+    return once(session, caller.portal_id, "events", r.idempotency_key, r.fingerprint, now, work)
+
+
+def _awarded_or_refused(session: Session, caller: Caller, r: EventRequest, now: datetime) -> Answer:
+    program = current_program(session, caller.portal_id)
     try:
-        answer = _award(session, caller, program, r, now)
+        return _award(session, caller, program, r, now)
     except Refused as refused:
-        answer = refusal(refused, balance_of(session, portal_id, r.owner.type, r.owner.id))
-    remember(session, portal_id, "events", r.idempotency_key, r.fingerprint, answer, now)
-    return answer
+        return refusal(refused, balance_of(session, caller.portal_id, r.owner.type, r.owner.id))
 
 
 def _award(session: Session, caller: Caller, program: Program, r: EventRequest, now: datetime) -> Answer:

@@ -24,7 +24,8 @@ from registry.ledger.lots import spent_from
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.posting import ZERO, FromLot, IntoLot, Movement, NewLot, Owner, post
 from registry.program.deal import DealSnapshot, observed
-from registry.program.document import Program, amount_from_snapshot, current_program, evaluate
+from registry.program.document import Program, current_program
+from registry.program.valuation import amount_from_snapshot, evaluate
 
 
 @dataclass
@@ -139,23 +140,32 @@ def _skip_reason(
 def _reverse(session: Session, state: DealState, lot: Lot, now: datetime) -> SyncOutcome:
     """What is left of the lot is cancelled; what spending took from it becomes debt."""
     origin = session.get_one(LedgerEntry, lot.entry_id)
-    movement = Movement(
+    key, source = f"reversal:deal:{state.deal_id}:{state.generation}", f"deal:{state.deal_id}"
+    movement = lot_reversal(session, lot, origin, _lot_owner(session, lot), key, source, state.deal_id)
+    state.lot_id, state.accrued, state.base_amount = None, ZERO, ZERO
+    return SyncOutcome(post(session, state.portal_id, movement, now).entries)
+
+
+def lot_reversal(
+    session: Session, lot: Lot, origin: LedgerEntry, owner: Owner, key: str, source: str, deal_id: int
+) -> Movement:
+    """A deal no longer won takes back what is left of a lot it earned (``origin``, the accrual);
+    what spending took from the lot becomes debt."""
+    return Movement(
         EntryKind.REVERSAL,
-        _lot_owner(session, lot),
+        owner,
         -lot.remaining,
-        f"reversal:deal:{state.deal_id}:{state.generation}",
+        key,
         "system",
-        f"deal:{state.deal_id}",
+        source,
         FromLot(lot.id),
         reason="deal_not_won",
-        deal_id=state.deal_id,
+        deal_id=deal_id,
         legal_entity_id=origin.legal_entity_id,
         reverses=origin.id,
         snapshot=origin.snapshot,
         debt=spent_from(session, lot),
     )
-    state.lot_id, state.accrued, state.base_amount = None, ZERO, ZERO
-    return SyncOutcome(post(session, state.portal_id, movement, now).entries)
 
 
 def _adjust(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -65,3 +66,21 @@ def remember(
         )
     )
     session.flush()
+
+
+def once(
+    session: Session,
+    portal_id: int,
+    operation: str,
+    key: str,
+    fingerprint: str,
+    now: datetime,
+    work: Callable[[], tuple[int, dict[str, Any]]],
+) -> tuple[int, dict[str, Any]]:
+    """The first answer to this key again, or ``work()``'s answer kept under it (Conflict: another body)."""
+    first = remembered(session, portal_id, operation, key, fingerprint)
+    if first is not None:
+        return first
+    answer = work()
+    remember(session, portal_id, operation, key, fingerprint, answer, now)
+    return answer

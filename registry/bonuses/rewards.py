@@ -19,13 +19,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry.bonuses.deals import owner_of
+from registry.bonuses.deals import lot_reversal, owner_of
 from registry.bonuses.groups import client_in_groups
 from registry.bonuses.reward_models import DealReward
 from registry.ledger.kinds import EntryKind
-from registry.ledger.lots import spent_from
 from registry.ledger.models import LedgerEntry, Lot
-from registry.ledger.posting import FromLot, Movement, NewLot, Owner, post
+from registry.ledger.posting import Movement, NewLot, Owner, post
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program
 from registry.program.rewards import BundleAward, OfferAward, preview
@@ -88,27 +87,7 @@ def _accrue_offers(
     generation = max((r.generation for r in held), default=0) + 1
     entries: list[LedgerEntry] = []
     for award in awards:
-        posting = post(
-            session,
-            portal_id,
-            Movement(
-                EntryKind.ACCRUAL,
-                owner,
-                award.amount,
-                f"offer:deal:{deal.deal_id}:{generation}:{award.code}",
-                f"deal:{deal.deal_id}",
-                f"offer:{award.code}",
-                NewLot(program.lifetime_days, program.hold_days),
-                deal_id=deal.deal_id,
-                legal_entity_id=award.legal_entity,
-                snapshot={
-                    **award.snapshot,
-                    "program_version": program.version,
-                    "lifetime_days": program.lifetime_days,
-                },
-            ),
-            now,
-        )
+        posting = post(session, portal_id, _offer_accrual(program, deal, owner, award, generation), now)
         entries += posting.entries
         assert posting.lot is not None and posting.entry is not None
         session.add(
@@ -123,6 +102,28 @@ def _accrue_offers(
             )
         )
     return entries
+
+
+def _offer_accrual(
+    program: Program, deal: DealSnapshot, owner: Owner, award: OfferAward, generation: int
+) -> Movement:
+    """The accrual of one offer on this win (generation): its own lot, key and snapshot."""
+    return Movement(
+        EntryKind.ACCRUAL,
+        owner,
+        award.amount,
+        f"offer:deal:{deal.deal_id}:{generation}:{award.code}",
+        f"deal:{deal.deal_id}",
+        f"offer:{award.code}",
+        NewLot(program.lifetime_days, program.hold_days),
+        deal_id=deal.deal_id,
+        legal_entity_id=award.legal_entity,
+        snapshot={
+            **award.snapshot,
+            "program_version": program.version,
+            "lifetime_days": program.lifetime_days,
+        },
+    )
 
 
 def _reward(
@@ -191,21 +192,9 @@ def _reverse_offer(session: Session, portal_id: int, reward: DealReward, now: da
     lot = session.get_one(Lot, reward.lot_id)
     origin = session.get_one(LedgerEntry, reward.entry_id)
     assert reward.owner_type is not None and reward.owner_id is not None
-    movement = Movement(
-        EntryKind.REVERSAL,
-        Owner(reward.owner_type, reward.owner_id),
-        -lot.remaining,
-        f"reversal:offer:deal:{reward.deal_id}:{reward.generation}:{reward.code}",
-        "system",
-        f"offer:{reward.code}",
-        FromLot(lot.id),
-        reason="deal_not_won",
-        deal_id=reward.deal_id,
-        legal_entity_id=origin.legal_entity_id,
-        reverses=origin.id,
-        snapshot=origin.snapshot,
-        debt=spent_from(session, lot),
-    )
+    owner = Owner(reward.owner_type, reward.owner_id)
+    key = f"reversal:offer:deal:{reward.deal_id}:{reward.generation}:{reward.code}"
+    movement = lot_reversal(session, lot, origin, owner, key, f"offer:{reward.code}", reward.deal_id)
     return post(session, portal_id, movement, now).entries
 
 

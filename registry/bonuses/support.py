@@ -15,8 +15,8 @@ from registry.bonuses import mirror
 from registry.bonuses.spending import Movement, Refused, adjust, write_off
 from registry.bonuses.texts import portal_language
 from registry.ledger.lots import available
-from registry.ledger.models import Account, LedgerEntry, Lot
-from registry.ledger.posting import Owner, lock_account
+from registry.ledger.models import LedgerEntry, Lot
+from registry.ledger.posting import Owner, account_of, lock_account
 from registry.ledger.views import entry_views
 from registry.program.document import current_program
 
@@ -29,17 +29,9 @@ def parse_owner(text: str) -> Owner:
     return Owner(kind, int(raw))
 
 
-def _account(session: Session, portal_id: int, owner: Owner) -> Account | None:
-    return session.execute(
-        select(Account).where(
-            Account.portal_id == portal_id, Account.owner_type == owner.type, Account.owner_id == owner.id
-        )
-    ).scalar_one_or_none()
-
-
 def summary(session: Session, portal_id: int, owner: Owner, now: datetime) -> dict[str, Any]:
     """Balance, what can be spent now, debt, and the lots with what is left in them."""
-    account = _account(session, portal_id, owner)
+    account = account_of(session, portal_id, owner)
     if account is None:
         return {"owner": f"{owner.type}:{owner.id}", "balance": "0.00", "available": "0.00", "lots": []}
     lots = session.execute(select(Lot).where(Lot.account_id == account.id).order_by(Lot.id)).scalars()
@@ -63,7 +55,7 @@ def summary(session: Session, portal_id: int, owner: Owner, now: datetime) -> di
 
 
 def history(session: Session, portal_id: int, owner: Owner, limit: int = 100) -> list[dict[str, Any]]:
-    account = _account(session, portal_id, owner)
+    account = account_of(session, portal_id, owner)
     if account is None:
         return []
     rows = session.execute(

@@ -46,16 +46,22 @@ class RegistryTarget:
 
 def load_target(session: Session, portal_id: int) -> RegistryTarget | None:
     """The portal's registry smart process, or None before provisioning finished."""
+    details = _provisioned(session, portal_id, TARGET_KEY)
+    return None if details is None else RegistryTarget.from_details(details)
+
+
+def _provisioned(session: Session, portal_id: int, key: str) -> dict[str, Any] | None:
+    """The details of a smart process provisioning recorded with its stages (None: not yet)."""
     row = session.execute(
         select(ProvisionedObject).where(
             ProvisionedObject.portal_id == portal_id,
             ProvisionedObject.kind == TARGET_KIND,
-            ProvisionedObject.key == TARGET_KEY,
+            ProvisionedObject.key == key,
         )
     ).scalar_one_or_none()
     if row is None or "stages" not in row.details:
         return None
-    return RegistryTarget.from_details(row.details)
+    return row.details
 
 
 @dataclass(frozen=True)
@@ -72,14 +78,7 @@ class RequestsTarget:
 
 def load_requests_target(session: Session, portal_id: int) -> RequestsTarget | None:
     """The portal's requests smart process, or None before provisioning made it."""
-    row = session.execute(
-        select(ProvisionedObject).where(
-            ProvisionedObject.portal_id == portal_id,
-            ProvisionedObject.kind == TARGET_KIND,
-            ProvisionedObject.key == REQUESTS_KEY,
-        )
-    ).scalar_one_or_none()
-    if row is None or "stages" not in row.details:
+    d = _provisioned(session, portal_id, REQUESTS_KEY)
+    if d is None:
         return None
-    d = row.details
     return RequestsTarget(int(d["entity_type_id"]), int(d["category_id"]), dict(d["stages"]))

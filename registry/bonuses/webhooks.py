@@ -44,9 +44,7 @@ def add(session: Session, portal_id: int, url: str, now: datetime) -> dict[str, 
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc or len(url) > 512:
         raise EndpointProblem("the URL must be http(s)://host/… and at most 512 characters")
-    row = session.execute(
-        select(WebhookEndpoint).where(WebhookEndpoint.portal_id == portal_id, WebhookEndpoint.url == url)
-    ).scalar_one_or_none()
+    row = _endpoint(session, portal_id, url)
     if row is None:
         row = WebhookEndpoint(portal_id=portal_id, url=url, created_at=now)
         session.add(row)
@@ -56,13 +54,17 @@ def add(session: Session, portal_id: int, url: str, now: datetime) -> dict[str, 
 
 
 def remove(session: Session, portal_id: int, url: str, now: datetime) -> dict[str, Any]:
-    row = session.execute(
-        select(WebhookEndpoint).where(WebhookEndpoint.portal_id == portal_id, WebhookEndpoint.url == url)
-    ).scalar_one_or_none()
+    row = _endpoint(session, portal_id, url)
     if row is None:
         raise EndpointProblem(f"no webhook {url!r}")
     row.removed_at = row.removed_at or now
     return {"id": row.id, "url": row.url, "removed_at": row.removed_at.isoformat()}
+
+
+def _endpoint(session: Session, portal_id: int, url: str) -> WebhookEndpoint | None:
+    return session.execute(
+        select(WebhookEndpoint).where(WebhookEndpoint.portal_id == portal_id, WebhookEndpoint.url == url)
+    ).scalar_one_or_none()
 
 
 def listing(session: Session, portal_id: int, now: datetime) -> dict[str, Any]:

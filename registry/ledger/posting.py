@@ -211,6 +211,15 @@ def lock_account(session: Session, portal_id: int, owner: Owner, now: datetime) 
     ).scalar_one()
 
 
+def account_of(session: Session, portal_id: int, owner: Owner) -> Account | None:
+    """The owner's account as it is (None: nothing was ever posted for them), unlocked."""
+    return session.execute(
+        select(Account).where(
+            Account.portal_id == portal_id, Account.owner_type == owner.type, Account.owner_id == owner.id
+        )
+    ).scalar_one_or_none()
+
+
 def existing(session: Session, portal_id: int, key: str) -> LedgerEntry | None:
     """The entry already posted under ``key`` (a repeated request gets the same result)."""
     return session.execute(

@@ -37,6 +37,19 @@ def _target(session: Session, portal_id: int) -> RequestsTarget:
     return target
 
 
+def _superseded(session: Session, message: OutboxMessage, request_id: int) -> bool:
+    """Whether a newer item message of the same request is still pending (only the newest acts)."""
+    newest = session.execute(
+        select(func.max(OutboxMessage.id)).where(
+            OutboxMessage.portal_id == message.portal_id,
+            OutboxMessage.kind == ITEM,
+            OutboxMessage.status == "pending",
+            OutboxMessage.key.like(f"request_item:{request_id}:%"),
+        )
+    ).scalar_one()
+    return newest is not None and newest > message.id
+
+
 class RequestItemKind:
     """The request's item, in the stage of the request's status (created when missing)."""
 
@@ -44,15 +57,7 @@ class RequestItemKind:
 
     def plan(self, session: Session, message: OutboxMessage) -> outbox.Plan:
         request = session.get_one(ApprovalRequest, int(message.payload["request_id"]))
-        newest = session.execute(
-            select(func.max(OutboxMessage.id)).where(
-                OutboxMessage.portal_id == message.portal_id,
-                OutboxMessage.kind == self.kind,
-                OutboxMessage.status == "pending",
-                OutboxMessage.key.like(f"request_item:{request.id}:%"),
-            )
-        ).scalar_one()
-        if newest is not None and newest > message.id:
+        if _superseded(session, message, request.id):
             return outbox.Plan(lambda _reads: outbox.Outcome())  # superseded by a newer message
         target = _target(session, message.portal_id)
         stage = target.stages[request.status]

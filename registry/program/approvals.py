@@ -16,7 +16,7 @@ from decimal import Decimal, InvalidOperation
 from enum import StrEnum
 from typing import Any
 
-from registry.program.rules import RuleError
+from registry.program.rules import RuleError, first_repeat, known_fields
 
 
 class ApprovalKind(StrEnum):
@@ -151,17 +151,18 @@ def _approval(raw: Any, path: str) -> tuple[bool, frozenset[int], frozenset[int]
     return True, users, departments
 
 
-def parse_definition(raw: Any, path: str) -> Definition:
-    if not isinstance(raw, dict):
-        raise RuleError(path, "must be an object")
-    unknown = sorted(set(raw) - KEYS)
-    if unknown:
-        raise RuleError(f"{path}.{unknown[0]}", "is not a field of an approval definition")
+def _code(raw: Any, path: str) -> str:
+    """The definition's code, once it is an object of known fields with a known kind."""
+    known_fields(raw, path, KEYS, "a field of an approval definition")
     code = raw.get("code")
     if not isinstance(code, str) or not _CODE.fullmatch(code):
         raise RuleError(f"{path}.code", "must be 1-64 letters, digits, _ . -")
     if raw.get("kind") not in tuple(ApprovalKind):
         raise RuleError(f"{path}.kind", f"must be one of {', '.join(ApprovalKind)}")
+    return code
+
+
+def _range(raw: dict[str, Any], path: str) -> tuple[Decimal, Decimal]:
     bounds = raw.get("range")
     if not isinstance(bounds, dict) or "min" not in bounds or "max" not in bounds:
         raise RuleError(f"{path}.range", "must be {min, max}")
@@ -170,6 +171,12 @@ def parse_definition(raw: Any, path: str) -> Definition:
         raise RuleError(f"{path}.range", "min must not exceed max, and max must be above 0")
     if raw["kind"] == ApprovalKind.DISCOUNT_PERCENT and high > 100:
         raise RuleError(f"{path}.range.max", "a percent is at most 100")
+    return low, high
+
+
+def parse_definition(raw: Any, path: str) -> Definition:
+    code = _code(raw, path)
+    low, high = _range(raw, path)
     products = raw.get("products") or {}
     if not isinstance(products, dict) or set(products) - {"ids", "sections"}:
         raise RuleError(f"{path}.products", "must be {ids, sections}")
@@ -207,9 +214,8 @@ def parse_approvals(raw: Any, path: str = "$.approvals") -> tuple[Definition, ..
         raise RuleError(path, "must be a list of at most 200 definitions")
     found = tuple(parse_definition(item, f"{path}[{i}]") for i, item in enumerate(raw))
     codes = [d.code for d in found]
-    for i, code in enumerate(codes):
-        if code in codes[:i]:
-            raise RuleError(f"{path}[{i}].code", f"{code!r} is used twice")
+    if (i := first_repeat(codes)) is not None:
+        raise RuleError(f"{path}[{i}].code", f"{codes[i]!r} is used twice")
     return found
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from registry.program.groups import Group, code_of
 from registry.program.notifications import CHANNELS
-from registry.program.rules import RuleError, number
+from registry.program.rules import RuleError, first_repeat, number
 from registry.program.values import MAX_AMOUNT
 
 CLIENTS = {"contacts": ("contact",), "companies": ("company",), "both": ("contact", "company")}
@@ -158,11 +158,9 @@ def parse_campaigns(value: Any, groups: tuple[Group, ...]) -> tuple[Campaign, ..
         raise RuleError("$.campaigns", "must be a list")
     codes = {g.code for g in groups}
     campaigns = tuple(parse_campaign(doc, f"$.campaigns[{i}]", codes) for i, doc in enumerate(value))
-    seen: set[str] = set()
-    for i, campaign in enumerate(campaigns):
-        if campaign.code in seen:
-            raise RuleError(f"$.campaigns[{i}].code", f"{campaign.code!r} is used twice")
-        seen.add(campaign.code)
+    used = [c.code for c in campaigns]
+    if (i := first_repeat(used)) is not None:
+        raise RuleError(f"$.campaigns[{i}].code", f"{used[i]!r} is used twice")
     return campaigns
 
 

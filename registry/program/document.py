@@ -1,4 +1,4 @@
-"""The bonus program: settings plus ordered rules, versioned per portal; evaluation of a deal.
+"""The bonus program: settings plus ordered rules, versioned per portal (valued: ``valuation``).
 
 Rules (``registry.rules``: percent, tiers, formula) are tried in order and the first one in
 scope that can value the deal decides. The manager's ``UF_CRM_BONUS_PERCENT`` overrides a percent
@@ -9,37 +9,22 @@ it adds one, and every accrual keeps the normalised rule it was made with.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from registry.program.approvals import Definition, parse_approvals
-from registry.program.campaigns import Campaign, parse_campaigns
+from registry.program.approvals import Definition
+from registry.program.campaigns import Campaign
 from registry.program.deal import DealSnapshot
-from registry.program.events import CustomerEvent, parse_events
-from registry.program.groups import Group, parse_groups
+from registry.program.events import CustomerEvent
+from registry.program.groups import Group
 from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
-from registry.program.offers import (
-    check_entities,
-    check_groups,
-    parse_bundle,
-    parse_legal_entities,
-    parse_list,
-    parse_offer,
-)
-from registry.program.rules import (
-    NotComputable,
-    RuleError,
-    applies,
-    compute,
-    needs_products,
-    number,
-    parse_rule,
-)
+from registry.program.rules import RuleError, needs_products, number, parse_rule
+from registry.program.sections import SECTION_DEFAULTS, parse_sections
 from registry.program.vetting import vet
 
 DEFAULT_DOCUMENT: dict[str, Any] = {
@@ -55,13 +40,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "manual_accrual_approval_above": 10000,  # bonus_accrue above this answers APPROVAL_REQUIRED
     "notifications": {"channels": {}, "templates": {}},  # see registry.notices
     "rules": [{"kind": "percent", "percent": 5, "rounding": "cents"}],
-    "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
-    "groups": [],  # customer groups (registry.program.groups)
-    "campaigns": [],  # date-triggered awards (registry.program.campaigns)
-    "offers": [],  # registry.program.offers: awards on top of the rules, per item or per purchase
-    "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
-    "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
-    "events": [],  # customer events that earn through the API (registry.program.events)
+    **SECTION_DEFAULTS,  # approvals, groups, campaigns, offers, ... (registry.program.sections)
 }
 
 
@@ -151,34 +130,14 @@ def _whole(doc: dict[str, Any], key: str) -> int:
 
 def parse(document: dict[str, Any], version: int = 0) -> Program:
     """Validate a program document; errors name the JSON path."""
-    if not isinstance(document, dict):
-        raise ProgramError("$", "must be a JSON object")
-    unknown = sorted(set(document) - set(DEFAULT_DOCUMENT))
-    if unknown:
-        raise ProgramError(f"$.{unknown[0]}", "is not a program setting")
-    doc = {**DEFAULT_DOCUMENT, **document}
-    for key, allowed in SETTINGS.items():
-        if doc[key] not in allowed:
-            raise ProgramError(f"$.{key}", f"must be one of {', '.join(allowed)}")
-    if not str(doc["margin_field"]).startswith("UF_"):
-        raise ProgramError("$.margin_field", "must be a deal field code starting with UF_")
-    if not isinstance(doc["rules"], list):
-        raise ProgramError("$.rules", "must be a list")
+    doc = _merged(document)
     try:
         rules = tuple(parse_rule(r, f"$.rules[{i}]") for i, r in enumerate(doc["rules"]))
         max_percent = Decimal(number(doc, "max_manager_percent", "$", required=True) or "0")
         limits = {key: Decimal(v) if (v := number(doc, key, "$")) is not None else None for key in LIMIT_KEYS}
-        approvals = parse_approvals(doc["approvals"])
-        groups = parse_groups(doc["groups"])
-        campaigns = parse_campaigns(doc["campaigns"], groups)
-        offers = parse_list(doc["offers"], "offers", parse_offer)
-        bundles = parse_list(doc["bundles"], "bundles", parse_bundle)
-        check_groups({g.code for g in groups}, offers, bundles)
-        legal = parse_legal_entities(doc["legal_entities"])
-        check_entities(legal, offers, bundles)
-        events = parse_events(doc["events"])
+        sections = parse_sections(doc)
     except RuleError as exc:
-        raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
+        raise _program_error(exc) from exc
     return Program(
         version,
         doc["owner_preference"],
@@ -194,14 +153,30 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         hold_days=_whole(doc, "hold_days"),
         remind_days=_whole(doc, "remind_days"),
         notifications=_notifications(doc["notifications"]),
-        approvals=approvals,
-        groups=groups,
-        campaigns=campaigns,
-        offers=offers,
-        bundles=bundles,
-        legal_entities=legal,
-        events=events,
+        **sections.program_fields(),
     )
+
+
+def _merged(document: dict[str, Any]) -> dict[str, Any]:
+    """The document over the defaults, its settings checked (the sections are parsed apart)."""
+    if not isinstance(document, dict):
+        raise ProgramError("$", "must be a JSON object")
+    unknown = sorted(set(document) - set(DEFAULT_DOCUMENT))
+    if unknown:
+        raise ProgramError(f"$.{unknown[0]}", "is not a program setting")
+    doc = {**DEFAULT_DOCUMENT, **document}
+    for key, allowed in SETTINGS.items():
+        if doc[key] not in allowed:
+            raise ProgramError(f"$.{key}", f"must be one of {', '.join(allowed)}")
+    if not str(doc["margin_field"]).startswith("UF_"):
+        raise ProgramError("$.margin_field", "must be a deal field code starting with UF_")
+    if not isinstance(doc["rules"], list):
+        raise ProgramError("$.rules", "must be a list")
+    return doc
+
+
+def _program_error(exc: RuleError) -> ProgramError:
+    return ProgramError(exc.path, str(exc).split(": ", 1)[1])
 
 
 def _notifications(value: Any) -> dict[str, Any]:
@@ -249,63 +224,7 @@ def _vet(program: Program) -> None:
     try:
         vet(program.rules, program.document, program.notifications)
     except RuleError as exc:
-        raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
-
-
-def evaluate(
-    program: Program, deal: DealSnapshot, today: date, skipped: list[str] | None = None
-) -> tuple[Decimal, dict[str, Any]] | None:
-    """The bonus a won deal earns and the snapshot of what produced it; None when no rule applies.
-
-    Rules are tried in order; the first in scope that can value the deal decides. A rule in scope
-    that cannot (no margin, a field that is no sane number, a bonus out of range) is skipped, and
-    why goes into ``skipped``.
-    """
-    override = None
-    if deal.manager_percent is not None:
-        override = min(deal.manager_percent, program.max_manager_percent)
-    for index, rule in enumerate(program.rules):
-        if not applies(rule, deal, today):
-            continue
-        try:
-            valuation = compute(rule, deal, program.margin_field, override)
-        except NotComputable as exc:
-            if skipped is not None:
-                skipped.append(f"rules[{index}]: {exc}")
-            continue
-        snapshot = {
-            "program_version": program.version,
-            "rule_index": index,
-            "kind": rule["kind"],
-            "rule": rule,
-            "margin_field": program.margin_field,
-            "override": None if override is None else str(override),
-            "percent": None if valuation.percent is None else str(valuation.percent),
-            "base_amount": str(valuation.base),
-            "deal_amount": str(deal.amount),
-            "currency": deal.currency,
-        }
-        return valuation.amount, snapshot
-    return None
-
-
-def amount_from_snapshot(snapshot: dict[str, Any], deal: DealSnapshot) -> Decimal | None:
-    """Recompute with the ORIGINAL rule (amount edits while won never use a newer program).
-
-    None when the rule cannot value the deal now (e.g. its product rows were not read).
-    """
-    override = Decimal(snapshot["override"]) if snapshot.get("override") is not None else None
-    rule = snapshot.get("rule") or {  # accruals made before rule kinds were stored whole
-        "kind": "percent",
-        "percent": snapshot["percent"],
-        "rounding": snapshot.get("rounding", "cents"),
-        "min_per_deal": snapshot.get("min_per_deal"),
-        "max_per_deal": snapshot.get("max_per_deal"),
-    }
-    try:
-        return compute(rule, deal, snapshot.get("margin_field", "UF_CRM_MARGIN"), override).amount
-    except NotComputable:
-        return None
+        raise _program_error(exc) from exc
 
 
 def debt_mode_of(session: Session, portal_id: int) -> str:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from registry.program.rules import RuleError, number
+from registry.program.rules import RuleError, first_repeat, known_fields, number
 from registry.program.values import MAX_AMOUNT
 
 CODE = re.compile(r"[A-Za-z0-9_.-]{1,64}", re.ASCII)
@@ -34,18 +34,13 @@ def parse_events(value: Any) -> tuple[CustomerEvent, ...]:
         raise RuleError("$.events", "must be a list")
     events = tuple(_event(item, f"$.events[{i}]") for i, item in enumerate(value))
     codes = [e.code for e in events]
-    for i, code in enumerate(codes):
-        if code in codes[:i]:
-            raise RuleError(f"$.events[{i}].code", f"repeats {code!r}")
+    if (i := first_repeat(codes)) is not None:
+        raise RuleError(f"$.events[{i}].code", f"repeats {codes[i]!r}")
     return events
 
 
 def _event(item: Any, path: str) -> CustomerEvent:
-    if not isinstance(item, dict):
-        raise RuleError(path, "must be an object")
-    unknown = sorted(set(item) - KEYS)
-    if unknown:
-        raise RuleError(f"{path}.{unknown[0]}", "is not an event setting")
+    item = known_fields(item, path, KEYS, "an event setting")
     code = item.get("code")
     if not isinstance(code, str) or not CODE.fullmatch(code):
         raise RuleError(f"{path}.code", "must be 1-64 letters, digits, '_', '-' or '.'")

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from registry.program.rules import RuleError
+from registry.program.rules import RuleError, first_repeat
 
 CODE_LIMIT = 64
 
@@ -63,9 +63,7 @@ def parse_groups(value: Any) -> tuple[Group, ...]:
     if not isinstance(value, list):
         raise RuleError("$.groups", "must be a list")
     groups = tuple(parse_group(doc, f"$.groups[{i}]") for i, doc in enumerate(value))
-    seen: set[str] = set()
-    for i, group in enumerate(groups):
-        if group.code in seen:
-            raise RuleError(f"$.groups[{i}].code", f"{group.code!r} is used twice")
-        seen.add(group.code)
+    codes = [g.code for g in groups]
+    if (i := first_repeat(codes)) is not None:
+        raise RuleError(f"$.groups[{i}].code", f"{codes[i]!r} is used twice")
     return groups

@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from registry.program.rules import RuleError, number
+from registry.program.rules import RuleError, known_fields, number
 
 BASES = ("transaction", "per_item")
 SPENDS = ("accumulate", "instant")
@@ -89,11 +89,8 @@ def _codes(value: Any, path: str) -> list[str]:
 def _segment(doc: Any, path: str) -> dict[str, Any]:
     if doc is None:
         return {"clients": "both", "groups": []}
-    if not isinstance(doc, dict):
-        raise RuleError(path, "must be an object")
-    unknown = sorted(set(doc) - {"clients", "groups"})
-    if unknown:  # registration age and field filters are the campaigns' (client mirror) business
-        raise RuleError(f"{path}.{unknown[0]}", "is not an offer segment setting (clients, groups)")
+    # registration age and field filters are the campaigns' (client mirror) business
+    doc = known_fields(doc, path, {"clients", "groups"}, "an offer segment setting (clients, groups)")
     groups = _codes(doc.get("groups"), f"{path}.groups")
     return {"clients": _choice(doc, "clients", SEGMENT_CLIENTS, path, "both"), "groups": groups}
 

@@ -1,6 +1,6 @@
 """What a deal earns from offers and bundles, from its product rows (pure: no session, no portal).
 
-Order (the Open Loyalty practice): the general rules first (``document.evaluate``: the first rule in
+Order (the Open Loyalty practice): the general rules first (``valuation.evaluate``: the first rule in
 scope values the deal), then every offer in scope adds its own award on top, then bundles. Offers
 never change what the general rule gives, and each award snapshots the offer or bundle behind it.
 
@@ -21,8 +21,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
 from registry.program.deal import DealSnapshot, ProductLine
-from registry.program.document import Program, evaluate
+from registry.program.document import Program
 from registry.program.offers import UNIT_CODES, UNIT_FACTORS
+from registry.program.valuation import evaluate
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")

@@ -7,6 +7,8 @@ exactly the rule that produced the accrual, whatever the program says by then.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -33,6 +35,21 @@ class RuleError(ValueError):
     def __init__(self, path: str, message: str) -> None:
         super().__init__(f"{path}: {message}")
         self.path = path
+
+
+def known_fields(raw: Any, path: str, keys: AbstractSet[str], what: str) -> dict[str, Any]:
+    """``raw`` as an object whose every field is one of ``keys``; else the first stray one "is not {what}"."""
+    if not isinstance(raw, dict):
+        raise RuleError(path, "must be an object")
+    unknown = sorted(set(raw) - keys)
+    if unknown:
+        raise RuleError(f"{path}.{unknown[0]}", f"is not {what}")
+    return raw
+
+
+def first_repeat(codes: Sequence[str]) -> int | None:
+    """The index of the first code that an earlier one already uses (None: all differ)."""
+    return next((i for i, code in enumerate(codes) if code in codes[:i]), None)
 
 
 class NotComputable(Exception):

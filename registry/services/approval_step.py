@@ -46,19 +46,7 @@ def approvals_step(ctx: LaneContext) -> bool:
 def _pending(ctx: LaneContext, kind: str) -> tuple[list[InboxEvent], Program]:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
-        rows = list(
-            session.execute(
-                select(InboxEvent)
-                .where(
-                    InboxEvent.portal_id == ctx.portal_id,
-                    InboxEvent.kind == kind,
-                    InboxEvent.status == "pending",
-                    (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= now),
-                )
-                .order_by(InboxEvent.id)
-                .limit(PER_ROUND)
-            ).scalars()
-        )
+        rows = inbox.due_rows(session, ctx.portal_id, kind, now, PER_ROUND)
         return rows, current_program(session, ctx.portal_id)
 
 

@@ -8,10 +8,10 @@ from decimal import Decimal
 
 from b24app.container import Container
 from registry.bonuses import mirror
-from registry.bonuses.card import Card, account_of, card_view, deal_owner, deal_part, spend_max
+from registry.bonuses.card import Card, card_view, deal_owner, deal_part, spend_max
 from registry.bonuses.spending import Movement, Refused, write_off
 from registry.bonuses.texts import portal_language
-from registry.ledger.posting import Owner
+from registry.ledger.posting import Owner, account_of
 from registry.ledger.views import entry_views
 from registry.program.document import current_program
 from registry.services.instant_step import request_apply_offers

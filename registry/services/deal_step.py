@@ -40,12 +40,7 @@ def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
     with ctx.db.transaction() as session:
         rows = session.execute(
             select(InboxEvent.subject_id, func.max(InboxEvent.id))
-            .where(
-                InboxEvent.portal_id == ctx.portal_id,
-                InboxEvent.kind == "deal",
-                InboxEvent.status == "pending",
-                (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= ctx.clock.now()),
-            )
+            .where(inbox.is_due(ctx.portal_id, "deal", ctx.clock.now()))
             .group_by(InboxEvent.subject_id)
             .order_by(func.min(InboxEvent.id))
             .limit(limit)

@@ -28,7 +28,7 @@ from registry.bonuses.reward_models import DealReward
 from registry.bonuses.rewards import groups_of
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, current_program
-from registry.program.instant import discounted, row_discounts
+from registry.program.instant import RowDiscount, discounted, row_discounts
 from registry.program.rewards import preview
 from registry.services.preview import catalog_sections
 from registry.sync.deals import read_deals
@@ -57,12 +57,7 @@ def _pending(ctx: LaneContext, now: datetime) -> tuple[dict[int, list[int]], Pro
     with ctx.db.transaction() as session:
         rows = session.execute(
             select(InboxEvent.id, InboxEvent.subject_id)
-            .where(
-                InboxEvent.portal_id == ctx.portal_id,
-                InboxEvent.kind == KIND,
-                InboxEvent.status == "pending",
-                (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= now),
-            )
+            .where(inbox.is_due(ctx.portal_id, KIND, now))
             .order_by(InboxEvent.id)
             .limit(PER_ROUND)
         ).all()
@@ -120,6 +115,13 @@ def _apply(
             reward = _reward(session, ctx.portal_id, snapshot, award.code, now)
             reward.status, reward.value, reward.legal_entity_id = "to_apply", award.amount, award.legal_entity
             reward.snapshot = {**award.snapshot, "rows": plan, "discounted": total}
+    _update_rows(ctx, discounts)
+    _mark_applied(ctx, snapshot.deal_id, [a.code for a in awards], now)
+    _finish(ctx, inbox_ids, now, "done", None)
+
+
+def _update_rows(ctx: LaneContext, discounts: list[RowDiscount]) -> None:
+    """Write the discounted prices to the deal's product rows; the first failure is raised."""
     commands = {
         f"u{d.row_id}": Command(
             "crm.item.productrow.update",  # crm-item-productrow-update.md: price and an absolute discount
@@ -134,8 +136,6 @@ def _apply(
     if result.errors:
         first = next(iter(result.errors.values()))
         raise PortalCallError(first.code, first.description)
-    _mark_applied(ctx, snapshot.deal_id, [a.code for a in awards], now)
-    _finish(ctx, inbox_ids, now, "done", None)
 
 
 def _reward(session: Session, portal_id: int, snapshot: DealSnapshot, code: str, now: datetime) -> DealReward:

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Callable
-from datetime import datetime
 from typing import Any
-
-from sqlalchemy.orm import Session
 
 from b24app import inbox
 from b24app.container import Container
@@ -22,62 +19,26 @@ from registry.bonuses.target import load_requests_target
 
 REQUEST_CODE = "bonus_request"
 
-Store = Callable[[Session, int, datetime], None]  # records one call for a verified portal at a time
+DedupKey = Callable[[int], str]  # a call's dedup key, from the verified portal's id
 
 
 def record_deal_event(
     c: Container, member_id: str, app_token: str, event: str, deal_id: int, body: Any
 ) -> None:
     """A deal changed (or was deleted): the lane will read it."""
-
-    def store(session: Session, portal_id: int, now: datetime) -> None:
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind="deal",
-            event=event,
-            subject_id=deal_id,
-            payload=body,
-            received_at=now,
-        )
-
-    _record(c, member_id, app_token, store)
+    _record(c, member_id, app_token, kind="deal", event=event, payload=body, subject_id=deal_id)
 
 
 def record_client_event(
     c: Container, member_id: str, app_token: str, event: str, client_id: int, body: Any
 ) -> None:
     """A contact or company was added, changed or deleted: the lane reads it back for the mirror."""
-
-    def store(session: Session, portal_id: int, now: datetime) -> None:
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind="client",
-            event=event,
-            subject_id=client_id,
-            payload=body,
-            received_at=now,
-        )
-
-    _record(c, member_id, app_token, store)
+    _record(c, member_id, app_token, kind="client", event=event, payload=body, subject_id=client_id)
 
 
 def record_uninstall(c: Container, member_id: str, app_token: str, clean: bool) -> None:
     """An ONAPPUNINSTALL claim: the lane acts on it once the portal confirms the app is gone."""
-
-    def store(session: Session, portal_id: int, now: datetime) -> None:
-        payload = {"clean": clean}
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind=inbox.UNINSTALL,
-            event="ONAPPUNINSTALL",
-            payload=payload,
-            received_at=now,
-        )
-
-    _record(c, member_id, app_token, store)
+    _record(c, member_id, app_token, kind=inbox.UNINSTALL, event="ONAPPUNINSTALL", payload={"clean": clean})
 
 
 def verify_only(c: Container, member_id: str, app_token: str) -> int:
@@ -91,19 +52,15 @@ def record_robot_call(
 ) -> None:
     """A robot started on a document; a repeated delivery (same ``event_token``) is stored once."""
     token_key = hashlib.sha256(str(payload["event_token"]).encode()).hexdigest()
-
-    def store(session: Session, portal_id: int, now: datetime) -> None:
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind="request" if code == REQUEST_CODE else "robot",  # requests: registry/services/approval_step
-            event=code,
-            dedup_key=f"robot:{portal_id}:{token_key}",
-            payload=payload,
-            received_at=now,
-        )
-
-    _record(c, member_id, app_token, store)
+    _record(
+        c,
+        member_id,
+        app_token,
+        kind="request" if code == REQUEST_CODE else "robot",  # requests: registry/services/approval_step
+        event=code,
+        payload=payload,
+        dedup_key=lambda portal_id: f"robot:{portal_id}:{token_key}",
+    )
 
 
 def record_item_move(
@@ -138,10 +95,30 @@ def record_item_move(
     return True
 
 
-def _record(c: Container, member_id: str, app_token: str, store: Store) -> None:
+def _record(
+    c: Container,
+    member_id: str,
+    app_token: str,
+    *,
+    kind: str,
+    event: str,
+    payload: Any,
+    subject_id: int | None = None,
+    dedup_key: DedupKey | None = None,
+) -> None:
+    """Keep one call of a verified portal in its inbox and flag its lane; wake the lane after the commit."""
     with c.db.transaction() as session:
         portal_id = verify_portal(session, member_id, app_token)
-        store(session, portal_id, c.clock.now())
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind=kind,
+            event=event,
+            subject_id=subject_id,
+            dedup_key=dedup_key(portal_id) if dedup_key else None,
+            payload=payload,
+            received_at=c.clock.now(),
+        )
         wake = c.lanes.flag_queued(session, portal_id)
     if wake:  # only after the commit: the job must find the row
         c.jobs.enqueue_lane(portal_id, force=True)

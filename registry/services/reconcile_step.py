@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app import inbox, schedule
 from b24app.lanes import LaneContext
-from b24app.models import InboxEvent, Portal, PortalCursor
+from b24app.models import Portal, PortalCursor
 from registry.sync.reconcile import changed_deals
 
 CURSOR = "deals_reconcile"
@@ -45,34 +44,17 @@ def reconcile_step(ctx: LaneContext) -> bool:
         since = cursor.value
     changed = changed_deals(ctx.client, str(since))
     with ctx.db.transaction() as session:
-        _record_changed(session, ctx.portal_id, changed, now)
+        payloads = {deal_id: {"updatedTime": at.isoformat()} for deal_id, at in changed.items()}
+        inbox.record_new(
+            session,
+            portal_id=ctx.portal_id,
+            kind="deal",
+            event="RECONCILE",
+            payloads=payloads,
+            received_at=now,
+        )
         cursor = _cursor(session, ctx.portal_id, now)
         if changed:
             cursor.value = (max(changed.values()) - OVERLAP).isoformat()
         cursor.next_run_at, cursor.updated_at = now + INTERVAL, now
     return bool(changed)
-
-
-def _record_changed(session: Session, portal_id: int, changed: dict[int, datetime], now: datetime) -> None:
-    if not changed:
-        return
-    already = set(
-        session.execute(
-            select(InboxEvent.subject_id).where(
-                InboxEvent.portal_id == portal_id,
-                InboxEvent.kind == "deal",
-                InboxEvent.status == "pending",
-                InboxEvent.subject_id.in_(list(changed)),
-            )
-        ).scalars()
-    )
-    for deal_id in sorted(set(changed) - already):
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind="deal",
-            event="RECONCILE",
-            subject_id=deal_id,
-            payload={"updatedTime": changed[deal_id].isoformat()},
-            received_at=now,
-        )

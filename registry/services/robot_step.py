@@ -13,8 +13,6 @@ import logging
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
-
 from b24app import inbox
 from b24app.gateway import Command
 from b24app.lanes import LaneContext
@@ -96,19 +94,7 @@ def _handle_alone(
 def _pending(ctx: LaneContext) -> tuple[list[InboxEvent], Program]:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
-        rows = list(
-            session.execute(
-                select(InboxEvent)
-                .where(
-                    InboxEvent.portal_id == ctx.portal_id,
-                    InboxEvent.kind == "robot",
-                    InboxEvent.status == "pending",
-                    (InboxEvent.retry_at.is_(None)) | (InboxEvent.retry_at <= now),
-                )
-                .order_by(InboxEvent.id)
-                .limit(ROBOTS_PER_ROUND)
-            ).scalars()
-        )
+        rows = inbox.due_rows(session, ctx.portal_id, "robot", now, ROBOTS_PER_ROUND)
         return rows, current_program(session, ctx.portal_id)  # once for the whole round
 
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app import inbox, schedule
 from b24app.lanes import LaneContext
-from b24app.models import InboxEvent, PortalCursor
+from b24app.models import PortalCursor
 from registry.bonuses.models import DealState
 from registry.sync.sweep import missing_deals
 
@@ -47,34 +48,12 @@ def sweep_step(ctx: LaneContext) -> int | None:
         )
     gone = missing_deals(ctx.client, held)  # no transaction is open while the portal answers
     with ctx.db.transaction() as session:
-        _record(session, ctx.portal_id, gone, now)
+        payloads: dict[int, dict[str, Any]] = {deal_id: {} for deal_id in gone}
+        inbox.record_new(
+            session, portal_id=ctx.portal_id, kind="deal", event=EVENT, payloads=payloads, received_at=now
+        )
         cursor = _cursor(session, ctx.portal_id, now)
         cursor.next_run_at, cursor.updated_at = now + INTERVAL, now
     if gone:
         log.info("sweep.deleted_deals", extra={"portal_id": ctx.portal_id, "deals": len(gone)})
     return len(gone)
-
-
-def _record(session: Session, portal_id: int, gone: set[int], now: datetime) -> None:
-    if not gone:
-        return
-    pending = set(
-        session.execute(
-            select(InboxEvent.subject_id).where(
-                InboxEvent.portal_id == portal_id,
-                InboxEvent.kind == "deal",
-                InboxEvent.status == "pending",
-                InboxEvent.subject_id.in_(sorted(gone)),
-            )
-        ).scalars()
-    )
-    for deal_id in sorted(gone - pending):
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind="deal",
-            event=EVENT,
-            subject_id=deal_id,
-            payload={},
-            received_at=now,
-        )

@@ -21,6 +21,7 @@ from registry.bonuses.requests import Ask, DealFacts, Row
 from registry.bonuses.submissions import submit
 from registry.ledger.posting import Owner, balance_of
 from registry.program.document import Program, parse
+from tests.dbsupport import run_at_once
 from tests.factories import make_portal
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -67,11 +68,7 @@ def _approve_together(database: Database, program: Program, portal_id: int, ids:
         with lock:
             outcomes.append(outcome)
 
-    workers = [threading.Thread(target=approve, args=(i,)) for i in ids]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=60)
+    run_at_once(approve, ids)
     return outcomes
 
 

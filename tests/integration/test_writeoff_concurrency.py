@@ -15,6 +15,7 @@ from registry.ledger.audit import audit
 from registry.ledger.models import LotDraw
 from registry.ledger.posting import Owner, balance_of
 from registry.program.document import parse
+from tests.dbsupport import run_at_once
 from tests.factories import make_portal
 
 NOW = datetime(2026, 5, 1, tzinfo=UTC)
@@ -44,11 +45,7 @@ def _race(database: Database, portal_id: int, owner: Owner, threads: int = 20) -
         with lock:
             outcomes.append(result)
 
-    workers = [threading.Thread(target=spend, args=(i,)) for i in range(threads)]
-    for w in workers:
-        w.start()
-    for w in workers:
-        w.join(timeout=60)
+    run_at_once(spend, range(threads))
     return outcomes
 
 

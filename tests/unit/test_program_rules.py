@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 
 from registry.program.deal import DealSnapshot, ProductTotals
-from registry.program.document import ProgramError, amount_from_snapshot, evaluate, parse
+from registry.program.document import ProgramError, parse
 from registry.program.formula import FormulaError, compile_formula
+from registry.program.valuation import amount_from_snapshot, evaluate
 
 TODAY = date(2026, 6, 1)
 
