@@ -40,6 +40,7 @@ from registry.program.rules import (
     number,
     parse_rule,
 )
+from registry.program.tiers import Level, Tiers, parse_tiers, priced
 from registry.program.vetting import vet
 
 DEFAULT_DOCUMENT: dict[str, Any] = {
@@ -62,6 +63,7 @@ DEFAULT_DOCUMENT: dict[str, Any] = {
     "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
     "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
     "events": [],  # customer events that earn through the API (registry.program.events)
+    "tiers": None,  # client levels by won total (registry.program.tiers)
 }
 
 
@@ -99,6 +101,7 @@ class Program:
     offers: tuple[dict[str, Any], ...] = ()
     bundles: tuple[dict[str, Any], ...] = ()
     legal_entities: dict[str, Any] = field(default_factory=lambda: {"default": None, "companies": []})
+    tiers: Tiers | None = None
 
     def definition(self, code: str) -> Definition | None:
         return next((d for d in self.approvals if d.code == code), None)
@@ -177,6 +180,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         legal = parse_legal_entities(doc["legal_entities"])
         check_entities(legal, offers, bundles)
         events = parse_events(doc["events"])
+        tiers = parse_tiers(doc["tiers"])
     except RuleError as exc:
         raise ProgramError(exc.path, str(exc).split(": ", 1)[1]) from exc
     return Program(
@@ -201,6 +205,7 @@ def parse(document: dict[str, Any], version: int = 0) -> Program:
         bundles=bundles,
         legal_entities=legal,
         events=events,
+        tiers=tiers,
     )
 
 
@@ -253,18 +258,22 @@ def _vet(program: Program) -> None:
 
 
 def evaluate(
-    program: Program, deal: DealSnapshot, today: date, skipped: list[str] | None = None
+    program: Program,
+    deal: DealSnapshot,
+    today: date,
+    skipped: list[str] | None = None,
+    level: Level | None = None,
 ) -> tuple[Decimal, dict[str, Any]] | None:
     """The bonus a won deal earns and the snapshot of what produced it; None when no rule applies.
 
     Rules are tried in order; the first in scope that can value the deal decides. A rule in scope
     that cannot (no margin, a field that is no sane number, a bonus out of range) is skipped, and
-    why goes into ``skipped``.
+    why goes into ``skipped``. The client's ``level`` (tiers) gives ``percent`` rules its percent.
     """
     override = None
     if deal.manager_percent is not None:
         override = min(deal.manager_percent, program.max_manager_percent)
-    for index, rule in enumerate(program.rules):
+    for index, rule in enumerate(priced(r, level) for r in program.rules):
         if not applies(rule, deal, today):
             continue
         try:
@@ -285,6 +294,8 @@ def evaluate(
             "deal_amount": str(deal.amount),
             "currency": deal.currency,
         }
+        if level is not None:  # the client's tier that priced it
+            snapshot["level"] = level.code
         return valuation.amount, snapshot
     return None
 

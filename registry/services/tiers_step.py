@@ -1,0 +1,67 @@
+"""The tiers lane step: once per portal-day, lower (or raise) the levels the day moved.
+
+On a 12-month basis a deal leaves the window on the day 12 months after it was won: the clients
+with deals that left it since the last run are recalculated. A new program version (tiers added or
+changed) recalculates every client with a won deal or a level. 100 clients a transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+
+from b24app import schedule
+from b24app.lanes import LaneContext
+from registry.bonuses import tiers
+from registry.bonuses.clients import portal_offset
+from registry.bonuses.segments import local_day
+from registry.ledger.posting import Owner
+from registry.program.document import Program, current_program
+
+log = logging.getLogger(__name__)
+DAILY = "tiers_daily"  # value: "{portal-day} v{program version}" of the last run
+PER_COMMIT = 100
+
+
+def tiers_step(ctx: LaneContext) -> bool:
+    """Lane step: once per portal-day (and per program version) while the program has tiers."""
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        program = current_program(session, ctx.portal_id)
+        cursor = schedule.cursor(session, ctx.portal_id, DAILY, now)
+        today = local_day(now, portal_offset(session, ctx.portal_id, now))
+        ran = f"{today.isoformat()} v{program.version}"
+        if (
+            program.tiers is None
+            or cursor.value == ran
+            or not schedule.due(session, ctx.portal_id, cursor, now)
+        ):
+            return False
+        since = _last_day(cursor.value or "", program)
+        owners = tiers.owners_to_check(session, ctx.portal_id, program.tiers, since, now)
+    for start in range(0, len(owners), PER_COMMIT):
+        ctx.check_stop()  # a stopping worker hands back between chunks; the day's run goes again
+        _recalculate(ctx, program, owners[start : start + PER_COMMIT])
+    with ctx.db.transaction() as session:
+        cursor = schedule.cursor(session, ctx.portal_id, DAILY, now)
+        cursor.value, cursor.updated_at = ran, now
+    log.info("tiers.daily", extra={"portal_id": ctx.portal_id, "clients": len(owners)})
+    return bool(owners)
+
+
+def _last_day(value: str, program: Program) -> date | None:
+    """The portal-day of the last run for this program version (None: every client is checked)."""
+    day, _, version = value.partition(" v")
+    if version != str(program.version):
+        return None
+    try:
+        return date.fromisoformat(day)
+    except ValueError:
+        return None
+
+
+def _recalculate(ctx: LaneContext, program: Program, owners: list[Owner]) -> None:
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        for owner in owners:
+            tiers.recalculate(session, ctx.portal_id, program, owner, now)
