@@ -18,6 +18,7 @@ from handlers.frame import FrameProblem, frame_error, page_language
 from handlers.frames import verify_frame
 from handlers.main import frame_fields
 from handlers.settings_sections import SECTIONS, FieldProblem, apply_all, field_of, kept_rules
+from handlers.settings_tiers import tiers_field
 from install.services.repair import repair
 from registry.bonuses.api_keys import ALL_SCOPES, KeyProblem
 from registry.bonuses.notices import render_text, template_for, values_for
@@ -106,7 +107,7 @@ def save() -> ResponseReturnValue:
     except FieldProblem as exc:
         return _render(user, form, current, 422, errors={exc.field: exc.message}, posted=form)
     except ProgramError as exc:
-        field = field_of(exc.path, str(exc), kept_rules(form))
+        field = tiers_field(exc.path, form) or field_of(exc.path, str(exc), kept_rules(form))
         message = str(exc).split(": ", 1)[-1]
         return _render(user, form, doc, 422, errors={field: message}, posted=form)
     language = page_language("ru")

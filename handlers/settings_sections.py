@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from b24app.i18n import N_
+from handlers.settings_tiers import tiers_apply, tiers_fields
 from registry.program.notifications import CHANNELS, EVENTS
 
 Form = Mapping[str, str]
@@ -224,6 +225,7 @@ SECTIONS: list[Section] = [
         notifications_fields,
         notifications_apply,
     ),
+    Section("tiers", N_("Client levels"), "settings/tiers.html", tiers_fields, tiers_apply),
     *(_json_section(key, title) for key, title in JSON_PARTS.items()),
 ]
 
