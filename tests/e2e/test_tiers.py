@@ -38,7 +38,8 @@ def app_clock(clock: FrozenClock) -> FrozenClock:
 
 
 def _program(app: AppHarness, basis: str = "won_total") -> None:
-    document: dict[str, Any] = {"tiers": {"basis": basis, "levels": LEVELS}, "notifications": NOTIFY}
+    tiers = {"basis": basis, "levels": LEVELS, "field": "UF_CRM_BONUS_LEVEL"}
+    document: dict[str, Any] = {"tiers": tiers, "notifications": NOTIFY}
     with app.db.transaction() as session:
         save_program(session, portal_id_of(app), document, "test", app.container.clock.now())
 
@@ -101,6 +102,7 @@ def test_crossing_a_boundary_prices_the_next_deal_and_tells_the_client(
     frame = driver.placement_frame(emulator, portal, CLIENT_ID, "CRM_CONTACT_DETAIL_TAB", contact)
     tab = requests.post(frame.url, data=frame.form, params=frame.query, timeout=10).text
     assert '<dd id="level">Silver</dd>' in tab
+    assert portal.contacts[contact]["UF_CRM_BONUS_LEVEL"] == "Silver"
 
 
 def test_a_reversal_moves_the_client_back_down(
@@ -123,6 +125,12 @@ def test_a_reversal_moves_the_client_back_down(
     ]
     _won(app, emulator, portal, contact, "400")  # priced at Base again
     assert _accruals(app)[-1] == ("accrual", Decimal("20.00"))
+    driver.update_deal(emulator, portal, first, STAGE_ID="WON", OPPORTUNITY="100")  # 1000 in all: Silver
+    app.drain()
+    assert _level(api, contact) == "silver"
+    driver.update_deal(emulator, portal, first, OPPORTUNITY="50")  # its amount lowered while won: 950
+    app.drain()
+    assert _level(api, contact) == "base"
     assert any(c["COMMENT"] == "Уровень клиента: Silver → Base." for c in portal.comments)
 
 
