@@ -18,7 +18,7 @@ from handlers.frame import FrameProblem, frame_error, page_language
 from handlers.frames import verify_frame
 from handlers.main import frame_fields
 from handlers.settings_sections import SECTIONS, FieldProblem, apply_all, field_of, kept_rules
-from handlers.settings_tiers import tiers_field
+from handlers.settings_tiers import sample_level, tiers_field
 from install.services.repair import repair
 from registry.bonuses.api_keys import ALL_SCOPES, KeyProblem
 from registry.bonuses.notices import render_text, template_for, values_for
@@ -45,7 +45,7 @@ def _previews(doc: dict[str, Any], who: Sample) -> dict[str, dict[str, str]]:
                 event,
                 code,
                 template_for(event, code, own),
-                values_for(who.amount, who.balance, who.expires, code),
+                {**values_for(who.amount, who.balance, who.expires, code), **sample_level(code)},
             )[0]
             for code in ("ru", "en")
         }

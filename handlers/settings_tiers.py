@@ -11,6 +11,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from b24app.i18n import N_, t
 from registry.program.tiers import BASES, MAX_LEVELS
 
 Form = Mapping[str, str]
@@ -79,3 +80,8 @@ def tiers_field(path: str, form: Form) -> str | None:
         row = rows[int(index)] if int(index) < len(rows) else int(index)
         return f"tiers-{row}-{part if part in PARTS else 'code'}"
     return "tiers-field" if setting == "field" else "tiers-basis"
+
+
+def sample_level(language: str) -> dict[str, str]:
+    """What a level-change preview shows (the notifications form renders every event)."""
+    return {"level": t(language, N_("Gold")), "percent": "7", "previous": t(language, N_("Silver"))}
