@@ -28,14 +28,12 @@ def tiers_step(ctx: LaneContext) -> bool:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         program = current_program(session, ctx.portal_id)
+        if program.tiers is None:
+            return False
         cursor = schedule.cursor(session, ctx.portal_id, DAILY, now)
         today = local_day(now, portal_offset(session, ctx.portal_id, now))
         ran = f"{today.isoformat()} v{program.version}"
-        if (
-            program.tiers is None
-            or cursor.value == ran
-            or not schedule.due(session, ctx.portal_id, cursor, now)
-        ):
+        if cursor.value == ran or not schedule.due(session, ctx.portal_id, cursor, now):
             return False
         since = _last_day(cursor.value or "", program)
         owners = tiers.owners_to_check(session, ctx.portal_id, program.tiers, since, now)
