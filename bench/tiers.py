@@ -27,7 +27,7 @@ from bench.expiry import _peak_rss_mb
 from registry.bonuses.segments import yearly
 from registry.bonuses.tier_models import ClientLevel, ClientWin
 from registry.program.document import save_program
-from registry.services.tiers_step import DAILY
+from registry.services.tiers_step import DAILY, tiers_digest
 
 LEVELS = [{"code": "base", "from": 0, "percent": 5}, {"code": "silver", "from": 1000, "percent": 7}]
 
@@ -44,7 +44,7 @@ def seed(s: Stand, clients: int) -> None:
             session, portal_id, {"tiers": {"basis": "won_total_12m", "levels": LEVELS}}, "bench", now
         )
         cursor = schedule.cursor(session, portal_id, DAILY, now)
-        cursor.value = f"{(today - timedelta(days=1)).isoformat()} v{program.version}"
+        cursor.value = f"{(today - timedelta(days=1)).isoformat()} {tiers_digest(program)}"
         session.execute(
             insert(ClientWin),
             [

@@ -1,12 +1,15 @@
 """The tiers lane step: once per portal-day, lower (or raise) the levels the day moved.
 
 On a 12-month basis a deal leaves the window on the day 12 months after it was won: the clients
-with deals that left it since the last run are recalculated. A new program version (tiers added or
-changed) recalculates every client with a won deal or a level. 100 clients a transaction.
+with deals that left it since the last run are recalculated. Tiers added or changed (not merely
+another program version) recalculate every client with a won deal or a level. 100 clients a
+transaction.
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
 import logging
 from datetime import date
 
@@ -19,7 +22,7 @@ from registry.ledger.posting import Owner
 from registry.program.document import Program, current_program
 
 log = logging.getLogger(__name__)
-DAILY = "tiers_daily"  # value: "{portal-day} v{program version}" of the last run
+DAILY = "tiers_daily"  # value: "{portal-day} {digest of the tiers}" of the last run
 PER_COMMIT = 100
 
 
@@ -32,7 +35,7 @@ def tiers_step(ctx: LaneContext) -> bool:
             return False
         cursor = schedule.cursor(session, ctx.portal_id, DAILY, now)
         today = local_day(now, portal_offset(session, ctx.portal_id, now))
-        ran = f"{today.isoformat()} v{program.version}"
+        ran = f"{today.isoformat()} {tiers_digest(program)}"
         if cursor.value == ran or not schedule.due(session, ctx.portal_id, cursor, now):
             return False
         since = _last_day(cursor.value or "", program)
@@ -47,10 +50,16 @@ def tiers_step(ctx: LaneContext) -> bool:
     return bool(owners)
 
 
+def tiers_digest(program: Program) -> str:
+    """What the levels depend on: another program version with the same tiers changes nothing."""
+    tiers = json.dumps(program.document.get("tiers"), sort_keys=True, default=str)
+    return hashlib.sha256(tiers.encode()).hexdigest()[:16]
+
+
 def _last_day(value: str, program: Program) -> date | None:
-    """The portal-day of the last run for this program version (None: every client is checked)."""
-    day, _, version = value.partition(" v")
-    if version != str(program.version):
+    """The portal-day of the last run with these tiers (None: every client is checked)."""
+    day, _, digest = value.partition(" ")
+    if digest != tiers_digest(program):
         return None
     try:
         return date.fromisoformat(day)
