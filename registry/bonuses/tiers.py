@@ -10,6 +10,7 @@ program names one, the client's level field.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
@@ -114,32 +115,31 @@ def owners_to_check(
     return [Owner(str(kind), int(number)) for kind, number in sorted(rows)]
 
 
-def won_total(session: Session, portal_id: int, owner: Owner, tiers: Tiers, now: datetime) -> Decimal:
+@dataclass(frozen=True)
+class Round:
+    """What a recalculation reads once for any number of clients: the language, the window's start."""
+
+    language: str
+    window: datetime
+
+
+def round_for(session: Session, portal_id: int, now: datetime) -> Round:
+    return Round(portal_language(session, portal_id), window_start(session, portal_id, now))
+
+
+def won_total(session: Session, portal_id: int, owner: Owner, tiers: Tiers, window: datetime) -> Decimal:
+    """The client's won total: every deal won now, or (12-month basis) those won since ``window``."""
     query = select(func.coalesce(func.sum(ClientWin.amount), 0)).where(
         ClientWin.portal_id == portal_id, ClientWin.owner_type == owner.type, ClientWin.owner_id == owner.id
     )
     if tiers.rolling:
-        query = query.where(ClientWin.won_at >= window_start(session, portal_id, now))
+        query = query.where(ClientWin.won_at >= window)
     return Decimal(session.execute(query).scalar_one()).quantize(Decimal("0.01"))
 
 
 def _level_row(session: Session, portal_id: int, owner: Owner, tiers: Tiers, now: datetime) -> ClientLevel:
     """The client's row, made on first use at the entry level (a level from 0 is no change to tell)."""
-    entry = tiers.levels[0].code if tiers.levels[0].start == ZERO else None
-    insert_ignore(
-        session,
-        ClientLevel.__table__,
-        {
-            "portal_id": portal_id,
-            "owner_type": owner.type,
-            "owner_id": owner.id,
-            "level_code": entry,
-            "won_total": ZERO,
-            "changes": 0,
-            "updated_at": now,
-        },
-    )
-    return session.execute(
+    query = (
         select(ClientLevel)
         .where(
             ClientLevel.portal_id == portal_id,
@@ -147,17 +147,32 @@ def _level_row(session: Session, portal_id: int, owner: Owner, tiers: Tiers, now
             ClientLevel.owner_id == owner.id,
         )
         .with_for_update()
-    ).scalar_one()
+    )
+    row = session.execute(query).scalar_one_or_none()
+    if row is not None:
+        return row
+    entry = tiers.levels[0].code if tiers.levels[0].start == ZERO else None
+    made = {"level_code": entry, "won_total": ZERO, "changes": 0, "updated_at": now}
+    key = {"portal_id": portal_id, "owner_type": owner.type, "owner_id": owner.id}
+    insert_ignore(session, ClientLevel.__table__, {**key, **made})
+    return session.execute(query).scalar_one()
 
 
 def recalculate(
-    session: Session, portal_id: int, program: Program, owner: Owner, now: datetime
+    session: Session,
+    portal_id: int,
+    program: Program,
+    owner: Owner,
+    now: datetime,
+    shared: Round | None = None,
 ) -> Level | None:
-    """Derive and store the client's level from their won total; a change owes what tells of it."""
+    """Derive and store the client's level from their won total; a change owes what tells of it
+    (``shared``: read here unless a pass over many clients read it once)."""
     tiers = program.tiers
     if tiers is None:
         return None
-    total = won_total(session, portal_id, owner, tiers, now)
+    shared = shared or round_for(session, portal_id, now)
+    total = won_total(session, portal_id, owner, tiers, shared.window)
     level = tiers.level_for(total)
     row = _level_row(session, portal_id, owner, tiers, now)
     row.won_total, row.updated_at = total, now
@@ -165,7 +180,8 @@ def recalculate(
     if row.level_code != code:
         previous = row.level_code
         row.level_code, row.changes = code, row.changes + 1
-        _announce(session, portal_id, program, owner, (tiers.level(previous), level), row.changes, now)
+        change = (tiers.level(previous), level)
+        _announce(session, portal_id, program, owner, change, (row.changes, shared.language), now)
     return level
 
 
@@ -175,12 +191,12 @@ def _announce(
     program: Program,
     owner: Owner,
     levels: tuple[Level | None, Level | None],
-    number: int,
+    told: tuple[int, str],
     now: datetime,
 ) -> None:
-    """The client's message, the timeline comment, the webhooks and the level field of one change."""
-    language = portal_language(session, portal_id)
-    previous, level = levels
+    """The client's message, the timeline comment, the webhooks and the level field of one change
+    (``told``: the change's number and the language)."""
+    (previous, level), (number, language) = levels, told
     values = {
         "level": level.name if level else "",
         "percent": percent(level.percent, language) if level else "",

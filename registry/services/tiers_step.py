@@ -70,5 +70,6 @@ def _last_day(value: str, program: Program) -> date | None:
 def _recalculate(ctx: LaneContext, program: Program, owners: list[Owner]) -> None:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
+        shared = tiers.round_for(session, ctx.portal_id, now)
         for owner in owners:
-            tiers.recalculate(session, ctx.portal_id, program, owner, now)
+            tiers.recalculate(session, ctx.portal_id, program, owner, now, shared)
