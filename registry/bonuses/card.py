@@ -208,9 +208,9 @@ def deal_part(
         # the rule, then the offers that accumulate (registry.program.rewards): what the win accrues
         owner = owner_of(deal, program)
         groups = groups_of(session, portal_id, program, owner)
-        points = reward_preview(
-            program, deal, owner.type if owner else None, now.date(), client_groups=groups
-        ).points
+        level = stored_level(session, portal_id, program, owner) if owner else None
+        kind = owner.type if owner else None
+        points = reward_preview(program, deal, kind, now.date(), client_groups=groups, level=level).points
         preview = points if points > ZERO else None
     return DealPart(
         deal_id=deal_id,

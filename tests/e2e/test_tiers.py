@@ -92,6 +92,8 @@ def test_crossing_a_boundary_prices_the_next_deal_and_tells_the_client(
     _won(app, emulator, portal, contact, "1000")  # priced at Base (5%); the total reaches Silver
     assert _accruals(app) == [("accrual", Decimal("50.00"))]
     assert _level(api, contact) == "silver"
+    quote = api.post("/preview", {"client": {"type": "contact", "id": contact}, "amount": 1000}).json()
+    assert Decimal(str(quote["earns"])) == Decimal("100")  # a preview prices at the client's level too
     _won(app, emulator, portal, contact, "1000")  # the next deal: Silver's 10%
     assert _accruals(app)[-1] == ("accrual", Decimal("100.00"))
     bodies = [m["DESCRIPTION"] for m in portal.sent_emails]
