@@ -13,11 +13,12 @@ import requests
 from sqlalchemy import select
 
 from b24app.clock import FrozenClock
-from b24app.models import OutboxMessage
+from b24app.models import OutboxMessage, PortalCursor
 from bootstrap.console import main
 from registry.bonuses.segments import yearly
 from registry.ledger.models import LedgerEntry
 from registry.program.document import save_program
+from registry.services import tiers_step
 from tests.e2e.api_support import Api, make_key
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
@@ -157,3 +158,27 @@ def test_the_12_month_window_drops_an_old_deal_on_its_day(
     assert _level(api, contact) == "base"
     bodies = [m["DESCRIPTION"] for m in portal.sent_emails]
     assert bodies[-1] == "Ваш бонусный уровень теперь Base: 5% каждой покупки возвращается бонусами."
+
+
+def test_a_long_daily_pass_goes_on_over_several_turns(
+    app: AppHarness,
+    emulator: Emulator,
+    portal: EmuPortal,
+    clock: FrozenClock,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(tiers_step, "PER_TURN", 1)  # one client a turn: three turns for three
+    monkeypatch.setattr(tiers_step, "PER_COMMIT", 1)
+    api = Api(app, make_key(app, portal, capsys))
+    _program(app, "won_total_12m")
+    contacts = [_client(emulator, portal) for _ in range(3)]
+    for contact in contacts:
+        _won(app, emulator, portal, contact, "1000")
+    assert [_level(api, c) for c in contacts] == ["silver"] * 3
+    _later(app, clock, days=366)
+    assert [_level(api, c) for c in contacts] == ["base"] * 3
+    with app.db.transaction() as session:
+        marks = dict(session.execute(select(PortalCursor.name, PortalCursor.value)).all())
+    assert marks[tiers_step.PROGRESS].endswith(f"|contact:{max(contacts)}")  # the last turn's last client
+    assert marks[tiers_step.PROGRESS].split("|")[0] == marks[tiers_step.DAILY]  # that run finished
