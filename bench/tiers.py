@@ -14,16 +14,15 @@ import math
 import time
 from datetime import UTC, datetime, timedelta
 from datetime import time as day_time
-from functools import lru_cache
 from typing import Any
 
-from sqlalchemy import Engine, create_engine, func, insert, select
+from sqlalchemy import Select, func, insert, select
 from sqlalchemy.orm import Session
 
 from b24app import schedule
 from b24app.models import OutboxMessage, Portal
 from bench.common import Stand, settle, stand, wait_for
-from bench.expiry import _peak_rss_mb
+from bench.expiry import _peak_rss_mb, _reader
 from registry.bonuses.segments import yearly
 from registry.bonuses.tier_models import ClientLevel, ClientWin
 from registry.program.document import save_program
@@ -115,26 +114,17 @@ def run(clients: int = 10_000) -> dict[str, Any]:
 
 
 def _lowered(s: Stand) -> int:
-    with Session(_reader(s.url)) as session:
-        return int(
-            session.execute(
-                select(func.count()).select_from(ClientLevel).where(ClientLevel.level_code == "base")
-            ).scalar_one()
-        )
+    return _count(s, select(func.count()).select_from(ClientLevel).where(ClientLevel.level_code == "base"))
 
 
 def _pending(s: Stand) -> int:
+    return _count(s, select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending"))
+
+
+def _count(s: Stand, query: Select[tuple[int]]) -> int:
+    # A plain read on its own engine: the benchmark must not queue for SQLite's write lock.
     with Session(_reader(s.url)) as session:
-        return int(
-            session.execute(
-                select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status == "pending")
-            ).scalar_one()
-        )
-
-
-@lru_cache(maxsize=1)
-def _reader(url: str) -> Engine:
-    return create_engine(url)
+        return int(session.execute(query).scalar_one())
 
 
 if __name__ == "__main__":
