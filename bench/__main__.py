@@ -16,7 +16,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import accrual, api_import, campaigns, expiry, intake, portals, portals_table
+from bench import accrual, api_import, campaigns, expiry, intake, portals, portals_table, tiers
 
 BENCHMARKS: dict[str, tuple[str, Callable[[argparse.Namespace], dict[str, Any]]]] = {
     "accrual": ("a burst of won deals and one isolated deal", lambda a: accrual.run(a.deals)),
@@ -27,6 +27,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[argparse.Namespace], dict[str, Any]]]
         lambda a: campaigns.run(),
     ),
     "api_import": ("a 10,000-row CSV import through the public API", lambda a: api_import.run(a.rows)),
+    "tiers": ("the daily tiers pass lowering 10,000 clients' levels", lambda a: tiers.run(a.owners)),
     "portals": (
         "many portals at once (shared: only with BENCH_DATABASE_URL on PostgreSQL and REDIS_URL)",
         lambda a: portals.run(portals.parse_args([])),

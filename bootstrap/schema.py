@@ -7,5 +7,6 @@ import registry.bonuses.client_names  # noqa: F401 - the names the main page sho
 import registry.bonuses.models  # noqa: F401 - deal states, notifications
 import registry.bonuses.request_models  # noqa: F401 - approval requests
 import registry.bonuses.reward_models  # noqa: F401 - deal rewards (offers, bundles), catalog cache
+import registry.bonuses.tier_models  # noqa: F401 - won deals per client, client levels
 import registry.ledger.models  # noqa: F401 - accounts, entries, lots, draws
 import registry.program.models  # noqa: F401 - program versions

@@ -12,6 +12,7 @@ from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.approvals import approval_kinds
 from registry.messages.email import UnsentMailKind
+from registry.messages.levels import LevelFieldKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
 from registry.messages.webhooks import WebhookKind
@@ -28,6 +29,7 @@ from registry.services.reconcile_step import reconcile_step
 from registry.services.rewards_step import next_due as rewards_due
 from registry.services.rewards_step import rewards_step
 from registry.services.robot_step import workflow_step
+from registry.services.tiers_step import tiers_step
 
 
 def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
@@ -51,6 +53,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("workflow", workflow_step),
         ("approvals", approvals_step),
         ("campaigns", campaigns_step),  # once per portal-day: birthdays, anniversaries, fixed dates
+        ("tiers", tiers_step),  # once per portal-day: levels of clients whose deals left the 12-month window
         ("lifetime", lifetime_step),
         ("healing", healing_step),
         (
@@ -63,6 +66,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
                     *approval_kinds(settings.b24_client_id or ""),
                     UnsentMailKind(),  # an e-mail the portal saved but could not send
                     WebhookKind(),  # signed POSTs to the administrator's URLs
+                    LevelFieldKind(),  # the client's level in the program's tiers field
                 )
             ),
         ),

@@ -18,6 +18,7 @@ from handlers.frame import FrameProblem, frame_error, page_language
 from handlers.frames import verify_frame
 from handlers.main import frame_fields
 from handlers.settings_sections import SECTIONS, FieldProblem, apply_all, field_of
+from handlers.settings_tiers import sample_level, tiers_field
 from install.services.repair import repair
 from registry.bonuses.api_keys import ALL_SCOPES, KeyProblem
 from registry.bonuses.notices import render_text, template_for, values_for
@@ -44,7 +45,7 @@ def _previews(doc: dict[str, Any], who: Sample) -> dict[str, dict[str, str]]:
                 event,
                 code,
                 template_for(event, code, own),
-                values_for(who.amount, who.balance, who.expires, code),
+                {**values_for(who.amount, who.balance, who.expires, code), **sample_level(code)},
             )[0]
             for code in ("ru", "en")
         }
@@ -107,7 +108,7 @@ def save() -> ResponseReturnValue:
         return _render(user, form, current, 422, errors={exc.field: exc.message}, posted=form)
     except ProgramError as exc:
         # Shown over the saved document, the posted rows keep their own numbers (removed ones too).
-        field = field_of(exc.path, str(exc), form)
+        field = tiers_field(exc.path, form) or field_of(exc.path, str(exc), form)
         message = str(exc).split(": ", 1)[-1]
         return _render(user, form, current, 422, errors={field: message}, posted=form)
     language = page_language("ru")

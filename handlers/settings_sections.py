@@ -16,6 +16,7 @@ from typing import Any
 from b24app.i18n import N_
 from handlers.settings_base import FieldProblem, Form, Section, number, whole
 from handlers.settings_forms import approvals, bundles, campaigns, events, groups, legal_entities, offers
+from handlers.settings_tiers import tiers_apply, tiers_fields
 from registry.program.notifications import CHANNELS, EVENTS
 
 __all__ = ["SECTIONS", "FieldProblem", "Form", "Section", "apply_all", "field_of", "kept_rules"]
@@ -160,6 +161,7 @@ SECTIONS: list[Section] = [
         notifications_fields,
         notifications_apply,
     ),
+    Section("tiers", N_("Client levels"), "settings/tiers.html", tiers_fields, tiers_apply),
     # The program's lists, one form module each (handlers/settings_forms/); tiers add theirs here.
     approvals.SECTION,
     campaigns.SECTION,

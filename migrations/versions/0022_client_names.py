@@ -1,7 +1,7 @@
 """client names: the contacts' and companies' names the main page shows, read by the worker
 
 Revision ID: 0022
-Revises: 0019
+Revises: 0021
 """
 
 from collections.abc import Sequence
@@ -12,7 +12,7 @@ from alembic import op
 import b24app.db
 
 revision: str = '0022'
-down_revision: str | None = '0019'
+down_revision: str | None = '0021'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

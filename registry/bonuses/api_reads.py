@@ -16,10 +16,13 @@ from registry.ledger.posting import Owner, account_of
 ZERO = Decimal("0.00")
 
 
-def client(session: Session, portal_id: int, owner: Owner, now: datetime) -> dict[str, Any]:
-    """Balance, spendable now, pending (held) with when it becomes spendable, the next expiry."""
+def client(
+    session: Session, portal_id: int, owner: Owner, now: datetime, level: str | None = None
+) -> dict[str, Any]:
+    """Balance, spendable now, pending (held) with when it becomes spendable, the next expiry; the
+    client's ``level`` code (tiers) as the caller found it."""
     account = account_of(session, portal_id, owner)
-    head: dict[str, Any] = {"client": {"type": owner.type, "id": owner.id}, "level": None}
+    head: dict[str, Any] = {"client": {"type": owner.type, "id": owner.id}, "level": level}
     if account is None:
         return {
             **head,

@@ -3,7 +3,7 @@ history with deal titles, and on a deal what it earned or will earn and how much
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 from registry.bonuses.deals import owner_of
 from registry.bonuses.models import DealState
 from registry.bonuses.rewards import groups_of
+from registry.bonuses.tiers import stored_level
 from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spendable_lots
 from registry.ledger.models import Account, LedgerEntry, Lot
@@ -199,9 +200,9 @@ def deal_part(
         # the rule, then the offers that accumulate (registry.program.rewards): what the win accrues
         owner = owner_of(deal, program)
         groups = groups_of(session, portal_id, program, owner)
-        points = reward_preview(
-            program, deal, owner.type if owner else None, now.date(), client_groups=groups
-        ).points
+        level = stored_level(session, portal_id, program, owner) if owner else None
+        kind = owner.type if owner else None
+        points = reward_preview(program, deal, kind, now.date(), client_groups=groups, level=level).points
         preview = points if points > ZERO else None
     return DealPart(
         deal_id=deal_id,
@@ -252,7 +253,9 @@ def card_view(
         owner = deal_owner(session, portal_id, entity_id, program)
     account = account_of(session, portal_id, owner) if owner else None
     lines, pages = history(session, portal_id, account, page, entity_id if entity == "deal" else None)
-    card = Card(owner, figures(session, account, now), lines, min(max(page, 1), pages), pages)
+    level = stored_level(session, portal_id, program, owner) if owner else None
+    shown = replace(figures(session, account, now), level=level.name if level else None)
+    card = Card(owner, shown, lines, min(max(page, 1), pages), pages)
     if entity == "deal":
         card.deal = deal_part(session, portal_id, entity_id, program, account, now)
     return card

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
+from registry.bonuses import tiers
 from registry.bonuses.models import DealState
 from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spent_from
@@ -77,6 +78,16 @@ def sync_deal(
     if deal.won and deal.amount_problem is not None:
         state.skipped_reason = deal.amount_problem[:255]
         return SyncOutcome(skipped=state.skipped_reason)
+    outcome = _ledger(session, program, state, deal, now)
+    # after the accrual: this deal counts towards the client's level for their next deals
+    owner = owner_of(deal, program) if deal.won else None
+    tiers.track(session, state.portal_id, program, deal.deal_id, owner, deal.amount, now)
+    return outcome
+
+
+def _ledger(
+    session: Session, program: Program, state: DealState, deal: DealSnapshot, now: datetime
+) -> SyncOutcome:
     if state.lot_id is None:
         return _accrue(session, program, state, deal, now) if deal.won else SyncOutcome()
     lot = session.get_one(Lot, state.lot_id)
@@ -92,7 +103,8 @@ def _accrue(
 ) -> SyncOutcome:
     owner = owner_of(deal, program)
     skipped: list[str] = []
-    result = evaluate(program, deal, now.date(), skipped) if owner else None
+    level = tiers.recalculate(session, state.portal_id, program, owner, now) if owner else None
+    result = evaluate(program, deal, now.date(), skipped, level) if owner else None
     if owner is None or result is None or result[0] <= ZERO:
         state.skipped_reason = _skip_reason(owner, result, skipped)
         return SyncOutcome(skipped=state.skipped_reason)

@@ -62,6 +62,10 @@ DEFAULT_TEMPLATES = {  # our Jinja sources (English msgids; the catalogs transla
         "You received {{ amount }} bonuses: {{ description }}. Balance: {{ balance }}."
         "{% if expires %} They are valid until {{ expires }}.{% endif %}"
     ),
+    "level_changed": N_(  # values: level, percent, previous (registry.bonuses.tiers)
+        "{% if level %}Your bonus level is now {{ level }}: {{ percent }}% of each purchase comes back"
+        " as bonuses.{% else %}Your bonus level {{ previous }} has ended.{% endif %}"
+    ),
 }
 
 

@@ -18,6 +18,7 @@ from registry.bonuses.catalog import cached_paths
 from registry.bonuses.deals import owner_of
 from registry.bonuses.models import DealState
 from registry.bonuses.rewards import groups_of
+from registry.bonuses.tiers import stored_level
 from registry.ledger.kinds import EntryKind
 from registry.ledger.models import LedgerEntry
 from registry.ledger.posting import Owner
@@ -76,10 +77,10 @@ def _answer(
 ) -> dict[str, Any]:
     owner = owner_of(deal, program)
     groups = groups_of(session, portal_id, program, owner)
+    level = stored_level(session, portal_id, program, owner) if owner else None
     skipped: list[str] = []
-    found = preview(
-        program, deal, owner.type if owner else None, now.date(), client_groups=groups, skipped=skipped
-    )
+    kind = owner.type if owner else None
+    found = preview(program, deal, kind, now.date(), client_groups=groups, skipped=skipped, level=level)
     lines = [] if found.rule_snapshot is None else [_line(found.rule, found.rule_snapshot)]
     lines += [_reward_line("offer", o.code, o.snapshot.get("percent"), o.amount) for o in found.offers]
     lines += [_reward_line("bundle", b.code, None, b.value) for b in found.bundles]

@@ -106,11 +106,16 @@ def owe_movements(session: Session, portal_id: int, entries: Sequence[EntryView]
 
 
 def owe_level_change(
-    session: Session, portal_id: int, owner: tuple[str, int], levels: tuple[str | None, str], now: datetime
+    session: Session,
+    portal_id: int,
+    owner: tuple[str, int],
+    levels: tuple[str | None, str | None],
+    number: int,
+    now: datetime,
 ) -> None:
-    """``level_changed`` for a client (called by tiers when a client's level moves)."""
+    """``level_changed`` for a client's ``number``-th level change (registry.bonuses.tiers)."""
     data = {"client": {"type": owner[0], "id": owner[1]}, "from": levels[0], "to": levels[1]}
-    event_id = f"level-{owner[0]}-{owner[1]}-{now.strftime('%Y%m%d%H%M%S%f')}"
+    event_id = f"level-{owner[0]}-{owner[1]}-{number}"
     _owe(session, portal_id, _active(session, portal_id), event_id, "level_changed", data, now, now)
 
 

@@ -25,6 +25,7 @@ from registry.program.models import ProgramVersion
 from registry.program.notifications import TemplateProblem, check_settings
 from registry.program.rules import RuleError, needs_products, number, parse_rule
 from registry.program.sections import SECTION_DEFAULTS, parse_sections
+from registry.program.tiers import Tiers
 from registry.program.vetting import vet
 
 DEFAULT_DOCUMENT: dict[str, Any] = {
@@ -78,6 +79,7 @@ class Program:
     offers: tuple[dict[str, Any], ...] = ()
     bundles: tuple[dict[str, Any], ...] = ()
     legal_entities: dict[str, Any] = field(default_factory=lambda: {"default": None, "companies": []})
+    tiers: Tiers | None = None
 
     def definition(self, code: str) -> Definition | None:
         return next((d for d in self.approvals if d.code == code), None)

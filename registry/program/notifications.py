@@ -10,7 +10,16 @@ from jinja2 import ChainableUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 CHANNELS = ("email", "sms", "whatsapp", "telegram")
-EVENTS = ("accrued", "written_off", "reversed", "adjusted", "expiring", "expired", "campaign")
+EVENTS = (
+    "accrued",
+    "written_off",
+    "reversed",
+    "adjusted",
+    "expiring",
+    "expired",
+    "campaign",
+    "level_changed",
+)
 _ENV = SandboxedEnvironment(undefined=ChainableUndefined, autoescape=False)
 
 

@@ -24,6 +24,7 @@ from registry.program.deal import DealSnapshot, ProductLine
 from registry.program.document import Program
 from registry.program.offers import UNIT_CODES, UNIT_FACTORS
 from registry.program.valuation import evaluate
+from registry.program.tiers import Level
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
@@ -215,15 +216,17 @@ def preview(
     client_groups: frozenset[str] | None = None,
     done_instant: frozenset[str] = frozenset(),
     skipped: list[str] | None = None,
+    level: Level | None = None,
 ) -> Preview:
     """What the deal earns if won now: the rule, then each offer, then each bundle (in that order).
 
     ``done_instant``: instant offers already written onto the deal (they give nothing more);
     ``client_groups``: the groups (of those bundles and offers name) the client belongs to — None
-    when not known, then group conditions are not checked (a pure preview of a basket).
+    when not known, then group conditions are not checked (a pure preview of a basket); ``level``:
+    the client's tier, which prices ``percent`` rules.
     """
     found = Preview()
-    result = evaluate(program, deal, today, skipped)
+    result = evaluate(program, deal, today, skipped, level)
     if result is not None and result[0] > ZERO:
         found.rule, found.rule_snapshot = result
     default = program.legal_entity_of(deal)

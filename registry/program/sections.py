@@ -21,6 +21,7 @@ from registry.program.offers import (
     parse_list,
     parse_offer,
 )
+from registry.program.tiers import Tiers, parse_tiers
 
 SECTION_DEFAULTS: dict[str, Any] = {
     "approvals": [],  # definitions of requests that need approval (registry.program.approvals)
@@ -30,6 +31,7 @@ SECTION_DEFAULTS: dict[str, Any] = {
     "bundles": [],  # free units or a cash credit when one row reaches a trigger quantity
     "legal_entities": {"default": None, "companies": [], "from_deal": False},  # who owes what is awarded
     "events": [],  # customer events that earn through the API (registry.program.events)
+    "tiers": None,  # client levels by won total (registry.program.tiers)
 }
 
 
@@ -44,6 +46,7 @@ class Sections:
     bundles: tuple[dict[str, Any], ...]
     legal_entities: dict[str, Any]
     events: tuple[CustomerEvent, ...]
+    tiers: Tiers | None
 
     def program_fields(self) -> dict[str, Any]:
         """The sections as ``Program`` keyword arguments (shallow: the parsed values themselves)."""
@@ -64,4 +67,5 @@ def parse_sections(doc: dict[str, Any]) -> Sections:
     legal = parse_legal_entities(doc["legal_entities"])
     check_entities(legal, offers, bundles)
     events = parse_events(doc["events"])
-    return Sections(approvals, groups, campaigns, offers, bundles, legal, events)
+    tiers = parse_tiers(doc["tiers"])
+    return Sections(approvals, groups, campaigns, offers, bundles, legal, events, tiers)

@@ -12,21 +12,26 @@ from typing import Any
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program
 from registry.program.rules import NotComputable, applies, compute
+from registry.program.tiers import Level, priced
 
 
 def evaluate(
-    program: Program, deal: DealSnapshot, today: date, skipped: list[str] | None = None
+    program: Program,
+    deal: DealSnapshot,
+    today: date,
+    skipped: list[str] | None = None,
+    level: Level | None = None,
 ) -> tuple[Decimal, dict[str, Any]] | None:
     """The bonus a won deal earns and the snapshot of what produced it; None when no rule applies.
 
     Rules are tried in order; the first in scope that can value the deal decides. A rule in scope
     that cannot (no margin, a field that is no sane number, a bonus out of range) is skipped, and
-    why goes into ``skipped``.
+    why goes into ``skipped``. The client's ``level`` (tiers) gives ``percent`` rules its percent.
     """
     override = None
     if deal.manager_percent is not None:
         override = min(deal.manager_percent, program.max_manager_percent)
-    for index, rule in enumerate(program.rules):
+    for index, rule in enumerate(priced(r, level) for r in program.rules):
         if not applies(rule, deal, today):
             continue
         try:
@@ -47,6 +52,8 @@ def evaluate(
             "deal_amount": str(deal.amount),
             "currency": deal.currency,
         }
+        if level is not None:  # the client's tier that priced it
+            snapshot["level"] = level.code
         return valuation.amount, snapshot
     return None
 

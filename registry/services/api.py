@@ -15,6 +15,7 @@ from b24app.models import Portal
 from registry.bonuses import api_keys, api_reads, api_spend, customer_events, preview
 from registry.bonuses.api_keys import Caller
 from registry.bonuses.api_spend import Answer, SpendRequest
+from registry.bonuses.tiers import stored_level
 from registry.ledger.posting import Owner
 from registry.program.document import Program, current_program, save_program
 
@@ -34,7 +35,10 @@ def authenticate(c: Container, token: str) -> Caller | None:
 
 def client(c: Container, caller: Caller, owner: Owner) -> dict[str, Any]:
     with c.db.transaction() as session:
-        return api_reads.client(session, caller.portal_id, owner, c.clock.now())
+        level = stored_level(session, caller.portal_id, current_program(session, caller.portal_id), owner)
+        return api_reads.client(
+            session, caller.portal_id, owner, c.clock.now(), level.code if level else None
+        )
 
 
 def movements(c: Container, caller: Caller, owner: Owner, limit: int, before: int | None) -> dict[str, Any]:

@@ -19,6 +19,7 @@ from registry.bonuses.catalog import cached_paths, store_paths
 from registry.bonuses.deals import owner_of
 from registry.bonuses.reward_models import DealReward
 from registry.bonuses.rewards import groups_of
+from registry.bonuses.tiers import stored_level
 from registry.program.deal import DealSnapshot, ProductLine
 from registry.program.document import Program, current_program
 from registry.program.rewards import Preview, preview
@@ -115,8 +116,9 @@ def _value(
     owner = owner_of(snapshot, program)
     with db.transaction() as session:
         groups = groups_of(session, portal_id, program, owner)
+        level = stored_level(session, portal_id, program, owner) if owner else None
     kind = owner.type if owner else None
-    return preview(program, snapshot, kind, now.date(), done_instant=done, client_groups=groups)
+    return preview(program, snapshot, kind, now.date(), done_instant=done, client_groups=groups, level=level)
 
 
 def as_json(found: Preview) -> dict[str, Any]:
