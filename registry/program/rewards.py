@@ -23,8 +23,8 @@ from typing import Any
 from registry.program.deal import DealSnapshot, ProductLine
 from registry.program.document import Program
 from registry.program.offers import UNIT_CODES, UNIT_FACTORS
-from registry.program.valuation import evaluate
 from registry.program.tiers import Level
+from registry.program.valuation import evaluate
 
 ZERO = Decimal("0")
 CENT = Decimal("0.01")
