@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, create_engine, event
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -143,3 +143,23 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
     # than running it (this is on the hot path of every event and every outbox message).
     stmt = _insert_ignore_statement(session.get_bind().dialect.name, table)
     return session.connection().execute(stmt, values).first() is not None
+
+
+T = TypeVar("T")
+
+
+def once_per_transaction(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()`` once per transaction: for what a lane's transaction never changes but asks per
+    deal or per message (the provisioned registry, the program's debt mode). None is not kept:
+    it may be written later in the same transaction (provisioning)."""
+    current = session.get_transaction()
+    held = session.info.get("per_transaction")
+    if held is None or held[0] is not current:  # a new transaction: nothing kept from the last one
+        held = session.info["per_transaction"] = (current, {})
+    cache: dict[Hashable, Any] = held[1]
+    if key in cache:
+        return cast(T, cache[key])
+    value = load()
+    if value is not None:
+        cache[key] = value
+    return value

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from b24app.db import once_per_transaction
 from registry.program.approvals import Definition, parse_approvals
 from registry.program.campaigns import Campaign, parse_campaigns
 from registry.program.deal import DealSnapshot
@@ -309,7 +310,14 @@ def amount_from_snapshot(snapshot: dict[str, Any], deal: DealSnapshot) -> Decima
 
 
 def debt_mode_of(session: Session, portal_id: int) -> str:
-    """The current program's ``debt_mode`` alone (no parsing: the mirror asks it per owner)."""
+    """The current program's ``debt_mode`` alone (no parsing; read once per transaction: the
+    mirror asks it for every balance it writes)."""
+    return once_per_transaction(
+        session, ("debt_mode", portal_id), lambda: _read_debt_mode(session, portal_id)
+    )
+
+
+def _read_debt_mode(session: Session, portal_id: int) -> str:
     document = session.execute(
         select(ProgramVersion.document)
         .where(ProgramVersion.portal_id == portal_id)
