@@ -12,8 +12,8 @@ from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, create_engine, event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -129,9 +129,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _without_conflict_clause(insert: type[Any]) -> list[tuple[str, Any]]:
+    return [(name, kind) for name, kind in insert._traverse_internals if name != "_post_values_clause"]
+
+
+class _PgInsertIgnore(PgInsert):
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key``, compiled once, not on every call.
+
+    SQLAlchemy caches no ON CONFLICT insert (the clause has no cache key), so each one was compiled
+    anew: six times per won deal. This class is used for that one form only, and the class is part
+    of every cache key, so it stands for the clause.
+    """
+
+    inherit_cache = True
+    _cache_key_traversal = _without_conflict_clause(PgInsert)
+
+
+class _SqliteInsertIgnore(SqliteInsert):
+    """The SQLite twin of ``_PgInsertIgnore``."""
+
+    inherit_cache = True
+    _cache_key_traversal = _without_conflict_clause(SqliteInsert)
+
+
 @lru_cache(maxsize=256)
 def _insert_ignore_statement(dialect: str, table: Any) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = _PgInsertIgnore if dialect == "postgresql" else _SqliteInsertIgnore
     key = next(iter(table.primary_key.columns))
     # RETURNING tells reliably whether a row went in; SQLite's rowcount does not for DO NOTHING.
     return insert(table).on_conflict_do_nothing().returning(key)
