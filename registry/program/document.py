@@ -218,6 +218,7 @@ def current_program(session: Session, portal_id: int) -> Program:
             select(ProgramVersion)
             .where(ProgramVersion.portal_id == portal_id)
             .order_by(ProgramVersion.version.desc())
+            .limit(1)  # the latest only: every version's document was loaded and parsed as JSON
         )
         .scalars()
         .first()
