@@ -211,12 +211,7 @@ class Lanes:
             self.leases.forget(portal_id, holder)
             return 0
         client.save_bucket()
-        return self._release(portal_id, holder, report)
-
-    def _release(self, portal_id: int, holder: str, report: LaneRun) -> int:
-        due = None
-        if report.due_in is not None:
-            due = self.clock.now() + timedelta(seconds=report.due_in)
+        due = None if report.due_in is None else self.clock.now() + timedelta(seconds=report.due_in)
         return self.leases.release(portal_id, holder, report.error, due=due)
 
     def _not_before(self, exc: PortalError) -> float | None:
