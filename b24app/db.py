@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Hashable, Iterator
 from contextlib import AbstractContextManager, contextmanager, nullcontext
 from datetime import UTC, datetime
 from decimal import Decimal
 from functools import lru_cache
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import JSON, DateTime, Engine, MetaData, Numeric, create_engine, event
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.dialects.postgresql import Insert as PgInsert
+from sqlalchemy.dialects.sqlite import Insert as SqliteInsert
 from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -129,9 +129,32 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def _without_conflict_clause(insert: type[Any]) -> list[tuple[str, Any]]:
+    return [(name, kind) for name, kind in insert._traverse_internals if name != "_post_values_clause"]
+
+
+class _PgInsertIgnore(PgInsert):
+    """``INSERT ... ON CONFLICT DO NOTHING RETURNING key``, compiled once, not on every call.
+
+    SQLAlchemy caches no ON CONFLICT insert (the clause has no cache key), so each one was compiled
+    anew: six times per won deal. This class is used for that one form only, and the class is part
+    of every cache key, so it stands for the clause.
+    """
+
+    inherit_cache = True
+    _cache_key_traversal = _without_conflict_clause(PgInsert)
+
+
+class _SqliteInsertIgnore(SqliteInsert):
+    """The SQLite twin of ``_PgInsertIgnore``."""
+
+    inherit_cache = True
+    _cache_key_traversal = _without_conflict_clause(SqliteInsert)
+
+
 @lru_cache(maxsize=256)
 def _insert_ignore_statement(dialect: str, table: Any) -> Any:
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    insert = _PgInsertIgnore if dialect == "postgresql" else _SqliteInsertIgnore
     key = next(iter(table.primary_key.columns))
     # RETURNING tells reliably whether a row went in; SQLite's rowcount does not for DO NOTHING.
     return insert(table).on_conflict_do_nothing().returning(key)
@@ -143,3 +166,23 @@ def insert_ignore(session: Session, table: Any, values: dict[str, Any]) -> bool:
     # than running it (this is on the hot path of every event and every outbox message).
     stmt = _insert_ignore_statement(session.get_bind().dialect.name, table)
     return session.connection().execute(stmt, values).first() is not None
+
+
+T = TypeVar("T")
+
+
+def once_per_transaction(session: Session, key: Hashable, load: Callable[[], T]) -> T:
+    """``load()`` once per transaction: for what a lane's transaction never changes but asks per
+    deal or per message (the provisioned registry, the program's debt mode). None is not kept:
+    it may be written later in the same transaction (provisioning)."""
+    current = session.get_transaction()
+    held = session.info.get("per_transaction")
+    if held is None or held[0] is not current:  # a new transaction: nothing kept from the last one
+        held = session.info["per_transaction"] = (current, {})
+    cache: dict[Hashable, Any] = held[1]
+    if key in cache:
+        return cast(T, cache[key])
+    value = load()
+    if value is not None:
+        cache[key] = value
+    return value

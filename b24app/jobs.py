@@ -63,11 +63,16 @@ class JobQueue:
             huey.periodic_task(crontab(minute=f"*/{minutes}"), name=name)(fn)
 
     def enqueue_lane(self, portal_id: int, *, force: bool = False, delay: float | None = None) -> bool:
-        """Ask for a lane run; coalesced so a burst of events queues one job, not a thousand."""
+        """Ask for a lane run; coalesced so a burst of events queues one job, not a thousand.
+
+        ``delay``: a failed run's retry. No thread waits it out, and when it comes due it goes
+        first (work that has waited already, not a backlog): a portal whose lane failed once,
+        e.g. a timeout under load, does not queue behind the busy portals' turns as well.
+        """
         if not self.lanes.mark_queued(portal_id) and not force:
             return False
         if delay:
-            self._lane_task.schedule((portal_id,), eta=self._eta(delay), priority=CONTINUED)
+            self._lane_task.schedule((portal_id,), eta=self._eta(delay), priority=FRESH)
         else:
             self._now(portal_id, FRESH)
         return True

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from datetime import datetime, timedelta
 from typing import cast
 
@@ -12,6 +14,8 @@ from sqlalchemy.orm import Session
 from b24app.clock import Clock
 from b24app.db import Database, insert_ignore
 from b24app.models import LaneLease
+
+log = logging.getLogger(__name__)
 
 
 class LeaseBook:
@@ -28,6 +32,10 @@ class LeaseBook:
         self.clock = clock
         self.seconds = seconds
         self._held: dict[int, str] = {}
+        self._lost: set[str] = set()  # holders whose lease the heartbeat found taken over
+        # Holder -> when (monotonic) its lease runs out unless renewed: a process that stalled
+        # past it (SIGSTOP, swapping, a starved heartbeat) stops before the heartbeat runs again.
+        self._fresh_until: dict[str, float] = {}
         self._lock = threading.Lock()
 
     def _expiry(self) -> datetime:
@@ -49,23 +57,69 @@ class LeaseBook:
         if acquired:
             with self._lock:
                 self._held[portal_id] = holder
+                self._fresh_until[holder] = time.monotonic() + self.seconds
         return acquired
 
-    def renew(self, portal_id: int, holder: str) -> None:
+    def renew(self, portal_id: int, holder: str) -> bool:
+        """Between rounds: the lease lives on; False when another worker has taken it over."""
+        if self.lost(holder):
+            return False
+        fresh_until = time.monotonic() + self.seconds
         with self.db.transaction() as session:
             stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.holder == holder)
-            session.execute(stmt.values(expires_at=self._expiry()))
+            renewed = session.execute(stmt.values(expires_at=self._expiry())).rowcount  # type: ignore[attr-defined]
+        if not renewed:
+            self._lose(portal_id, holder)
+            return False
+        self._refresh(portal_id, holder, fresh_until)
+        return True
+
+    def lost(self, holder: str) -> bool:
+        """Whether this holder's lease was taken over, or ran out unrenewed (no query)."""
+        return holder in self._lost or time.monotonic() > self._fresh_until.get(holder, float("inf"))
 
     def renew_held(self) -> int:
-        """The heartbeat: every lease this process holds lives ``seconds`` more (one statement)."""
+        """The heartbeat: every lease this process holds lives ``seconds`` more (one statement).
+
+        A lease that is no longer ours (this process stalled past its expiry, and another worker
+        took the lane over) is not renewed: its run is told to stop at its next safe point.
+        """
         with self._lock:
-            holders = list(self._held.values())
-        if not holders:
+            held = dict(self._held)
+        if not held:
             return 0
+        fresh_until = time.monotonic() + self.seconds
         with self.db.transaction() as session:
-            stmt = update(LaneLease).where(LaneLease.holder.in_(holders))
-            session.execute(stmt.values(expires_at=self._expiry()))
-        return len(holders)
+            stmt = update(LaneLease).where(LaneLease.holder.in_(list(held.values())))
+            renewed = set(
+                session.execute(stmt.values(expires_at=self._expiry()).returning(LaneLease.holder)).scalars()
+            )
+        for portal_id, holder in held.items():
+            if holder in renewed:
+                self._refresh(portal_id, holder, fresh_until)
+            else:
+                self._lose(portal_id, holder)
+        return len(renewed)
+
+    def _refresh(self, portal_id: int, holder: str, fresh_until: float) -> None:
+        with self._lock:
+            if self._held.get(portal_id) == holder:  # not released meanwhile (no stale entry left)
+                self._fresh_until[holder] = fresh_until
+
+    def _lose(self, portal_id: int, holder: str) -> None:
+        with self._lock:
+            if self._held.get(portal_id) != holder:
+                return  # released meanwhile: nothing was lost
+            self._lost.add(holder)
+        log.warning("lane.lease_lost", extra={"portal_id": portal_id, "holder": holder})
+
+    def forget(self, portal_id: int, holder: str) -> None:
+        """A run that lost its lease ends without touching the lease row (the new holder's now)."""
+        with self._lock:
+            if self._held.get(portal_id) == holder:
+                del self._held[portal_id]
+            self._lost.discard(holder)
+            self._fresh_until.pop(holder, None)
 
     def release(self, portal_id: int, holder: str, error: str | None, *, due: datetime | None) -> int:
         """Give the lease back; ``due``: the lane has work left and a run is scheduled for then.
@@ -73,8 +127,7 @@ class LeaseBook:
         The queued flag goes up with it, so events arriving meanwhile join that run instead of
         queueing their own.
         """
-        with self._lock:
-            self._held.pop(portal_id, None)
+        self.forget(portal_id, holder)
         with self.db.transaction() as session:
             lease = session.execute(
                 select(LaneLease).where(LaneLease.portal_id == portal_id).with_for_update()

@@ -41,6 +41,10 @@ class LaneInterrupted(LaneHandOff):
     """The process is stopping (SIGTERM, Ctrl-C): the run hands its lane back at the next safe point."""
 
 
+class LaneLost(LaneHandOff):
+    """The lease ran out (this process stalled) and another worker took the lane: stop, touch nothing."""
+
+
 class LaneYield(LaneHandOff):  # noqa: N818 - a signal, not an error
     """The lane has work but must wait (its portal's bucket, or its turn): due again in ``wait`` s."""
 
@@ -60,11 +64,15 @@ class LaneContext:
     clock: Clock
     stopped: bool = False  # a step found the portal gone: the run ends after it
     stopping: threading.Event = field(default_factory=threading.Event)
+    lease_lost: Callable[[], bool] = lambda: False  # the heartbeat found the lease taken over
 
     def check_stop(self) -> None:
-        """Between units of work: give the lane back if the process is stopping."""
+        """Between units of work: give the lane back if the process is stopping, and stop at
+        once if another worker has taken the lane over (it must never run twice at a time)."""
         if self.stopping.is_set():
             raise LaneInterrupted()
+        if self.lease_lost():
+            raise LaneLost()
 
 
 # A step does one unit of work for the portal and says whether it found any (then it runs again).
@@ -88,6 +96,7 @@ class LaneRun:
     wake_in: float | None = None  # the run succeeded and something comes due after this many seconds
     interrupted: bool = False  # the process is stopping; the lane was handed back
     gone: bool = False  # the portal answered PORTAL_DELETED: no retry
+    lost: bool = False  # another worker took the lease over: this run stopped and left it alone
     requests: int = 0
     steps: dict[str, int] = field(default_factory=dict)
 
@@ -163,8 +172,12 @@ class Lanes:
         log.debug("lane.entered", extra={"portal_id": portal_id, "holder": holder, "at": time.time()})
         client = self.client_factory(portal_id, self._pause)
         ctx = LaneContext(self.db, self.settings, portal_id, client, self.clock, stopping=self.stopping)
+        ctx.lease_lost = lambda: self.leases.lost(holder)
         try:
             self._loop(ctx, report, max_rounds, holder)
+        except LaneLost:
+            report.lost = True
+            log.warning("lane.stopped_lease_lost", extra={"portal_id": portal_id, "holder": holder})
         except LaneInterrupted:
             report.interrupted = True
             log.info("lane.handed_back", extra={"portal_id": portal_id})
@@ -179,11 +192,12 @@ class Lanes:
             report.retry_in = self._not_before(exc)
         finally:
             report.requests = client.requests_sent
-            client.save_bucket()
             left = time.time()
-            failures = self._release(portal_id, holder, report)
+            failures = self._finish(portal_id, holder, client, report)
             extra = {"portal_id": portal_id, "holder": holder, "at": left, "requests": report.requests}
             log.debug("lane.left", extra={**extra, "due_in": report.due_in, "steps": report.steps})
+        if report.lost:
+            return report  # the new holder runs the lane and schedules what it needs
         if report.error and not report.gone:
             backoff = float(min(2 ** min(failures, 9), RETRY_CAP_SECONDS))
             report.retry_in = max(backoff, report.retry_in or 0.0)
@@ -191,10 +205,13 @@ class Lanes:
             report.wake_in = self._wake_in(portal_id)
         return report
 
-    def _release(self, portal_id: int, holder: str, report: LaneRun) -> int:
-        due = None
-        if report.due_in is not None:
-            due = self.clock.now() + timedelta(seconds=report.due_in)
+    def _finish(self, portal_id: int, holder: str, client: PortalClient, report: LaneRun) -> int:
+        """Save the bucket and give the lease back; a lost lease is the new holder's: left alone."""
+        if report.lost:
+            self.leases.forget(portal_id, holder)
+            return 0
+        client.save_bucket()
+        due = None if report.due_in is None else self.clock.now() + timedelta(seconds=report.due_in)
         return self.leases.release(portal_id, holder, report.error, due=due)
 
     def _not_before(self, exc: PortalError) -> float | None:
@@ -241,7 +258,8 @@ class Lanes:
             if not busy and first == 0:
                 return
             first = 0
-            self.leases.renew(ctx.portal_id, holder)
+            if not self.leases.renew(ctx.portal_id, holder):
+                raise LaneLost()
 
     @staticmethod
     def _step(ctx: LaneContext, name: str, step: LaneStep, health: StepHealth) -> bool:

@@ -44,7 +44,7 @@ def postgres_schema(postgres_url: str) -> str:
     return postgres_url
 
 
-def _truncate_all(db: Database) -> None:
+def truncate_all(db: Database) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with db.engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -71,7 +71,7 @@ def database(database_url: str) -> Iterator[Database]:
         yield db
     finally:
         if db.is_postgres:
-            _truncate_all(db)
+            truncate_all(db)
         db.dispose()
 
 

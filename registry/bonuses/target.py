@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from b24app.db import once_per_transaction
 from b24app.models import ProvisionedObject
 
 TARGET_KIND, TARGET_KEY = "smart_process", "registry"
@@ -45,7 +46,14 @@ class RegistryTarget:
 
 
 def load_target(session: Session, portal_id: int) -> RegistryTarget | None:
-    """The portal's registry smart process, or None before provisioning finished."""
+    """The portal's registry smart process, or None before provisioning finished (read once per
+    transaction: the mirror asks it for every registry item it writes)."""
+    return once_per_transaction(
+        session, ("registry_target", portal_id), lambda: _read_target(session, portal_id)
+    )
+
+
+def _read_target(session: Session, portal_id: int) -> RegistryTarget | None:
     details = _provisioned(session, portal_id, TARGET_KEY)
     return None if details is None else RegistryTarget.from_details(details)
 

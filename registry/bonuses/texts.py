@@ -9,6 +9,7 @@ from decimal import Decimal
 
 from sqlalchemy.orm import Session
 
+from b24app.db import once_per_transaction
 from b24app.i18n import N_, lang, long_date, money, percent, points, t
 from b24app.models import Portal
 from registry.ledger.views import EntryView as Entry
@@ -116,5 +117,10 @@ def reminder(amount: Decimal, expires_at: datetime, language: str) -> str:
 
 
 def portal_language(session: Session, portal_id: int) -> str:
-    portal = session.get_one(Portal, portal_id)
-    return lang(portal.language)
+    # Once per transaction: the mirror asks it for every registry item it writes, and the
+    # session's identity map holds the portal only weakly, so each call loaded its whole row again.
+    return once_per_transaction(session, ("language", portal_id), lambda: _read_language(session, portal_id))
+
+
+def _read_language(session: Session, portal_id: int) -> str:
+    return lang(session.get_one(Portal, portal_id).language)

@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app import outbox
+from b24app.db import once_per_transaction
 from registry.bonuses.api_models import WebhookEndpoint, WebhookSecret
 from registry.ledger.kinds import ACCRUALS, EntryKind
 from registry.ledger.views import EntryView
@@ -78,6 +79,11 @@ def listing(session: Session, portal_id: int, now: datetime) -> dict[str, Any]:
 
 
 def _active(session: Session, portal_id: int) -> list[int]:
+    # Once per transaction: a lane's deal group asks it for every deal.
+    return once_per_transaction(session, ("webhooks", portal_id), lambda: _read_active(session, portal_id))
+
+
+def _read_active(session: Session, portal_id: int) -> list[int]:
     return list(
         session.execute(
             select(WebhookEndpoint.id).where(

@@ -16,6 +16,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from b24app.db import once_per_transaction
 from registry.program.approvals import Definition
 from registry.program.campaigns import Campaign
 from registry.program.deal import DealSnapshot
@@ -194,6 +195,7 @@ def current_program(session: Session, portal_id: int) -> Program:
             select(ProgramVersion)
             .where(ProgramVersion.portal_id == portal_id)
             .order_by(ProgramVersion.version.desc())
+            .limit(1)  # the latest only: every version's document was loaded and parsed as JSON
         )
         .scalars()
         .first()
@@ -230,7 +232,14 @@ def _vet(program: Program) -> None:
 
 
 def debt_mode_of(session: Session, portal_id: int) -> str:
-    """The current program's ``debt_mode`` alone (no parsing: the mirror asks it per owner)."""
+    """The current program's ``debt_mode`` alone (no parsing; read once per transaction: the
+    mirror asks it for every balance it writes)."""
+    return once_per_transaction(
+        session, ("debt_mode", portal_id), lambda: _read_debt_mode(session, portal_id)
+    )
+
+
+def _read_debt_mode(session: Session, portal_id: int) -> str:
     document = session.execute(
         select(ProgramVersion.document)
         .where(ProgramVersion.portal_id == portal_id)

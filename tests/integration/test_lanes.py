@@ -9,6 +9,7 @@ from b24app.config import load_settings
 from b24app.db import Database
 from b24app.gateway import PortalClient
 from b24app.gateway.pacing import LeakyBucket
+from b24app.lane_leases import LeaseBook
 from b24app.lanes import LaneContext, Lanes, LaneStep
 from b24app.models import LaneLease
 from tests.factories import make_portal
@@ -146,3 +147,60 @@ def test_the_heartbeat_keeps_a_lease_and_a_dead_holders_lane_is_revived_once(dat
     revived = _lease(database, other)
     assert revived.holder is None and revived.queued
     assert _lease(database, portal_id).holder == "live"
+
+
+# A lost lease: a worker that stalled past its lease, whose lane another worker took over, stops
+# working that lane at its next safe point and leaves the lease row to the new holder.
+def test_the_heartbeat_finds_a_taken_lease_and_the_run_stops_before_its_next_step(
+    database: Database,
+) -> None:
+    portal_id, clock = _portal(database), FrozenClock()
+    seen: list[str] = []
+    other = _lanes(database, clock, [])
+
+    def stall_and_be_taken_over(ctx: LaneContext) -> bool:
+        seen.append("a")
+        clock.advance(seconds=61)  # this worker stalled past its lease ...
+        assert other.leases.acquire(portal_id, "other")  # ... and another worker took the lane
+        assert stalled.leases.renew_held() == 0  # the heartbeat does not renew what is not ours
+        return True
+
+    def second(ctx: LaneContext) -> bool:
+        seen.append("b")
+        return False
+
+    stalled = _lanes(database, clock, [("a", stall_and_be_taken_over), ("b", second)])
+    report = stalled.run(portal_id)
+    assert report.acquired and report.lost and seen == ["a"]  # step "b" never ran here
+    assert report.retry_in is None and report.due_in is None and report.wake_in is None
+    lease = _lease(database, portal_id)
+    assert lease.holder == "other" and lease.failures == 0  # the new holder's lease, untouched
+    assert stalled.leases.renew_held() == 0  # nothing of it is held or renewed any more
+
+
+def test_a_round_that_cannot_renew_its_lease_ends_the_run(database: Database) -> None:
+    portal_id, clock = _portal(database), FrozenClock()
+    rounds: list[int] = []
+    other = _lanes(database, clock, [])
+
+    def busy_then_taken_over(ctx: LaneContext) -> bool:
+        rounds.append(1)
+        clock.advance(seconds=61)
+        other.leases.acquire(portal_id, "other")
+        return True  # work found: without the lost lease the run would go on round after round
+
+    stalled = _lanes(database, clock, [("busy", busy_then_taken_over)])
+    stalled.hold_seconds = 3600.0  # the turn cap is not what stops it
+    report = stalled.run(portal_id)
+    assert report.lost and rounds == [1]
+    assert _lease(database, portal_id).holder == "other"
+    assert other.leases.renew_held() == 1  # the new holder keeps renewing its lease
+
+
+def test_a_lease_not_renewed_in_time_counts_as_lost_without_a_query(database: Database) -> None:
+    portal_id = _portal(database)
+    book = LeaseBook(database, FrozenClock(), seconds=0)
+    assert book.acquire(portal_id, "h")
+    assert book.lost("h")  # its time ran out locally: stop before anyone else may have taken it
+    book.forget(portal_id, "h")
+    assert not book.lost("h")
