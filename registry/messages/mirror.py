@@ -14,11 +14,11 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import texts
+from registry.bonuses.items import item_fields
 from registry.bonuses.mirror import shown_balance
 from registry.bonuses.target import RegistryTarget, load_target
-from registry.ledger.views import EntryView, entry_view
+from registry.ledger.views import entry_view
 
-OWNER_FIELD = {"contact": "contactId", "company": "companyId"}
 ITEM = "registry_item"  # the portal object kind of a registry item (key entry:{id})
 
 
@@ -67,26 +67,6 @@ class RegistryItemKind:
         """Stage moves and healing find the item here, after its message is pruned."""
         key = f"entry:{message.payload['entry_id']}"
         outbox.remember_object(session, message.portal_id, ITEM, key, remote_id, now)
-
-
-def item_fields(entry: EntryView, target: RegistryTarget, language: str) -> dict[str, Any]:
-    """The registry item's fields. No ``opportunity``: the portal ignores it on a smart process that
-    links no products (crm-item-add.md), so the amount lives in our own field only."""
-    fields: dict[str, Any] = {
-        "title": texts.item_title(entry, language),
-        "xmlId": f"entry:{entry.id}",
-        OWNER_FIELD[entry.owner_type]: entry.owner_id,
-        "stageId": target.stages[entry.state],
-        target.fields["OPERATION"]: texts.operation_label(entry.kind, language),
-        target.fields["AMOUNT"]: entry.amount,
-        target.fields["BALANCE_AFTER"]: entry.balance_after,
-        target.fields["REASON"]: entry.reason or "",
-    }
-    if entry.deal_id:
-        fields["parentId2"] = entry.deal_id
-    if entry.expires_at is not None:
-        fields[target.fields["EXPIRES_AT"]] = entry.expires_at.date().isoformat()
-    return fields
 
 
 class BalanceKind:

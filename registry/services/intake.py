@@ -17,8 +17,9 @@ from sqlalchemy.orm import Session
 from b24app import inbox
 from b24app.container import Container
 from b24app.portals import verify_portal
+from registry.bonuses.guard import BALANCE_CHECK, GUARD_KIND
 from registry.bonuses.robots import CALLER_TOKEN
-from registry.bonuses.target import load_requests_target
+from registry.bonuses.target import load_requests_target, load_target
 
 REQUEST_CODE = "bonus_request"
 
@@ -47,18 +48,21 @@ def record_deal_event(
 def record_client_event(
     c: Container, member_id: str, app_token: str, event: str, client_id: int, body: Any
 ) -> None:
-    """A contact or company was added, changed or deleted: the lane reads it back for the mirror."""
+    """A contact or company was added, changed or deleted: the lane reads it back for the mirror,
+    and a change has its balance field checked against the ledger (a hand edit is rewritten)."""
 
     def store(session: Session, portal_id: int, now: datetime) -> None:
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind="client",
-            event=event,
-            subject_id=client_id,
-            payload=body,
-            received_at=now,
-        )
+        kinds = ("client", BALANCE_CHECK) if event.endswith("UPDATE") else ("client",)
+        for kind in kinds:
+            inbox.record(
+                session,
+                portal_id=portal_id,
+                kind=kind,
+                event=event,
+                subject_id=client_id,
+                payload=body,
+                received_at=now,
+            )
 
     _record(c, member_id, app_token, store)
 
@@ -130,6 +134,31 @@ def record_item_move(
             event="ONCRMDYNAMICITEMUPDATE",
             subject_id=item_id,
             payload=payload,
+            received_at=c.clock.now(),
+        )
+        wake = c.lanes.flag_queued(session, portal_id)
+    if wake:  # only after the commit: the job must find the row
+        c.jobs.enqueue_lane(portal_id, force=True)
+    return True
+
+
+def record_registry_item(
+    c: Container, member_id: str, app_token: str, event: str, entity_type_id: int, item_id: int
+) -> bool:
+    """A registry item was changed or deleted on the portal: the lane compares it with the ledger
+    (False: not the registry's type, ignored)."""
+    with c.db.transaction() as session:
+        portal_id = verify_portal(session, member_id, app_token)
+        target = load_target(session, portal_id)
+        if target is None or target.entity_type_id != entity_type_id:
+            return False
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind=GUARD_KIND,
+            event=event,
+            subject_id=item_id,
+            payload={"item_id": item_id, "deleted": "DELETE" in event},
             received_at=c.clock.now(),
         )
         wake = c.lanes.flag_queued(session, portal_id)

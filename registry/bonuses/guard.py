@@ -1,0 +1,314 @@
+"""Closed bonuses stay closed, the ledger's side: a registry item read back from the portal is compared
+with the entry it mirrors; what differs is owed again (the ledger's values put back, a deleted item
+re-created) with a timeline note and a notification to the administrator, all through the outbox.
+
+Our own writes come back as the same events; they are recognised by comparison, never by who made
+them: an item that already shows the ledger's values owes nothing, so nothing is written and no
+further event follows (crm-item-update.md: an update that changes nothing is not saved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from b24app import inbox, outbox, schedule
+from b24app.models import InboxEvent, OutboxMessage, Portal, PortalCursor, PortalObject
+from registry.bonuses import guard_texts, mirror
+from registry.bonuses.items import item_fields
+from registry.bonuses.target import RegistryTarget
+from registry.bonuses.texts import portal_language
+from registry.ledger.models import Account
+from registry.ledger.views import entry_views
+from registry.program.values import bounded_id
+
+GUARD_KIND = "registry_guard"  # inbox kind: ONCRMDYNAMICITEM{UPDATE,DELETE}_{registry type}
+BALANCE_CHECK = "balance_check"  # inbox kind: a contact or company changed, its balance field is read
+ITEM = "registry_item"  # the portal object kind of a registry item (key entry:{id})
+OWNER_TYPE_IDS = {"contact": 3, "company": 4}
+CATCH_UP = "guard_catch_up"
+OVERLAP = timedelta(minutes=5)  # the portal's clock and ours differ a little
+FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Inbox rows of one kind, by subject (item or client id) -> the newest row id."""
+
+    rows: dict[int, int]
+    deleted: frozenset[int] = frozenset()
+
+
+def pending(session: Session, portal_id: int, kind: str, limit: int) -> Pending:
+    rows = session.execute(
+        select(InboxEvent.id, InboxEvent.subject_id, InboxEvent.event)
+        .where(InboxEvent.portal_id == portal_id, InboxEvent.kind == kind, InboxEvent.status == "pending")
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    ).all()
+    newest = {int(subject): int(row_id) for row_id, subject, _ in rows if subject is not None}
+    deleted = {int(subject) for _, subject, event in rows if subject is not None and "DELETE" in str(event)}
+    return Pending(newest, frozenset(deleted))
+
+
+def mark_done(
+    session: Session, portal_id: int, kind: str, subjects: Sequence[int], last: int, now: datetime
+) -> None:
+    """Rows about these subjects up to ``last`` are handled (later ones arrived after our read)."""
+    session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.kind == kind,
+            InboxEvent.status == "pending",
+            InboxEvent.subject_id.in_(list(subjects)),
+            InboxEvent.id <= last,
+        )
+        .values(status="done", processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[tuple[str, int]], int | None]:
+    """Owners whose client changed and who hold an account, and the newest row read. An owner whose
+    balance write of ours is still owed is not read: that write comes anyway (and its own update
+    event, read once and found equal, writes nothing)."""
+    rows = session.execute(
+        select(InboxEvent.id, InboxEvent.event, InboxEvent.subject_id)
+        .where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.kind == BALANCE_CHECK,
+            InboxEvent.status == "pending",
+        )
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return [], None
+    named = {
+        ("contact" if "CONTACT" in str(ev) else "company", int(sub)) for _, ev, sub in rows if sub is not None
+    }
+    held = {
+        (str(t), int(i))
+        for t, i in session.execute(
+            select(Account.owner_type, Account.owner_id).where(Account.portal_id == portal_id)
+        )
+    }
+    owed = set(
+        session.execute(
+            select(OutboxMessage.key).where(
+                OutboxMessage.portal_id == portal_id,
+                OutboxMessage.kind == "balance",
+                OutboxMessage.status == "pending",
+            )
+        ).scalars()
+    )
+    owners = sorted(o for o in named & held if f"balance:{o[0]}:{o[1]}" not in owed)
+    return owners, max(int(r[0]) for r in rows)
+
+
+def mark_all_done(session: Session, portal_id: int, kind: str, last: int, now: datetime) -> None:
+    session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.kind == kind,
+            InboxEvent.status == "pending",
+            InboxEvent.id <= last,
+        )
+        .values(status="done", processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def recheck_items(
+    session: Session, portal_id: int, item_ids: Sequence[int], now: datetime, event: str
+) -> None:
+    """Items to compare with the ledger as if their update events had come (events are never retried:
+    the healing pass, the offline queue and the catch-up name the ones that may have been lost)."""
+    for item_id in item_ids:
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind=GUARD_KIND,
+            event=event,
+            subject_id=item_id,
+            payload={"item_id": item_id},
+            received_at=now,
+        )
+
+
+def request_catch_up(session: Session, portal_id: int, now: datetime) -> None:
+    """Make the guard list the items changed since its watermark (offline records naming no item)."""
+    catch_up_cursor(session, portal_id, now).next_run_at = now
+
+
+def catch_up_cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
+    """Due only when asked; its value is the ``updatedTime`` watermark (ISO), empty before the first."""
+    return schedule.cursor(session, portal_id, CATCH_UP, now, first_run=FAR)
+
+
+def entries_of(session: Session, portal_id: int, item_ids: Sequence[int]) -> dict[int, int]:
+    """Registry item id -> the ledger entry it mirrors (items we never made are not ours to guard)."""
+    rows = session.execute(
+        select(PortalObject.remote_id, PortalObject.key).where(
+            PortalObject.portal_id == portal_id,
+            PortalObject.kind == ITEM,
+            PortalObject.remote_id.in_([str(i) for i in item_ids]),
+        )
+    ).all()
+    return {int(remote): int(key.removeprefix("entry:")) for remote, key in rows}
+
+
+def _same(have: Any, want: Any) -> bool:
+    """Equal as the portal stores them: numbers by value, dates by their calendar day, ids as text."""
+    if have in (None, "") and want in (None, ""):
+        return True
+    try:
+        return Decimal(str(have)) == Decimal(str(want))
+    except (InvalidOperation, ValueError):
+        pass
+    text_have, text_want = str(have if have is not None else ""), str(want if want is not None else "")
+    if len(text_want) == 10 and text_want[4] == "-":  # a date: the portal answers it with a time
+        return text_have[:10] == text_want
+    return text_have == text_want
+
+
+def differences(item: dict[str, Any], expected: dict[str, Any], *, stage_owed: bool) -> list[str]:
+    """The fields the item shows otherwise than the ledger (the stage is skipped while a stage move
+    of ours is still owed: the item then lags behind the ledger by our own doing)."""
+    return [
+        name
+        for name, want in expected.items()
+        if not (name == "stageId" and stage_owed) and not _same(item.get(name), want)
+    ]
+
+
+def _stage_owed(session: Session, portal_id: int, entry_id: int) -> bool:
+    status = session.execute(
+        select(OutboxMessage.status).where(
+            OutboxMessage.portal_id == portal_id, OutboxMessage.key == f"stage:{entry_id}"
+        )
+    ).scalar_one_or_none()
+    return status == "pending"
+
+
+@dataclass(frozen=True)
+class Tamper:
+    """A registry item found edited (``fields``) or deleted (``fields`` empty) by hand."""
+
+    entry_id: int
+    item_id: int
+    fields: tuple[str, ...]
+    user_id: int | None  # the item's updatedBy (unknown for a deletion)
+    title: str
+
+
+def find_edits(
+    session: Session, portal_id: int, target: RegistryTarget, items: dict[int, dict[str, Any]]
+) -> list[Tamper]:
+    """The items read back that differ from their entries."""
+    ours = entries_of(session, portal_id, list(items))
+    views = {v.id: v for v in entry_views(session, sorted(set(ours.values())))}
+    language = portal_language(session, portal_id)
+    found: list[Tamper] = []
+    for item_id, entry_id in ours.items():
+        expected = item_fields(views[entry_id], target, language)
+        changed = differences(items[item_id], expected, stage_owed=_stage_owed(session, portal_id, entry_id))
+        if changed:
+            user_id = bounded_id(items[item_id].get("updatedBy"))
+            found.append(Tamper(entry_id, item_id, tuple(changed), user_id, str(expected["title"])))
+    return found
+
+
+def find_deletions(session: Session, portal_id: int, item_ids: Sequence[int]) -> list[Tamper]:
+    ours = entries_of(session, portal_id, item_ids)
+    views = {v.id: v for v in entry_views(session, sorted(set(ours.values())))}
+    language = portal_language(session, portal_id)
+    return [
+        Tamper(entry_id, item_id, (), None, guard_texts.entry_title(views[entry_id], language))
+        for item_id, entry_id in ours.items()
+    ]
+
+
+def owe_recreate(session: Session, portal_id: int, row: PortalObject, now: datetime) -> int:
+    """The entry's item is gone: forget it and owe it again (stage moves wait for the new item)."""
+    entry_id = int(row.key.removeprefix("entry:"))
+    session.delete(row)
+    mirror.rearm(session, portal_id, ITEM, key=f"item:{entry_id}", payload={"entry_id": entry_id}, now=now)
+    return entry_id
+
+
+def owe_repairs(
+    session: Session,
+    portal_id: int,
+    target: RegistryTarget,
+    found: Sequence[Tamper],
+    names: dict[int, str],
+    now: datetime,
+) -> None:
+    """Put each item back (or re-create it), note it on the timeline and tell the administrator."""
+    portal = session.get_one(Portal, portal_id)
+    language = portal_language(session, portal_id)
+    views = {v.id: v for v in entry_views(session, [t.entry_id for t in found])}
+    for tamper in found:
+        entry = views[tamper.entry_id]
+        if tamper.fields:
+            payload = {"entry_id": tamper.entry_id, "item_id": tamper.item_id}
+            mirror.rearm(
+                session,
+                portal_id,
+                "registry_revert",
+                key=f"revert:{tamper.entry_id}",
+                payload=payload,
+                now=now,
+            )
+            where = (target.entity_type_id, tamper.item_id)
+        else:
+            row = _item_object(session, portal_id, tamper.entry_id)
+            if row is not None:
+                owe_recreate(session, portal_id, row, now)
+            where = (OWNER_TYPE_IDS[entry.owner_type], entry.owner_id)
+        who = names.get(tamper.user_id or 0) if tamper.user_id else None
+        note = guard_texts.note(tamper.fields, who, tamper.title, target, language)
+        stamp = f"{tamper.entry_id}:{now.timestamp():.0f}"
+        _owe(
+            session,
+            portal_id,
+            "tamper_note",
+            f"tamper_note:{stamp}",
+            {"entity_type_id": where[0], "entity_id": where[1], **note},
+            now,
+        )
+        if portal.user_id:
+            text = guard_texts.notice(tamper.fields, who, tamper.title, entry, target, language)
+            _owe(
+                session,
+                portal_id,
+                "tamper_notice",
+                f"tamper_notice:{stamp}",
+                {"user_id": portal.user_id, "text": text},
+                now,
+            )
+
+
+def _owe(
+    session: Session, portal_id: int, kind: str, key: str, payload: dict[str, Any], now: datetime
+) -> None:
+    outbox.add(session, portal_id=portal_id, kind=kind, key=key, payload=payload, now=now)
+
+
+def _item_object(session: Session, portal_id: int, entry_id: int) -> PortalObject | None:
+    return session.execute(
+        select(PortalObject).where(
+            PortalObject.portal_id == portal_id,
+            PortalObject.kind == ITEM,
+            PortalObject.key == f"entry:{entry_id}",
+        )
+    ).scalar_one_or_none()

@@ -1,0 +1,93 @@
+"""The guard lane step: closed bonuses stay closed. Registry items named by update/delete events (or by
+the healing pass, or the offline queue) are read back and compared with the ledger; a client's
+balance field named by a contact/company update is read back and rewritten when it differs.
+
+The portal is read outside any transaction (registry.sync.guard / registry.sync.healing); what differs
+is owed in one short transaction (registry.bonuses.guard) and written by the outbox step that follows.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from b24app import schedule
+from b24app.lanes import LaneContext
+from registry.bonuses import guard, healing
+from registry.bonuses.target import load_target
+from registry.sync.guard import changed_since, read_items, user_names
+from registry.sync.healing import balance_fields
+
+log = logging.getLogger(__name__)
+ROWS_PER_ROUND = 500
+
+
+def guard_step(ctx: LaneContext) -> bool:
+    """Lane step: registry items first, then balance fields."""
+    worked = _catch_up(ctx)
+    worked = _items(ctx) or worked
+    return _balances(ctx) or worked
+
+
+def _catch_up(ctx: LaneContext) -> bool:
+    """When asked (offline records that name no item): the items changed since the watermark."""
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        cursor = guard.catch_up_cursor(session, ctx.portal_id, now)
+        due, since = schedule.due(session, ctx.portal_id, cursor, now), cursor.value or ""
+        target = load_target(session, ctx.portal_id)
+    if not due or target is None:
+        return False
+    ids = changed_since(ctx.client, target, since or (now - guard.OVERLAP).isoformat())
+    with ctx.db.transaction() as session:
+        guard.recheck_items(session, ctx.portal_id, ids, now, "CATCH_UP")
+        cursor = guard.catch_up_cursor(session, ctx.portal_id, now)
+        cursor.value, cursor.next_run_at, cursor.updated_at = (
+            (now - guard.OVERLAP).isoformat(),
+            guard.FAR,
+            now,
+        )
+    return bool(ids)
+
+
+def _items(ctx: LaneContext) -> bool:
+    with ctx.db.transaction() as session:
+        named = guard.pending(session, ctx.portal_id, guard.GUARD_KIND, ROWS_PER_ROUND)
+        target = load_target(session, ctx.portal_id)
+    if not named.rows:
+        return False
+    last = max(named.rows.values())
+    if target is None:  # not provisioned (any more): nothing of ours to guard
+        with ctx.db.transaction() as session:
+            guard.mark_all_done(session, ctx.portal_id, guard.GUARD_KIND, last, ctx.clock.now())
+        return True
+    items = read_items(ctx.client, target, [i for i in named.rows if i not in named.deleted])
+    with ctx.db.transaction() as session:
+        edits = guard.find_edits(session, ctx.portal_id, target, items)
+        found = [
+            *edits,
+            *guard.find_deletions(session, ctx.portal_id, [i for i in named.rows if i not in items]),
+        ]
+    names = user_names(ctx.client, [t.user_id for t in edits if t.user_id])
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        guard.owe_repairs(session, ctx.portal_id, target, found, names, now)
+        guard.mark_done(session, ctx.portal_id, guard.GUARD_KIND, list(named.rows), last, now)
+    if found:
+        repaired = [{"entry": t.entry_id, "item": t.item_id, "fields": list(t.fields)} for t in found]
+        log.warning("guard.items_repaired", extra={"portal_id": ctx.portal_id, "items": repaired[:50]})
+    return True
+
+
+def _balances(ctx: LaneContext) -> bool:
+    with ctx.db.transaction() as session:
+        owners, last = guard.balance_checks(session, ctx.portal_id, ROWS_PER_ROUND)
+    if last is None:
+        return False
+    shown = balance_fields(ctx.client, owners)
+    now = ctx.clock.now()
+    with ctx.db.transaction() as session:
+        repaired = healing.repair_balances(session, ctx.portal_id, shown, now)
+        guard.mark_all_done(session, ctx.portal_id, guard.BALANCE_CHECK, last, now)
+    if repaired:
+        log.warning("guard.balances_repaired", extra={"portal_id": ctx.portal_id, "owners": repaired[:50]})
+    return True
