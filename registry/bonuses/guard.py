@@ -11,147 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app import inbox, outbox, schedule
-from b24app.models import InboxEvent, OutboxMessage, Portal, PortalCursor, PortalObject
+from b24app import outbox
+from b24app.models import OutboxMessage, Portal, PortalObject
 from registry.bonuses import guard_texts, mirror
 from registry.bonuses.items import item_fields
 from registry.bonuses.target import RegistryTarget
 from registry.bonuses.texts import portal_language
-from registry.ledger.models import Account
-from registry.ledger.views import entry_views
+from registry.ledger.views import EntryView, entry_views
 from registry.program.values import bounded_id
 
-GUARD_KIND = "registry_guard"  # inbox kind: ONCRMDYNAMICITEM{UPDATE,DELETE}_{registry type}
-BALANCE_CHECK = "balance_check"  # inbox kind: a contact or company changed, its balance field is read
 ITEM = "registry_item"  # the portal object kind of a registry item (key entry:{id})
 OWNER_TYPE_IDS = {"contact": 3, "company": 4}
-CATCH_UP = "guard_catch_up"
-OVERLAP = timedelta(minutes=5)  # the portal's clock and ours differ a little
-FAR = datetime(9999, 1, 1, tzinfo=UTC)
-
-
-@dataclass(frozen=True)
-class Pending:
-    """Inbox rows of one kind, by subject (item or client id) -> the newest row id."""
-
-    rows: dict[int, int]
-    deleted: frozenset[int] = frozenset()
-
-
-def pending(session: Session, portal_id: int, kind: str, limit: int) -> Pending:
-    rows = session.execute(
-        select(InboxEvent.id, InboxEvent.subject_id, InboxEvent.event)
-        .where(InboxEvent.portal_id == portal_id, InboxEvent.kind == kind, InboxEvent.status == "pending")
-        .order_by(InboxEvent.id)
-        .limit(limit)
-    ).all()
-    newest = {int(subject): int(row_id) for row_id, subject, _ in rows if subject is not None}
-    deleted = {int(subject) for _, subject, event in rows if subject is not None and "DELETE" in str(event)}
-    return Pending(newest, frozenset(deleted))
-
-
-def mark_done(
-    session: Session, portal_id: int, kind: str, subjects: Sequence[int], last: int, now: datetime
-) -> None:
-    """Rows about these subjects up to ``last`` are handled (later ones arrived after our read)."""
-    session.execute(
-        update(InboxEvent)
-        .where(
-            InboxEvent.portal_id == portal_id,
-            InboxEvent.kind == kind,
-            InboxEvent.status == "pending",
-            InboxEvent.subject_id.in_(list(subjects)),
-            InboxEvent.id <= last,
-        )
-        .values(status="done", processed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[tuple[str, int]], int | None]:
-    """Owners whose client changed and who hold an account, and the newest row read. An owner whose
-    balance write of ours is still owed is not read: that write comes anyway (and its own update
-    event, read once and found equal, writes nothing)."""
-    rows = session.execute(
-        select(InboxEvent.id, InboxEvent.event, InboxEvent.subject_id)
-        .where(
-            InboxEvent.portal_id == portal_id,
-            InboxEvent.kind == BALANCE_CHECK,
-            InboxEvent.status == "pending",
-        )
-        .order_by(InboxEvent.id)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return [], None
-    named = {
-        ("contact" if "CONTACT" in str(ev) else "company", int(sub)) for _, ev, sub in rows if sub is not None
-    }
-    held = {
-        (str(t), int(i))
-        for t, i in session.execute(
-            select(Account.owner_type, Account.owner_id).where(Account.portal_id == portal_id)
-        )
-    }
-    owed = set(
-        session.execute(
-            select(OutboxMessage.key).where(
-                OutboxMessage.portal_id == portal_id,
-                OutboxMessage.kind == "balance",
-                OutboxMessage.status == "pending",
-            )
-        ).scalars()
-    )
-    owners = sorted(o for o in named & held if f"balance:{o[0]}:{o[1]}" not in owed)
-    return owners, max(int(r[0]) for r in rows)
-
-
-def mark_all_done(session: Session, portal_id: int, kind: str, last: int, now: datetime) -> None:
-    session.execute(
-        update(InboxEvent)
-        .where(
-            InboxEvent.portal_id == portal_id,
-            InboxEvent.kind == kind,
-            InboxEvent.status == "pending",
-            InboxEvent.id <= last,
-        )
-        .values(status="done", processed_at=now)
-        .execution_options(synchronize_session=False)
-    )
-
-
-def recheck_items(
-    session: Session, portal_id: int, item_ids: Sequence[int], now: datetime, event: str
-) -> None:
-    """Items to compare with the ledger as if their update events had come (events are never retried:
-    the healing pass, the offline queue and the catch-up name the ones that may have been lost)."""
-    for item_id in item_ids:
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind=GUARD_KIND,
-            event=event,
-            subject_id=item_id,
-            payload={"item_id": item_id},
-            received_at=now,
-        )
-
-
-def request_catch_up(session: Session, portal_id: int, now: datetime) -> None:
-    """Make the guard list the items changed since its watermark (offline records naming no item)."""
-    catch_up_cursor(session, portal_id, now).next_run_at = now
-
-
-def catch_up_cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
-    """Due only when asked; its value is the ``updatedTime`` watermark (ISO), empty before the first."""
-    return schedule.cursor(session, portal_id, CATCH_UP, now, first_run=FAR)
 
 
 def entries_of(session: Session, portal_id: int, item_ids: Sequence[int]) -> dict[int, int]:
@@ -254,48 +131,37 @@ def owe_repairs(
     now: datetime,
 ) -> None:
     """Put each item back (or re-create it), note it on the timeline and tell the administrator."""
-    portal = session.get_one(Portal, portal_id)
+    admin = session.get_one(Portal, portal_id).user_id  # the installing administrator
     language = portal_language(session, portal_id)
     views = {v.id: v for v in entry_views(session, [t.entry_id for t in found])}
     for tamper in found:
         entry = views[tamper.entry_id]
-        if tamper.fields:
-            payload = {"entry_id": tamper.entry_id, "item_id": tamper.item_id}
-            mirror.rearm(
-                session,
-                portal_id,
-                "registry_revert",
-                key=f"revert:{tamper.entry_id}",
-                payload=payload,
-                now=now,
-            )
-            where = (target.entity_type_id, tamper.item_id)
-        else:
-            row = _item_object(session, portal_id, tamper.entry_id)
-            if row is not None:
-                owe_recreate(session, portal_id, row, now)
-            where = (OWNER_TYPE_IDS[entry.owner_type], entry.owner_id)
-        who = names.get(tamper.user_id or 0) if tamper.user_id else None
+        where = _put_back(session, portal_id, target, tamper, entry, now)
+        who = names.get(tamper.user_id) if tamper.user_id else None
+        who = who or (f"#{tamper.user_id}" if tamper.user_id else None)
         note = guard_texts.note(tamper.fields, who, tamper.title, target, language)
         stamp = f"{tamper.entry_id}:{now.timestamp():.0f}"
-        _owe(
-            session,
-            portal_id,
-            "tamper_note",
-            f"tamper_note:{stamp}",
-            {"entity_type_id": where[0], "entity_id": where[1], **note},
-            now,
-        )
-        if portal.user_id:
+        payload = {"entity_type_id": where[0], "entity_id": where[1], **note}
+        _owe(session, portal_id, "tamper_note", f"tamper_note:{stamp}", payload, now)
+        if admin:
             text = guard_texts.notice(tamper.fields, who, tamper.title, entry, target, language)
-            _owe(
-                session,
-                portal_id,
-                "tamper_notice",
-                f"tamper_notice:{stamp}",
-                {"user_id": portal.user_id, "text": text},
-                now,
-            )
+            payload = {"user_id": admin, "text": text}
+            _owe(session, portal_id, "tamper_notice", f"tamper_notice:{stamp}", payload, now)
+
+
+def _put_back(
+    session: Session, portal_id: int, target: RegistryTarget, tamper: Tamper, entry: EntryView, now: datetime
+) -> tuple[int, int]:
+    """Owe the item's put-back (or its re-creation); where its note goes: the item, or the client."""
+    if tamper.fields:
+        payload = {"entry_id": tamper.entry_id, "item_id": tamper.item_id}
+        key = f"revert:{tamper.entry_id}"
+        mirror.rearm(session, portal_id, "registry_revert", key=key, payload=payload, now=now)
+        return target.entity_type_id, tamper.item_id
+    row = _item_object(session, portal_id, tamper.entry_id)
+    if row is not None:
+        owe_recreate(session, portal_id, row, now)
+    return OWNER_TYPE_IDS[entry.owner_type], entry.owner_id
 
 
 def _owe(

@@ -12,7 +12,7 @@ import logging
 
 from b24app import schedule
 from b24app.lanes import LaneContext
-from registry.bonuses import guard, healing
+from registry.bonuses import guard, guard_inbox, healing
 from registry.bonuses.target import load_target
 from registry.sync.guard import changed_since, read_items, user_names
 from registry.sync.healing import balance_fields
@@ -32,18 +32,18 @@ def _catch_up(ctx: LaneContext) -> bool:
     """When asked (offline records that name no item): the items changed since the watermark."""
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
-        cursor = guard.catch_up_cursor(session, ctx.portal_id, now)
+        cursor = guard_inbox.catch_up_cursor(session, ctx.portal_id, now)
         due, since = schedule.due(session, ctx.portal_id, cursor, now), cursor.value or ""
         target = load_target(session, ctx.portal_id)
     if not due or target is None:
         return False
-    ids = changed_since(ctx.client, target, since or (now - guard.OVERLAP).isoformat())
+    ids = changed_since(ctx.client, target, since or (now - guard_inbox.OVERLAP).isoformat())
     with ctx.db.transaction() as session:
-        guard.recheck_items(session, ctx.portal_id, ids, now, "CATCH_UP")
-        cursor = guard.catch_up_cursor(session, ctx.portal_id, now)
+        guard_inbox.recheck_items(session, ctx.portal_id, ids, now, "CATCH_UP")
+        cursor = guard_inbox.catch_up_cursor(session, ctx.portal_id, now)
         cursor.value, cursor.next_run_at, cursor.updated_at = (
-            (now - guard.OVERLAP).isoformat(),
-            guard.FAR,
+            (now - guard_inbox.OVERLAP).isoformat(),
+            guard_inbox.FAR,
             now,
         )
     return bool(ids)
@@ -51,14 +51,14 @@ def _catch_up(ctx: LaneContext) -> bool:
 
 def _items(ctx: LaneContext) -> bool:
     with ctx.db.transaction() as session:
-        named = guard.pending(session, ctx.portal_id, guard.GUARD_KIND, ROWS_PER_ROUND)
+        named = guard_inbox.pending(session, ctx.portal_id, guard_inbox.GUARD_KIND, ROWS_PER_ROUND)
         target = load_target(session, ctx.portal_id)
     if not named.rows:
         return False
     last = max(named.rows.values())
     if target is None:  # not provisioned (any more): nothing of ours to guard
         with ctx.db.transaction() as session:
-            guard.mark_all_done(session, ctx.portal_id, guard.GUARD_KIND, last, ctx.clock.now())
+            guard_inbox.mark_all_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, last, ctx.clock.now())
         return True
     items = read_items(ctx.client, target, [i for i in named.rows if i not in named.deleted])
     with ctx.db.transaction() as session:
@@ -71,7 +71,7 @@ def _items(ctx: LaneContext) -> bool:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         guard.owe_repairs(session, ctx.portal_id, target, found, names, now)
-        guard.mark_done(session, ctx.portal_id, guard.GUARD_KIND, list(named.rows), last, now)
+        guard_inbox.mark_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, list(named.rows), last, now)
     if found:
         repaired = [{"entry": t.entry_id, "item": t.item_id, "fields": list(t.fields)} for t in found]
         log.warning("guard.items_repaired", extra={"portal_id": ctx.portal_id, "items": repaired[:50]})
@@ -80,14 +80,14 @@ def _items(ctx: LaneContext) -> bool:
 
 def _balances(ctx: LaneContext) -> bool:
     with ctx.db.transaction() as session:
-        owners, last = guard.balance_checks(session, ctx.portal_id, ROWS_PER_ROUND)
+        owners, last = guard_inbox.balance_checks(session, ctx.portal_id, ROWS_PER_ROUND)
     if last is None:
         return False
     shown = balance_fields(ctx.client, owners)
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         repaired = healing.repair_balances(session, ctx.portal_id, shown, now)
-        guard.mark_all_done(session, ctx.portal_id, guard.BALANCE_CHECK, last, now)
+        guard_inbox.mark_all_done(session, ctx.portal_id, guard_inbox.BALANCE_CHECK, last, now)
     if repaired:
         log.warning("guard.balances_repaired", extra={"portal_id": ctx.portal_id, "owners": repaired[:50]})
     return True

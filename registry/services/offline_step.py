@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from b24app import inbox, schedule
 from b24app.lanes import LaneContext
 from b24app.models import PortalCursor
-from registry.bonuses import guard
+from registry.bonuses import guard_inbox
 from registry.services.sweep_step import request_sweep, sweep_step
 from registry.sync.offline import PAGE, RESERVE, deals_in, items_in, read_page, release, unreadable
 
@@ -70,9 +70,11 @@ def _record(ctx: LaneContext, events: list[dict[str, object]], now: datetime, *,
     with ctx.db.transaction() as session:
         if blind and sweep:  # cleared below all the same: the sweep finds what they were about
             request_sweep(session, ctx.portal_id, now)
-        guard.recheck_items(session, ctx.portal_id, items, now, "OFFLINE")  # the tamper guard compares them
+        guard_inbox.recheck_items(
+            session, ctx.portal_id, items, now, "OFFLINE"
+        )  # the tamper guard compares them
         if blind_items:  # the guard lists the items changed since its watermark instead
-            guard.request_catch_up(session, ctx.portal_id, now)
+            guard_inbox.request_catch_up(session, ctx.portal_id, now)
         for deal in deals_in(events):
             inbox.record(
                 session,

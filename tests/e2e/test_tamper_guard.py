@@ -55,7 +55,9 @@ def test_an_amount_edited_by_a_manager_is_put_back_with_a_note_and_an_admin_noti
     manager = driver_setup.add_user(emulator, portal, "Max", last_name="Payne")
     emulator.requests.clear()
 
-    assert driver_crm.update_item(emulator, portal, etid, item["id"], user_id=manager, **{amount_field: "99999"})
+    assert driver_crm.update_item(
+        emulator, portal, etid, item["id"], user_id=manager, **{amount_field: "99999"}
+    )
     app.drain()
 
     assert Decimal(str(portal.items[etid][item["id"]][amount_field])) == amount
@@ -65,7 +67,9 @@ def test_an_amount_edited_by_a_manager_is_put_back_with_a_note_and_an_admin_noti
     assert len(sent) == 1 and "Сумма" in sent[0]["MESSAGE"]  # the portal is Russian: "Amount"
 
 
-def test_our_own_put_back_causes_no_event_loop(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> None:
+def test_our_own_put_back_causes_no_event_loop(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
     _won_deal(app, emulator, portal)
     etid, type_id = _registry(portal)
     item = _the_item(portal, etid)

@@ -1,0 +1,139 @@
+"""The tamper guard's work list: inbox rows naming registry items (update/delete events, the healing
+pass, the offline queue, the catch-up by ``updatedTime``) and clients whose balance field is read
+back; rows are marked done once what they named is compared with the ledger."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from b24app import inbox, schedule
+from b24app.models import InboxEvent, OutboxMessage, PortalCursor
+from registry.ledger.models import Account
+
+GUARD_KIND = "registry_guard"  # inbox kind: ONCRMDYNAMICITEM{UPDATE,DELETE}_{registry type}
+BALANCE_CHECK = "balance_check"  # inbox kind: a contact or company changed, its balance field is read
+CATCH_UP = "guard_catch_up"
+OVERLAP = timedelta(minutes=5)  # the portal's clock and ours differ a little
+FAR = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+@dataclass(frozen=True)
+class Pending:
+    """Inbox rows of one kind, by subject (item or client id) -> the newest row id."""
+
+    rows: dict[int, int]
+    deleted: frozenset[int] = frozenset()
+
+
+def pending(session: Session, portal_id: int, kind: str, limit: int) -> Pending:
+    rows = session.execute(
+        select(InboxEvent.id, InboxEvent.subject_id, InboxEvent.event)
+        .where(InboxEvent.portal_id == portal_id, InboxEvent.kind == kind, InboxEvent.status == "pending")
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    ).all()
+    newest = {int(subject): int(row_id) for row_id, subject, _ in rows if subject is not None}
+    deleted = {int(subject) for _, subject, event in rows if subject is not None and "DELETE" in str(event)}
+    return Pending(newest, frozenset(deleted))
+
+
+def mark_done(
+    session: Session, portal_id: int, kind: str, subjects: Sequence[int], last: int, now: datetime
+) -> None:
+    """Rows about these subjects up to ``last`` are handled (later ones arrived after our read)."""
+    session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.kind == kind,
+            InboxEvent.status == "pending",
+            InboxEvent.subject_id.in_(list(subjects)),
+            InboxEvent.id <= last,
+        )
+        .values(status="done", processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[tuple[str, int]], int | None]:
+    """Owners whose client changed and who hold an account, and the newest row read. An owner whose
+    balance write of ours is still owed is not read: that write comes anyway (and its own update
+    event, read once and found equal, writes nothing)."""
+    rows = session.execute(
+        select(InboxEvent.id, InboxEvent.event, InboxEvent.subject_id)
+        .where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.kind == BALANCE_CHECK,
+            InboxEvent.status == "pending",
+        )
+        .order_by(InboxEvent.id)
+        .limit(limit)
+    ).all()
+    if not rows:
+        return [], None
+    named = {
+        ("contact" if "CONTACT" in str(ev) else "company", int(sub)) for _, ev, sub in rows if sub is not None
+    }
+    held = {
+        (str(t), int(i))
+        for t, i in session.execute(
+            select(Account.owner_type, Account.owner_id).where(Account.portal_id == portal_id)
+        )
+    }
+    owed = set(
+        session.execute(
+            select(OutboxMessage.key).where(
+                OutboxMessage.portal_id == portal_id,
+                OutboxMessage.kind == "balance",
+                OutboxMessage.status == "pending",
+            )
+        ).scalars()
+    )
+    owners = sorted(o for o in named & held if f"balance:{o[0]}:{o[1]}" not in owed)
+    return owners, max(int(r[0]) for r in rows)
+
+
+def mark_all_done(session: Session, portal_id: int, kind: str, last: int, now: datetime) -> None:
+    session.execute(
+        update(InboxEvent)
+        .where(
+            InboxEvent.portal_id == portal_id,
+            InboxEvent.kind == kind,
+            InboxEvent.status == "pending",
+            InboxEvent.id <= last,
+        )
+        .values(status="done", processed_at=now)
+        .execution_options(synchronize_session=False)
+    )
+
+
+def recheck_items(
+    session: Session, portal_id: int, item_ids: Sequence[int], now: datetime, event: str
+) -> None:
+    """Items to compare with the ledger as if their update events had come (events are never retried:
+    the healing pass, the offline queue and the catch-up name the ones that may have been lost)."""
+    for item_id in item_ids:
+        inbox.record(
+            session,
+            portal_id=portal_id,
+            kind=GUARD_KIND,
+            event=event,
+            subject_id=item_id,
+            payload={"item_id": item_id},
+            received_at=now,
+        )
+
+
+def request_catch_up(session: Session, portal_id: int, now: datetime) -> None:
+    """Make the guard list the items changed since its watermark (offline records naming no item)."""
+    catch_up_cursor(session, portal_id, now).next_run_at = now
+
+
+def catch_up_cursor(session: Session, portal_id: int, now: datetime) -> PortalCursor:
+    """Due only when asked; its value is the ``updatedTime`` watermark (ISO), empty before the first."""
+    return schedule.cursor(session, portal_id, CATCH_UP, now, first_run=FAR)
