@@ -33,11 +33,13 @@ def _catch_up(ctx: LaneContext) -> bool:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         cursor = guard_inbox.catch_up_cursor(session, ctx.portal_id, now)
-        due, since = schedule.due(session, ctx.portal_id, cursor, now), cursor.value or ""
+        due = schedule.due(session, ctx.portal_id, cursor, now)
+        # before the first catch-up: since the cursor was made (the portal's first lane run)
+        since = cursor.value or (cursor.updated_at - guard_inbox.OVERLAP).isoformat()
         target = load_target(session, ctx.portal_id)
     if not due or target is None:
         return False
-    ids = changed_since(ctx.client, target, since or (now - guard_inbox.OVERLAP).isoformat())
+    ids = changed_since(ctx.client, target, since)
     with ctx.db.transaction() as session:
         guard_inbox.recheck_items(session, ctx.portal_id, ids, now, "CATCH_UP")
         cursor = guard_inbox.catch_up_cursor(session, ctx.portal_id, now)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from tests.e2e.test_fidelity_offline import _schedules_come_round
 from tests.emulator import driver, driver_crm, driver_setup
 from tests.emulator.methods_messages import notifications_for
 from tests.emulator.methods_timeline import log_messages_on
@@ -129,3 +130,36 @@ def test_a_balance_typed_over_by_hand_is_rewritten_from_the_contact_update_event
     emulator.requests.clear()
     app.drain()
     assert _writes(emulator, "crm.contact.update") == [] and _writes(emulator, "crm.contact.list") == []
+
+
+def _edit_unheard(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> tuple[int, dict[str, Any], str]:
+    """A manager's edit whose two update events (the base form and the per-type one) are lost."""
+    _won_deal(app, emulator, portal)
+    etid, type_id = _registry(portal)
+    item = dict(_the_item(portal, etid))
+    field = f"UF_CRM_{type_id}_AMOUNT"
+    emulator.faults.drop_deliveries(2)
+    driver_crm.update_item(emulator, portal, etid, item["id"], user_id=1, **{field: "777"})
+    app.drain()
+    assert str(portal.items[etid][item["id"]][field]) == "777"  # nobody told us
+    return etid, item, field
+
+
+def test_an_edit_whose_events_were_lost_is_put_back_by_the_healing_pass(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    etid, item, field = _edit_unheard(app, emulator, portal)
+    _schedules_come_round(app, "healing")  # the daily pass: items changed since the last one
+    assert Decimal(str(portal.items[etid][item["id"]][field])) == Decimal(str(item[field]))
+    assert len(log_messages_on(portal, etid, item["id"])) == 1
+
+
+def test_an_edit_whose_events_were_lost_is_put_back_through_the_offline_queue(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    etid, item, field = _edit_unheard(app, emulator, portal)
+    records = [r for r in portal.offline if r["EVENT_NAME"] == f"ONCRMDYNAMICITEMUPDATE_{etid}"]
+    assert records and all(r["EVENT_DATA"] is False for r in records)  # as the docs show them
+    _schedules_come_round(app, "offline_events")  # the records name no item: the guard catches up
+    assert Decimal(str(portal.items[etid][item["id"]][field])) == Decimal(str(item[field]))
+    assert len(log_messages_on(portal, etid, item["id"])) == 1
