@@ -12,11 +12,9 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from b24app import inbox, schedule
-from b24app.models import InboxEvent, OutboxMessage, PortalCursor
-from registry.ledger.models import Account
+from b24app.models import InboxEvent, PortalCursor
 
 GUARD_KIND = "registry_guard"  # inbox kind: ONCRMDYNAMICITEM{UPDATE,DELETE}_{registry type}
-BALANCE_CHECK = "balance_check"  # inbox kind: a contact or company changed, its balance field is read
 CATCH_UP = "guard_catch_up"
 OVERLAP = timedelta(minutes=5)  # the portal's clock and ours differ a little
 FAR = datetime(9999, 1, 1, tzinfo=UTC)
@@ -58,44 +56,6 @@ def mark_done(
         .values(status="done", processed_at=now)
         .execution_options(synchronize_session=False)
     )
-
-
-def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[tuple[str, int]], int | None]:
-    """Owners whose client changed and who hold an account, and the newest row read. An owner whose
-    balance write of ours is still owed is not read: that write comes anyway (and its own update
-    event, read once and found equal, writes nothing)."""
-    rows = session.execute(
-        select(InboxEvent.id, InboxEvent.event, InboxEvent.subject_id)
-        .where(
-            InboxEvent.portal_id == portal_id,
-            InboxEvent.kind == BALANCE_CHECK,
-            InboxEvent.status == "pending",
-        )
-        .order_by(InboxEvent.id)
-        .limit(limit)
-    ).all()
-    if not rows:
-        return [], None
-    named = {
-        ("contact" if "CONTACT" in str(ev) else "company", int(sub)) for _, ev, sub in rows if sub is not None
-    }
-    held = {
-        (str(t), int(i))
-        for t, i in session.execute(
-            select(Account.owner_type, Account.owner_id).where(Account.portal_id == portal_id)
-        )
-    }
-    owed = set(
-        session.execute(
-            select(OutboxMessage.key).where(
-                OutboxMessage.portal_id == portal_id,
-                OutboxMessage.kind == "balance",
-                OutboxMessage.status == "pending",
-            )
-        ).scalars()
-    )
-    owners = sorted(o for o in named & held if f"balance:{o[0]}:{o[1]}" not in owed)
-    return owners, max(int(r[0]) for r in rows)
 
 
 def mark_all_done(session: Session, portal_id: int, kind: str, last: int, now: datetime) -> None:

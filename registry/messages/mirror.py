@@ -14,6 +14,7 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import texts
+from registry.bonuses.balance_guard import expect_echo
 from registry.bonuses.items import item_fields
 from registry.bonuses.mirror import shown_balance
 from registry.bonuses.target import RegistryTarget, load_target
@@ -94,6 +95,10 @@ class BalanceKind:
 
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return str(message.payload["owner"])
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """The owner's update event that our write fires is expected (not read back)."""
+        expect_echo(session, message.portal_id, str(message.payload["owner"]), now)
 
 
 class CommentKind:

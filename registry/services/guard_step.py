@@ -12,7 +12,7 @@ import logging
 
 from b24app import schedule
 from b24app.lanes import LaneContext
-from registry.bonuses import guard, guard_inbox, healing
+from registry.bonuses import balance_guard, guard, guard_inbox, healing
 from registry.bonuses.target import load_target
 from registry.sync.guard import changed_since, read_items, user_names
 from registry.sync.healing import balance_fields
@@ -82,14 +82,14 @@ def _items(ctx: LaneContext) -> bool:
 
 def _balances(ctx: LaneContext) -> bool:
     with ctx.db.transaction() as session:
-        owners, last = guard_inbox.balance_checks(session, ctx.portal_id, ROWS_PER_ROUND)
+        owners, last = balance_guard.balance_checks(session, ctx.portal_id, ROWS_PER_ROUND)
     if last is None:
         return False
     shown = balance_fields(ctx.client, owners)
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         repaired = healing.repair_balances(session, ctx.portal_id, shown, now)
-        guard_inbox.mark_all_done(session, ctx.portal_id, guard_inbox.BALANCE_CHECK, last, now)
+        guard_inbox.mark_all_done(session, ctx.portal_id, balance_guard.BALANCE_CHECK, last, now)
     if repaired:
         log.warning("guard.balances_repaired", extra={"portal_id": ctx.portal_id, "owners": repaired[:50]})
     return True

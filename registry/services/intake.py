@@ -17,7 +17,8 @@ from sqlalchemy.orm import Session
 from b24app import inbox
 from b24app.container import Container
 from b24app.portals import verify_portal
-from registry.bonuses.guard_inbox import BALANCE_CHECK, GUARD_KIND
+from registry.bonuses.balance_guard import BALANCE_CHECK
+from registry.bonuses.guard_inbox import GUARD_KIND
 from registry.bonuses.robots import CALLER_TOKEN
 from registry.bonuses.target import load_requests_target, load_target
 

@@ -119,6 +119,7 @@ def test_a_balance_typed_over_by_hand_is_rewritten_from_the_contact_update_event
     contact = _won_deal(app, emulator, portal)
     balance = Decimal(str(portal.contacts[contact]["UF_CRM_BONUS_BALANCE"]))
     assert balance > 0
+    assert _writes(emulator, "crm.contact.update") and not _writes(emulator, "crm.contact.list")  # our echo
     emulator.requests.clear()
 
     driver_crm.update_client(emulator, portal, "contact", contact, user_id=1, ufCrmBonusBalance="100000")
@@ -127,6 +128,7 @@ def test_a_balance_typed_over_by_hand_is_rewritten_from_the_contact_update_event
 
     assert Decimal(str(portal.contacts[contact]["UF_CRM_BONUS_BALANCE"])) == balance
     assert len(_writes(emulator, "crm.contact.update")) == 1  # its own update event wrote nothing more
+    assert len(_writes(emulator, "crm.contact.list")) == 1  # the hand edit read back; our echo was not
     emulator.requests.clear()
     app.drain()
     assert _writes(emulator, "crm.contact.update") == [] and _writes(emulator, "crm.contact.list") == []
