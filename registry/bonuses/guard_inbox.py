@@ -41,35 +41,23 @@ def pending(session: Session, portal_id: int, kind: str, limit: int) -> Pending:
 
 
 def mark_done(
-    session: Session, portal_id: int, kind: str, subjects: Sequence[int], last: int, now: datetime
+    session: Session,
+    portal_id: int,
+    kind: str,
+    last: int,
+    now: datetime,
+    subjects: Sequence[int] | None = None,
 ) -> None:
-    """Rows about these subjects up to ``last`` are handled (later ones arrived after our read)."""
-    session.execute(
-        update(InboxEvent)
-        .where(
-            InboxEvent.portal_id == portal_id,
-            InboxEvent.kind == kind,
-            InboxEvent.status == "pending",
-            InboxEvent.subject_id.in_(list(subjects)),
-            InboxEvent.id <= last,
-        )
-        .values(status="done", processed_at=now)
-        .execution_options(synchronize_session=False)
+    """Rows (about ``subjects``, or all) up to ``last`` are handled (later ones came after our read)."""
+    rows = update(InboxEvent).where(
+        InboxEvent.portal_id == portal_id,
+        InboxEvent.kind == kind,
+        InboxEvent.status == "pending",
+        InboxEvent.id <= last,
     )
-
-
-def mark_all_done(session: Session, portal_id: int, kind: str, last: int, now: datetime) -> None:
-    session.execute(
-        update(InboxEvent)
-        .where(
-            InboxEvent.portal_id == portal_id,
-            InboxEvent.kind == kind,
-            InboxEvent.status == "pending",
-            InboxEvent.id <= last,
-        )
-        .values(status="done", processed_at=now)
-        .execution_options(synchronize_session=False)
-    )
+    if subjects is not None:
+        rows = rows.where(InboxEvent.subject_id.in_(list(subjects)))
+    session.execute(rows.values(status="done", processed_at=now).execution_options(synchronize_session=False))
 
 
 def recheck_items(

@@ -60,7 +60,7 @@ def _items(ctx: LaneContext) -> bool:
     last = max(named.rows.values())
     if target is None:  # not provisioned (any more): nothing of ours to guard
         with ctx.db.transaction() as session:
-            guard_inbox.mark_all_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, last, ctx.clock.now())
+            guard_inbox.mark_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, last, ctx.clock.now())
         return True
     items = read_items(ctx.client, target, [i for i in named.rows if i not in named.deleted])
     with ctx.db.transaction() as session:
@@ -73,7 +73,7 @@ def _items(ctx: LaneContext) -> bool:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         guard.owe_repairs(session, ctx.portal_id, target, found, names, now)
-        guard_inbox.mark_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, list(named.rows), last, now)
+        guard_inbox.mark_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, last, now, list(named.rows))
     if found:
         repaired = [{"entry": t.entry_id, "item": t.item_id, "fields": list(t.fields)} for t in found]
         log.warning("guard.items_repaired", extra={"portal_id": ctx.portal_id, "items": repaired[:50]})
@@ -89,7 +89,7 @@ def _balances(ctx: LaneContext) -> bool:
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         repaired = healing.repair_balances(session, ctx.portal_id, shown, now)
-        guard_inbox.mark_all_done(session, ctx.portal_id, balance_guard.BALANCE_CHECK, last, now)
+        guard_inbox.mark_done(session, ctx.portal_id, balance_guard.BALANCE_CHECK, last, now)
     if repaired:
         log.warning("guard.balances_repaired", extra={"portal_id": ctx.portal_id, "owners": repaired[:50]})
     return True

@@ -18,7 +18,7 @@ from b24app import inbox
 from b24app.container import Container
 from b24app.portals import verify_portal
 from registry.bonuses.balance_guard import BALANCE_CHECK
-from registry.bonuses.guard_inbox import GUARD_KIND
+from registry.bonuses.guard_inbox import recheck_items
 from registry.bonuses.robots import CALLER_TOKEN
 from registry.bonuses.target import load_requests_target, load_target
 
@@ -153,15 +153,7 @@ def record_registry_item(
         target = load_target(session, portal_id)
         if target is None or target.entity_type_id != entity_type_id:
             return False
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind=GUARD_KIND,
-            event=event,
-            subject_id=item_id,
-            payload={"item_id": item_id, "deleted": "DELETE" in event},
-            received_at=c.clock.now(),
-        )
+        recheck_items(session, portal_id, [item_id], c.clock.now(), event)  # DELETE in the name: gone
         wake = c.lanes.flag_queued(session, portal_id)
     if wake:  # only after the commit: the job must find the row
         c.jobs.enqueue_lane(portal_id, force=True)
