@@ -48,4 +48,6 @@ def test_an_edited_amount_date_client_or_stage_is_a_difference() -> None:
 def test_a_stage_move_we_still_owe_is_not_a_difference() -> None:
     behind = {**AS_READ, "stageId": "DT1036_9:NEW"}
     assert differences(behind, EXPECTED, stage_owed=True) == []
-    assert differences({**behind, "UF_CRM_3_REASON": "typed"}, EXPECTED, stage_owed=True) == ["UF_CRM_3_REASON"]
+    assert differences({**behind, "UF_CRM_3_REASON": "typed"}, EXPECTED, stage_owed=True) == [
+        "UF_CRM_3_REASON"
+    ]
