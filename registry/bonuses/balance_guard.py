@@ -1,53 +1,16 @@
-"""The balance field typed over by hand: which clients' update events call for reading the field back.
-
-Our own balance write fires the same update event. Reading it back would find the ledger's value and
-write nothing, but it would cost a request for every write. So each delivered write leaves one
-"echo expected" mark on its owner (``remember`` of the balance outbox kind). The first update
-event of that owner within ``ECHO_WINDOW`` of the write uses up the mark and is not read back. A
-second event, or a later one, is read. A hand edit hidden by the mark (it would have to come
-within seconds of our own write, before its echo) is found by the daily healing pass.
-"""
+"""The balance field typed over by hand: which clients' update events call for reading the field back
+(the echo of our own write is not read: registry.bonuses.echoes)."""
 
 from __future__ import annotations
-
-from datetime import datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from b24app.models import InboxEvent, OutboxMessage, PortalObject
+from b24app.models import InboxEvent, OutboxMessage
+from registry.bonuses.echoes import BALANCE_ECHO, is_echo
 from registry.ledger.models import Account
 
 BALANCE_CHECK = "balance_check"  # inbox kind: a contact or company changed, its balance field is read
-ECHO = "balance_echo"  # portal object kind: key {owner type}:{id}, created_at = when we wrote the field
-ECHO_WINDOW = timedelta(seconds=30)  # the portal sends an event within seconds of the change
-
-
-def expect_echo(session: Session, portal_id: int, owner: str, now: datetime) -> None:
-    """Our write of ``owner``'s balance field was delivered: its update event is ours."""
-    row = _mark(session, portal_id, owner)
-    if row is None:
-        session.add(PortalObject(portal_id=portal_id, kind=ECHO, key=owner, remote_id="1", created_at=now))
-    else:
-        row.created_at = now
-
-
-def _mark(session: Session, portal_id: int, owner: str) -> PortalObject | None:
-    return session.execute(
-        select(PortalObject).where(
-            PortalObject.portal_id == portal_id, PortalObject.kind == ECHO, PortalObject.key == owner
-        )
-    ).scalar_one_or_none()
-
-
-def _echo(session: Session, portal_id: int, owner: str, received_at: datetime) -> bool:
-    """Whether this event is the echo of our write (the mark is used up either way once seen)."""
-    mark = _mark(session, portal_id, owner)
-    if mark is None:
-        return False
-    session.delete(mark)
-    session.flush()
-    return abs(received_at - mark.created_at) <= ECHO_WINDOW
 
 
 def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[tuple[str, int]], int | None]:
@@ -69,7 +32,9 @@ def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[t
     named: set[tuple[str, int]] = set()
     for _, event, subject, received_at in rows:
         owner = ("contact" if "CONTACT" in str(event) else "company", int(subject or 0))
-        if subject is not None and not _echo(session, portal_id, f"{owner[0]}:{owner[1]}", received_at):
+        if subject is not None and not is_echo(
+            session, portal_id, BALANCE_ECHO, f"{owner[0]}:{owner[1]}", received_at
+        ):
             named.add(owner)
     owners = sorted(o for o in _held(session, portal_id, named) if not _owed(session, portal_id, o))
     return owners, max(int(r[0]) for r in rows)

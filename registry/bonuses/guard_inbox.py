@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from b24app import inbox, schedule
 from b24app.models import InboxEvent, PortalCursor
+from registry.bonuses.echoes import ITEM_ECHO, is_echo
 
 GUARD_KIND = "registry_guard"  # inbox kind: ONCRMDYNAMICITEM{UPDATE,DELETE}_{registry type}
 CATCH_UP = "guard_catch_up"
@@ -22,22 +23,39 @@ FAR = datetime(9999, 1, 1, tzinfo=UTC)
 
 @dataclass(frozen=True)
 class Pending:
-    """Inbox rows of one kind, by subject (item or client id) -> the newest row id."""
+    """Registry items to read back (the newest row looked at is ``last``; rows up to it are done once
+    they are compared), and those named by a delete event."""
 
-    rows: dict[int, int]
-    deleted: frozenset[int] = frozenset()
+    items: list[int]
+    deleted: frozenset[int]
+    last: int | None
 
 
-def pending(session: Session, portal_id: int, kind: str, limit: int) -> Pending:
+def pending(session: Session, portal_id: int, limit: int) -> Pending:
+    """The items named by pending rows, but for an update event that is the echo of our own write."""
     rows = session.execute(
-        select(InboxEvent.id, InboxEvent.subject_id, InboxEvent.event)
-        .where(InboxEvent.portal_id == portal_id, InboxEvent.kind == kind, InboxEvent.status == "pending")
+        select(InboxEvent.id, InboxEvent.subject_id, InboxEvent.event, InboxEvent.received_at)
+        .where(
+            InboxEvent.portal_id == portal_id, InboxEvent.kind == GUARD_KIND, InboxEvent.status == "pending"
+        )
         .order_by(InboxEvent.id)
         .limit(limit)
     ).all()
-    newest = {int(subject): int(row_id) for row_id, subject, _ in rows if subject is not None}
-    deleted = {int(subject) for _, subject, event in rows if subject is not None and "DELETE" in str(event)}
-    return Pending(newest, frozenset(deleted))
+    named: set[int] = set()
+    deleted: set[int] = set()
+    for _, subject, event, received_at in rows:
+        if subject is None:
+            continue
+        if "DELETE" in str(event):
+            deleted.add(int(subject))
+        elif not (str(event).startswith("ONCRM") and _echo(session, portal_id, int(subject), received_at)):
+            named.add(int(subject))
+    last = max(int(row[0]) for row in rows) if rows else None
+    return Pending(sorted(named | deleted), frozenset(deleted), last)
+
+
+def _echo(session: Session, portal_id: int, item_id: int, received_at: datetime) -> bool:
+    return is_echo(session, portal_id, ITEM_ECHO, str(item_id), received_at)
 
 
 def mark_done(

@@ -3,6 +3,7 @@ sent, so it is always the latest), the timeline note about it and the administra
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -11,9 +12,11 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import guard_texts, texts
+from registry.bonuses.echoes import ITEM_ECHO, expect_echo
 from registry.bonuses.items import item_fields
 from registry.bonuses.target import load_target
 from registry.ledger.views import entry_view
+from registry.messages.mirror import item_written
 
 
 class NoLookup:
@@ -47,6 +50,13 @@ class RevertKind(NoLookup):
             "fields": fields,
         }
         return Command("crm.item.update", params)
+
+    def written(self, message: OutboxMessage, result: Any) -> str | None:
+        return item_written(result)
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """The put-back's own update event is expected (not read back)."""
+        expect_echo(session, message.portal_id, ITEM_ECHO, remote_id, now)
 
 
 class TamperNoteKind(NoLookup):

@@ -14,7 +14,7 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import texts
-from registry.bonuses.balance_guard import expect_echo
+from registry.bonuses.echoes import BALANCE_ECHO, ITEM_ECHO, expect_echo
 from registry.bonuses.items import item_fields
 from registry.bonuses.mirror import shown_balance
 from registry.bonuses.target import RegistryTarget, load_target
@@ -98,7 +98,7 @@ class BalanceKind:
 
     def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
         """The owner's update event that our write fires is expected (not read back)."""
-        expect_echo(session, message.portal_id, str(message.payload["owner"]), now)
+        expect_echo(session, message.portal_id, BALANCE_ECHO, str(message.payload["owner"]), now)
 
 
 class CommentKind:
@@ -154,7 +154,17 @@ class ItemStageKind:
         return Command("crm.item.update", params)
 
     def written(self, message: OutboxMessage, result: Any) -> str | None:
-        return None
+        return item_written(result)
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """The item's update event that our move fires is expected (not read back)."""
+        expect_echo(session, message.portal_id, ITEM_ECHO, remote_id, now)
+
+
+def item_written(result: Any) -> str | None:
+    """The id of an item ``crm.item.update`` answered with (its echo is then expected)."""
+    item = result.get("item") if isinstance(result, dict) else None
+    return str(item["id"]) if isinstance(item, dict) and item.get("id") is not None else None
 
 
 MIRROR_KINDS = (RegistryItemKind(), BalanceKind(), CommentKind(), ItemStageKind())

@@ -53,27 +53,27 @@ def _catch_up(ctx: LaneContext) -> bool:
 
 def _items(ctx: LaneContext) -> bool:
     with ctx.db.transaction() as session:
-        named = guard_inbox.pending(session, ctx.portal_id, guard_inbox.GUARD_KIND, ROWS_PER_ROUND)
+        named = guard_inbox.pending(session, ctx.portal_id, ROWS_PER_ROUND)
         target = load_target(session, ctx.portal_id)
-    if not named.rows:
+    last = named.last
+    if last is None:
         return False
-    last = max(named.rows.values())
-    if target is None:  # not provisioned (any more): nothing of ours to guard
+    if target is None or not named.items:  # echoes only, or nothing of ours to guard (any more)
         with ctx.db.transaction() as session:
             guard_inbox.mark_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, last, ctx.clock.now())
         return True
-    items = read_items(ctx.client, target, [i for i in named.rows if i not in named.deleted])
+    items = read_items(ctx.client, target, [i for i in named.items if i not in named.deleted])
     with ctx.db.transaction() as session:
         edits = guard.find_edits(session, ctx.portal_id, target, items)
         found = [
             *edits,
-            *guard.find_deletions(session, ctx.portal_id, [i for i in named.rows if i not in items]),
+            *guard.find_deletions(session, ctx.portal_id, [i for i in named.items if i not in items]),
         ]
     names = user_names(ctx.client, [t.user_id for t in edits if t.user_id])
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         guard.owe_repairs(session, ctx.portal_id, target, found, names, now)
-        guard_inbox.mark_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, last, now, list(named.rows))
+        guard_inbox.mark_done(session, ctx.portal_id, guard_inbox.GUARD_KIND, last, now)
     if found:
         repaired = [{"entry": t.entry_id, "item": t.item_id, "fields": list(t.fields)} for t in found]
         log.warning("guard.items_repaired", extra={"portal_id": ctx.portal_id, "items": repaired[:50]})
