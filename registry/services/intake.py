@@ -53,17 +53,10 @@ def record_client_event(
     and a change has its balance field checked against the ledger (a hand edit is rewritten)."""
 
     def store(session: Session, portal_id: int, now: datetime) -> None:
-        kinds = ("client", BALANCE_CHECK) if event.endswith("UPDATE") else ("client",)
-        for kind in kinds:
-            inbox.record(
-                session,
-                portal_id=portal_id,
-                kind=kind,
-                event=event,
-                subject_id=client_id,
-                payload=body,
-                received_at=now,
-            )
+        row = {"portal_id": portal_id, "event": event, "subject_id": client_id, "payload": body}
+        inbox.record(session, kind="client", received_at=now, **row)
+        if event.endswith("UPDATE"):  # the balance field may have been typed over by hand
+            inbox.record(session, kind=BALANCE_CHECK, received_at=now, **row)
 
     _record(c, member_id, app_token, store)
 

@@ -19,7 +19,7 @@ from tests.harness import AppHarness
 ADMIN = 1  # the user the portal fixture installs the app as
 
 
-def _won_deal(app: AppHarness, emulator: EmuPortal | Any, portal: EmuPortal) -> int:
+def _won_deal(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> int:
     contact = driver.create_contact(emulator, portal, NAME="Ann")
     driver.create_deal(emulator, portal, TITLE="d", OPPORTUNITY="2000", CONTACT_ID=contact, STAGE_ID="WON")
     app.drain()
@@ -41,6 +41,13 @@ def _the_item(portal: EmuPortal, etid: int) -> dict[str, Any]:
     return items[0]
 
 
+def _accrued_item(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> tuple[int, int, dict[str, Any]]:
+    """A won deal's accrual: the registry's entityTypeId and type id, and the item as it was written."""
+    _won_deal(app, emulator, portal)
+    etid, type_id = _registry(portal)
+    return etid, type_id, dict(_the_item(portal, etid))
+
+
 def _writes(emulator: Emulator, method: str) -> list[dict[str, Any]]:
     return [dict(r.params) for r in emulator.requests if r.method == method and r.status == 200]
 
@@ -48,9 +55,7 @@ def _writes(emulator: Emulator, method: str) -> list[dict[str, Any]]:
 def test_an_amount_edited_by_a_manager_is_put_back_with_a_note_and_an_admin_notification(
     app: AppHarness, emulator: Emulator, portal: EmuPortal
 ) -> None:
-    _won_deal(app, emulator, portal)
-    etid, type_id = _registry(portal)
-    item = _the_item(portal, etid)
+    etid, type_id, item = _accrued_item(app, emulator, portal)
     amount_field = f"UF_CRM_{type_id}_AMOUNT"
     amount = Decimal(str(item[amount_field]))
     manager = driver_setup.add_user(emulator, portal, "Max", last_name="Payne")
@@ -71,9 +76,7 @@ def test_an_amount_edited_by_a_manager_is_put_back_with_a_note_and_an_admin_noti
 def test_our_own_put_back_causes_no_event_loop(
     app: AppHarness, emulator: Emulator, portal: EmuPortal
 ) -> None:
-    _won_deal(app, emulator, portal)
-    etid, type_id = _registry(portal)
-    item = _the_item(portal, etid)
+    etid, type_id, item = _accrued_item(app, emulator, portal)
     emulator.requests.clear()
 
     driver_crm.update_item(emulator, portal, etid, item["id"], user_id=1, **{f"UF_CRM_{type_id}_REASON": "x"})
@@ -136,9 +139,7 @@ def test_a_balance_typed_over_by_hand_is_rewritten_from_the_contact_update_event
 
 def _edit_unheard(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> tuple[int, dict[str, Any], str]:
     """A manager's edit whose two update events (the base form and the per-type one) are lost."""
-    _won_deal(app, emulator, portal)
-    etid, type_id = _registry(portal)
-    item = dict(_the_item(portal, etid))
+    etid, type_id, item = _accrued_item(app, emulator, portal)
     field = f"UF_CRM_{type_id}_AMOUNT"
     emulator.faults.drop_deliveries(2)
     driver_crm.update_item(emulator, portal, etid, item["id"], user_id=1, **{field: "777"})
