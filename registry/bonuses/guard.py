@@ -140,7 +140,7 @@ def owe_repairs(
         who = names.get(tamper.user_id) if tamper.user_id else None
         who = who or (f"#{tamper.user_id}" if tamper.user_id else None)
         note = guard_texts.note(tamper.fields, who, tamper.title, target, language)
-        stamp = f"{tamper.entry_id}:{now.timestamp():.0f}"
+        stamp = f"{tamper.entry_id}:{now:%Y%m%dT%H%M%S.%f}"  # one note per repair, however quick
         payload = {"entity_type_id": where[0], "entity_id": where[1], **note}
         _owe(session, portal_id, "tamper_note", f"tamper_note:{stamp}", payload, now)
         if admin:

@@ -166,3 +166,15 @@ def test_an_edit_whose_events_were_lost_is_put_back_through_the_offline_queue(
     _schedules_come_round(app, "offline_events")  # the records name no item: the guard catches up
     assert Decimal(str(portal.items[etid][item["id"]][field])) == Decimal(str(item[field]))
     assert len(log_messages_on(portal, etid, item["id"])) == 1
+
+
+def test_a_second_hand_edit_right_after_our_put_back_is_put_back_too(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    etid, type_id, item = _accrued_item(app, emulator, portal)
+    field = f"UF_CRM_{type_id}_AMOUNT"
+    for typed in ("111", "222"):  # the second comes within seconds: our put-back's echo used its mark
+        driver_crm.update_item(emulator, portal, etid, item["id"], user_id=1, **{field: typed})
+        app.drain()
+        assert Decimal(str(portal.items[etid][item["id"]][field])) == Decimal(str(item[field]))
+    assert len(log_messages_on(portal, etid, item["id"])) == 2
