@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import Engine, create_engine, func, insert, select
 from sqlalchemy.orm import Session
 
-from b24app.models import OutboxMessage, Portal
+from b24app.models import OutboxMessage, Portal, PortalObject
 from bench.common import Stand, settle, stand, wait_for
 from registry.bonuses.lifetime import request_lifetime_pass
 from registry.bonuses.target import load_target
@@ -105,6 +105,20 @@ def seed(s: Stand, owners: int) -> None:
                 for e in entries.values()
             ],
         )
+        # Stage moves and the tamper guard find an entry's item here (the outbox rows may be pruned).
+        session.execute(
+            insert(PortalObject),
+            [
+                {
+                    "portal_id": portal_id,
+                    "kind": "registry_item",
+                    "key": f"entry:{e}",
+                    "remote_id": str(items[e]),
+                    "created_at": then,
+                }
+                for e in entries.values()
+            ],
+        )
 
 
 def _contact(s: Stand, i: int) -> int:
@@ -122,15 +136,22 @@ def _items_on_portal(
 ) -> dict[int, int]:
     owner_of_account = {a: c for c, a in accounts.items()}
     store = s.portal.items[target.entity_type_id]
+    expires = s.app.container.clock.now() - timedelta(minutes=1)  # the lots' expires_at
     items = {}
     for account_id, entry_id in entries.items():
         item_id = s.portal.next_id()
-        store[item_id] = {
+        store[item_id] = {  # as the app writes it (registry.bonuses.items.item_fields)
             "id": item_id,
             "entityTypeId": target.entity_type_id,
             "xmlId": f"entry:{entry_id}",
             "contactId": owner_of_account[account_id],
             "stageId": target.stages["active"],
+            "title": "Accrual",
+            target.fields["OPERATION"]: "Начисление",
+            target.fields["AMOUNT"]: "50",
+            target.fields["BALANCE_AFTER"]: "50",
+            target.fields["REASON"]: "",
+            target.fields["EXPIRES_AT"]: expires.date().isoformat(),
         }
         items[entry_id] = item_id
     return items

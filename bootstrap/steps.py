@@ -12,6 +12,7 @@ from install.services.uninstall import uninstall_step
 from registry.messages.answers import WorkflowAnswerKind
 from registry.messages.approvals import approval_kinds
 from registry.messages.email import UnsentMailKind
+from registry.messages.guard import GUARD_KINDS
 from registry.messages.levels import LevelFieldKind
 from registry.messages.mirror import MIRROR_KINDS
 from registry.messages.notifications import NotificationKind
@@ -20,6 +21,7 @@ from registry.services.approval_step import approvals_step
 from registry.services.campaign_step import campaigns_step
 from registry.services.clients_step import clients_step
 from registry.services.deal_step import deals_step
+from registry.services.guard_step import guard_step
 from registry.services.healing_step import healing_step
 from registry.services.instant_step import instant_step
 from registry.services.lifetime_step import lifetime_step
@@ -56,11 +58,13 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("tiers", tiers_step),  # once per portal-day: levels of clients whose deals left the 12-month window
         ("lifetime", lifetime_step),
         ("healing", healing_step),
+        ("guard", guard_step),  # closed bonuses stay closed: items and balance fields put back
         (
             "outbox",
             OutboxStep(
                 (
                     *MIRROR_KINDS,
+                    *GUARD_KINDS,  # after the mirror: a re-created item is made before its note
                     WorkflowAnswerKind(),
                     NotificationKind(provider_from(settings)),
                     *approval_kinds(settings.b24_client_id or ""),

@@ -7,6 +7,8 @@ here; the lane acts on it once the portal confirms the app is gone (install/serv
 
 from __future__ import annotations
 
+import re
+
 from flask import Blueprint, jsonify
 from flask.typing import ResponseReturnValue
 
@@ -17,6 +19,8 @@ from registry.services import intake
 
 bp = Blueprint("events", __name__)
 ITEM_EVENTS = (ITEM_UPDATE_EVENT,)  # request items moved on the kanban (registry/services/approval_step)
+# The per-type form, bound for the registry only (install/spec.guard_events): a hand edit or deletion.
+GUARD_EVENT = re.compile(r"ONCRMDYNAMICITEM(UPDATE|DELETE)_(\d{1,9})")
 
 
 def _caller(body: dict[str, object]) -> str | None:
@@ -45,6 +49,11 @@ def receive() -> ResponseReturnValue:
         item_id = parse_id(require(body, "data.FIELDS.ID"), "data[FIELDS][ID]")
         caller = _caller(body)
         if not intake.record_item_move(container(), member_id, app_token, etid, item_id, caller):
+            return jsonify(status="ignored")
+    elif guarded := GUARD_EVENT.fullmatch(event):
+        item_id = parse_id(require(body, "data.FIELDS.ID"), "data[FIELDS][ID]")
+        etid = int(guarded.group(2))
+        if not intake.record_registry_item(container(), member_id, app_token, event, etid, item_id):
             return jsonify(status="ignored")
     elif event in CLIENT_EVENTS:
         client_id = parse_id(require(body, "data.FIELDS.ID"), "data[FIELDS][ID]")

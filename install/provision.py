@@ -67,7 +67,8 @@ class Provisioner:
         self.user_id = user_id
         self.owners = owners or {}  # robot code -> the AUTH_USER_ID we registered it with
         self.out = Provisioned()
-        self._pending_round: dict[str, Command] = {}  # round 4: stages and fields, sent together
+        self._pending_round: dict[str, Command] = {}  # round 4: stages, fields, guard events, together
+        self._bound: set[tuple[str, str]] = set()  # (event, handler) bound before this run
 
     def run(self) -> Provisioned:
         self.progress(PHASES[0])
@@ -121,6 +122,7 @@ class Provisioner:
     def _bindings(self, existing: BatchResult) -> dict[str, Command]:
         creates: dict[str, Command] = {}
         bound = {(b.get("event", "").upper(), b.get("handler") or "") for b in existing.get("events") or []}
+        self._bound = bound
         for event in spec.OFFLINE_EVENTS:
             self.out.objects[("offline_event", event)] = "offline"
             if (event, "") not in bound:
@@ -202,8 +204,23 @@ class Provisioner:
         category = next((c for c in categories if c.get("isDefault") in ("Y", True)), categories[0])
         cat_id = int(category["id"])
         stages = self._ensure_stages(etid, cat_id, result.get("stages") or [])
+        self._pending_round.update(self._guard_bindings(etid))
         fields = self._ensure_fields(type_id, (result.get("fields") or {}).get("fields") or [])
         self.out.target = RegistryTarget(etid, type_id, cat_id, stages, fields)
+
+    def _guard_bindings(self, etid: int) -> dict[str, Command]:
+        """The registry's per-type update/delete events, online and offline (known once the type is)."""
+        creates: dict[str, Command] = {}
+        for event in spec.guard_events(etid):
+            self.out.objects[("event", event)] = self.urls.events
+            self.out.objects[("offline_event", event)] = "offline"
+            if (event, self.urls.events) not in self._bound:
+                creates[f"bind_{event}"] = Command(
+                    "event.bind", {"event": event, "handler": self.urls.events}
+                )
+            if (event, "") not in self._bound:
+                creates[f"offline_{event}"] = Command("event.bind", {"event": event, "event_type": "offline"})
+        return creates
 
     def _ensure_stages(self, etid: int, cat_id: int, stages: list[dict[str, Any]]) -> dict[str, str]:
         prefix = f"DT{etid}_{cat_id}:"

@@ -21,6 +21,16 @@ APP_EVENTS = (*DEAL_EVENTS, *CLIENT_EVENTS, "ONAPPUNINSTALL", "ONCRMDYNAMICITEMU
 # Reconciliation by updatedTime finds missed adds and updates, but never a deleted deal: the
 # offline queue keeps deletions for us (one record per deal), drained on the same schedule.
 OFFLINE_EVENTS = ("ONCRMDEALDELETE",)
+# The registry's own items, per type (events/index.md: the ``_{entityTypeId}`` form exists for smart
+# processes): a hand edit or deletion is put back from the ledger. Bound online and offline (the
+# offline queue is the safety net the reconciliation schedule drains).
+GUARD_VERBS = ("UPDATE", "DELETE")
+
+
+def guard_events(entity_type_id: int) -> tuple[str, ...]:
+    return tuple(f"ONCRMDYNAMICITEM{verb}_{entity_type_id}" for verb in GUARD_VERBS)
+
+
 TABS = ("CRM_DEAL_DETAIL_TAB", "CRM_CONTACT_DETAIL_TAB", "CRM_COMPANY_DETAIL_TAB")
 BALANCE_FIELD = "UF_CRM_BONUS_BALANCE"
 PERCENT_FIELD = "UF_CRM_BONUS_PERCENT"

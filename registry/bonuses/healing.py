@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from b24app import outbox, schedule
 from b24app.models import PortalCursor, PortalObject
-from registry.bonuses import mirror
+from registry.bonuses import guard, mirror
 from registry.bonuses.mirror import shown_balance
 from registry.ledger.models import Account
 
@@ -47,13 +47,13 @@ def recreate_items(session: Session, portal_id: int, present: set[str], now: dat
         select(PortalObject).where(PortalObject.portal_id == portal_id, PortalObject.kind == ITEM)
     ).scalars()
     missing = [row for row in recorded if row.key not in present]
-    for row in missing:
-        entry_id = int(row.key.removeprefix("entry:"))
-        session.delete(row)  # stage moves wait until the new item is recorded
-        mirror.rearm(
-            session, portal_id, ITEM, key=f"item:{entry_id}", payload={"entry_id": entry_id}, now=now
-        )
-    return [int(row.key.removeprefix("entry:")) for row in missing]
+    return [guard.owe_recreate(session, portal_id, row, now) for row in missing]
+
+
+def last_pass_at(session: Session, portal_id: int, now: datetime) -> datetime:
+    """When the previous pass ran (a day ago before the first one)."""
+    cursor = healing_schedule(session, portal_id, now)
+    return cursor.updated_at or now - INTERVAL
 
 
 def prune_delivered(session: Session, portal_id: int, now: datetime) -> int:

@@ -14,11 +14,12 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import texts
+from registry.bonuses.echoes import BALANCE_ECHO, ITEM_ECHO, expect_echo
+from registry.bonuses.items import item_fields
 from registry.bonuses.mirror import shown_balance
 from registry.bonuses.target import RegistryTarget, load_target
-from registry.ledger.views import EntryView, entry_view
+from registry.ledger.views import entry_view
 
-OWNER_FIELD = {"contact": "contactId", "company": "companyId"}
 ITEM = "registry_item"  # the portal object kind of a registry item (key entry:{id})
 
 
@@ -69,26 +70,6 @@ class RegistryItemKind:
         outbox.remember_object(session, message.portal_id, ITEM, key, remote_id, now)
 
 
-def item_fields(entry: EntryView, target: RegistryTarget, language: str) -> dict[str, Any]:
-    """The registry item's fields. No ``opportunity``: the portal ignores it on a smart process that
-    links no products (crm-item-add.md), so the amount lives in our own field only."""
-    fields: dict[str, Any] = {
-        "title": texts.item_title(entry, language),
-        "xmlId": f"entry:{entry.id}",
-        OWNER_FIELD[entry.owner_type]: entry.owner_id,
-        "stageId": target.stages[entry.state],
-        target.fields["OPERATION"]: texts.operation_label(entry.kind, language),
-        target.fields["AMOUNT"]: entry.amount,
-        target.fields["BALANCE_AFTER"]: entry.balance_after,
-        target.fields["REASON"]: entry.reason or "",
-    }
-    if entry.deal_id:
-        fields["parentId2"] = entry.deal_id
-    if entry.expires_at is not None:
-        fields[target.fields["EXPIRES_AT"]] = entry.expires_at.date().isoformat()
-    return fields
-
-
 class BalanceKind:
     """``UF_CRM_BONUS_BALANCE`` on the owner, always the ledger's current balance."""
 
@@ -114,6 +95,10 @@ class BalanceKind:
 
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return str(message.payload["owner"])
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """The owner's update event that our write fires is expected (not read back)."""
+        expect_echo(session, message.portal_id, BALANCE_ECHO, str(message.payload["owner"]), now)
 
 
 class CommentKind:
@@ -169,7 +154,17 @@ class ItemStageKind:
         return Command("crm.item.update", params)
 
     def written(self, message: OutboxMessage, result: Any) -> str | None:
-        return None
+        return item_written(result)
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """The item's update event that our move fires is expected (not read back)."""
+        expect_echo(session, message.portal_id, ITEM_ECHO, remote_id, now)
+
+
+def item_written(result: Any) -> str | None:
+    """The id of an item ``crm.item.update`` answered with (its echo is then expected)."""
+    item = result.get("item") if isinstance(result, dict) else None
+    return str(item["id"]) if isinstance(item, dict) and item.get("id") is not None else None
 
 
 MIRROR_KINDS = (RegistryItemKind(), BalanceKind(), CommentKind(), ItemStageKind())

@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 
 from b24app.lanes import LaneContext
-from registry.bonuses import healing
+from registry.bonuses import guard_inbox, healing
 from registry.bonuses.target import load_target
 from registry.ledger.audit import record_audit
 from registry.sync.healing import balance_fields, item_keys
@@ -19,18 +19,23 @@ log = logging.getLogger(__name__)
 
 
 def healing_step(ctx: LaneContext) -> bool:
-    """Lane step: when due, repair balance fields and deleted registry items."""
+    """Lane step: when due, repair balance fields and deleted registry items, and hand the items
+    changed since the last pass (``updatedTime``) to the tamper guard."""
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         if not healing.healing_due(session, ctx.portal_id, now):
             return False
         owners = healing.owners(session, ctx.portal_id)
         target = load_target(session, ctx.portal_id)
+        since = healing.last_pass_at(session, ctx.portal_id, now) - guard_inbox.OVERLAP
     shown = balance_fields(ctx.client, owners)
-    present = item_keys(ctx.client, target) if target is not None else None
+    present, changed = item_keys(ctx.client, target, since) if target is not None else (None, [])
     with ctx.db.transaction() as session:
         balances = healing.repair_balances(session, ctx.portal_id, shown, now)
         items = healing.recreate_items(session, ctx.portal_id, present, now) if present is not None else []
+        guard_inbox.recheck_items(
+            session, ctx.portal_id, changed, now, "HEALING"
+        )  # the guard step compares them
         healing.finish_pass(session, ctx.portal_id, len(balances), len(items), now)
         pruned = healing.prune_delivered(session, ctx.portal_id, now)
     with ctx.db.transaction() as session:  # a read of the whole ledger, in a transaction of its own

@@ -14,8 +14,10 @@ from typing import Any
 from b24app import inbox
 from b24app.container import Container
 from b24app.portals import verify_portal
+from registry.bonuses.balance_guard import BALANCE_CHECK
+from registry.bonuses.guard_inbox import recheck_items
 from registry.bonuses.robots import CALLER_TOKEN
-from registry.bonuses.target import load_requests_target
+from registry.bonuses.target import load_requests_target, load_target
 
 REQUEST_CODE = "bonus_request"
 
@@ -32,8 +34,12 @@ def record_deal_event(
 def record_client_event(
     c: Container, member_id: str, app_token: str, event: str, client_id: int, body: Any
 ) -> None:
-    """A contact or company was added, changed or deleted: the lane reads it back for the mirror."""
-    _record(c, member_id, app_token, kind="client", event=event, payload=body, subject_id=client_id)
+    """A contact or company was added, changed or deleted: the lane reads it back for the mirror,
+    and a change has its balance field checked against the ledger (a hand edit is rewritten)."""
+    also = (BALANCE_CHECK,) if event.endswith("UPDATE") else ()  # the field may have been typed over
+    _record(
+        c, member_id, app_token, kind="client", event=event, payload=body, subject_id=client_id, also=also
+    )
 
 
 def record_uninstall(c: Container, member_id: str, app_token: str, clean: bool) -> None:
@@ -95,6 +101,23 @@ def record_item_move(
     return True
 
 
+def record_registry_item(
+    c: Container, member_id: str, app_token: str, event: str, entity_type_id: int, item_id: int
+) -> bool:
+    """A registry item was changed or deleted on the portal: the lane compares it with the ledger
+    (False: not the registry's type, ignored)."""
+    with c.db.transaction() as session:
+        portal_id = verify_portal(session, member_id, app_token)
+        target = load_target(session, portal_id)
+        if target is None or target.entity_type_id != entity_type_id:
+            return False
+        recheck_items(session, portal_id, [item_id], c.clock.now(), event)  # DELETE in the name: gone
+        wake = c.lanes.flag_queued(session, portal_id)
+    if wake:  # only after the commit: the job must find the row
+        c.jobs.enqueue_lane(portal_id, force=True)
+    return True
+
+
 def _record(
     c: Container,
     member_id: str,
@@ -105,20 +128,23 @@ def _record(
     payload: Any,
     subject_id: int | None = None,
     dedup_key: DedupKey | None = None,
+    also: tuple[str, ...] = (),
 ) -> None:
-    """Keep one call of a verified portal in its inbox and flag its lane; wake the lane after the commit."""
+    """Keep one call of a verified portal in its inbox (under ``kind`` and each of ``also``) and flag
+    its lane; wake the lane after the commit."""
     with c.db.transaction() as session:
         portal_id = verify_portal(session, member_id, app_token)
-        inbox.record(
-            session,
-            portal_id=portal_id,
-            kind=kind,
-            event=event,
-            subject_id=subject_id,
-            dedup_key=dedup_key(portal_id) if dedup_key else None,
-            payload=payload,
-            received_at=c.clock.now(),
-        )
+        for each in (kind, *also):
+            inbox.record(
+                session,
+                portal_id=portal_id,
+                kind=each,
+                event=event,
+                subject_id=subject_id,
+                dedup_key=dedup_key(portal_id) if dedup_key else None,
+                payload=payload,
+                received_at=c.clock.now(),
+            )
         wake = c.lanes.flag_queued(session, portal_id)
     if wake:  # only after the commit: the job must find the row
         c.jobs.enqueue_lane(portal_id, force=True)

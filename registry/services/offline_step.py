@@ -1,5 +1,6 @@
-"""The offline lane step: deletions from the portal's offline event queue, recorded in the inbox like
-pushed events. Runs on the reconciliation schedule, so a quiet portal pays one request per interval.
+"""The offline lane step: deal deletions and registry item changes from the portal's offline event
+queue, recorded in the inbox like pushed events. Runs on the reconciliation schedule, so a quiet
+portal pays one request per interval.
 
 A record without the deal's id (the docs show ``"EVENT_DATA": false``) is not forgotten: it makes
 the deletion sweep (registry.services.sweep_step) run at once, which finds the deleted deal by id.
@@ -15,8 +16,9 @@ from sqlalchemy.orm import Session
 from b24app import inbox, schedule
 from b24app.lanes import LaneContext
 from b24app.models import PortalCursor
+from registry.bonuses import guard_inbox
 from registry.services.sweep_step import request_sweep, sweep_step
-from registry.sync.offline import PAGE, RESERVE, deals_in, read_page, release, unreadable
+from registry.sync.offline import PAGE, RESERVE, deals_in, items_in, read_page, release, unreadable
 
 log = logging.getLogger(__name__)
 
@@ -64,9 +66,15 @@ def _record(ctx: LaneContext, events: list[dict[str, object]], now: datetime, *,
     """Deal records go to the inbox; records without an id ask for a sweep (unless one just ran:
     it saw the deals as they are after those records were queued)."""
     blind = unreadable(events)
+    items, blind_items = items_in(events)
     with ctx.db.transaction() as session:
         if blind and sweep:  # cleared below all the same: the sweep finds what they were about
             request_sweep(session, ctx.portal_id, now)
+        guard_inbox.recheck_items(
+            session, ctx.portal_id, items, now, "OFFLINE"
+        )  # the tamper guard compares them
+        if blind_items:  # the guard lists the items changed since its watermark instead
+            guard_inbox.request_catch_up(session, ctx.portal_id, now)
         for deal in deals_in(events):
             inbox.record(
                 session,

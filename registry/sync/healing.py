@@ -3,11 +3,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from b24app.gateway import Command, PortalClient
 from registry.bonuses.target import RegistryTarget
+from registry.program.values import bounded_id
+from registry.sync.clients import moment
 
 IDS_PER_COMMAND = 50
 
@@ -34,10 +37,18 @@ def balance_fields(
     return shown
 
 
-def item_keys(client: PortalClient, target: RegistryTarget) -> set[str]:
-    """The ``xmlId`` of every registry item on the portal."""
-    params = {"entityTypeId": target.entity_type_id, "select": ["id", "xmlId"]}
-    return {str(row.get("xmlId")) for row in client.list_all("crm.item.list", params, "items")}
+def item_keys(client: PortalClient, target: RegistryTarget, since: datetime) -> tuple[set[str], list[int]]:
+    """The ``xmlId`` of every registry item on the portal, and the ids of those changed at ``since`` or
+    later (``updatedTime``): the tamper guard compares those with the ledger."""
+    params = {"entityTypeId": target.entity_type_id, "select": ["id", "xmlId", "updatedTime"]}
+    keys: set[str] = set()
+    changed: list[int] = []
+    for row in client.list_all("crm.item.list", params, "items"):
+        keys.add(str(row.get("xmlId")))
+        updated = moment(row.get("updatedTime"))
+        if updated is not None and updated >= since and (item_id := bounded_id(row.get("id"))) is not None:
+            changed.append(item_id)
+    return keys, changed
 
 
 def _number(raw: Any) -> Decimal | None:

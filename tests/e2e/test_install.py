@@ -67,8 +67,10 @@ def test_api_install_provisions_everything_once(app: AppHarness, emulator: Emula
     }
     assert names["NEW"] == ("Ожидают", None) and names["SUCCESS"][0] == "Списано"
     assert names["EXPIRED"] == ("Сгорели", "F") and names["FAIL"][0] == "Отменены"
+    guarded = spec.guard_events(etid)  # the registry's own items, online and offline
     assert seen["events"] == sorted(
-        [(e, app.base_url + "/events") for e in spec.APP_EVENTS] + [(e, "") for e in spec.OFFLINE_EVENTS]
+        [(e, app.base_url + "/events") for e in (*spec.APP_EVENTS, *guarded)]
+        + [(e, "") for e in (*spec.OFFLINE_EVENTS, *guarded)]
     )
     assert seen["robots"] == ["bonus_accrue", "bonus_request", "bonus_writeoff"] and seen["activities"] == []
     assert portal.apps[CLIENT_ID].robots["bonus_writeoff"]["USE_SUBSCRIPTION"] == "Y"
