@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from b24app.db import insert_ignore
+from b24app.db import insert_ignore, insert_ignore_many
 from b24app.models import OutboxMessage, PortalObject
 
 GIVE_UP_AFTER = timedelta(hours=24)
@@ -20,11 +20,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def add(
-    session: Session, *, portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime
-) -> bool:
-    """Owe one delivery; a message with the same key is not added twice."""
-    values = {
+def row(portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The values of one owed delivery (for ``add`` and ``add_many``)."""
+    return {
         "portal_id": portal_id,
         "kind": kind,
         "key": key,
@@ -34,7 +32,19 @@ def add(
         "created_at": now,
         "next_attempt_at": now,
     }
-    return insert_ignore(session, OutboxMessage.__table__, values)
+
+
+def add(
+    session: Session, *, portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime
+) -> bool:
+    """Owe one delivery; a message with the same key is not added twice."""
+    return insert_ignore(session, OutboxMessage.__table__, row(portal_id, kind, key, payload, now))
+
+
+def add_many(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Owe these deliveries (``row`` values of one portal) in one statement; the keys added."""
+    added: set[str] = insert_ignore_many(session, OutboxMessage.__table__, rows, "key")
+    return added
 
 
 def next_due(session: Session, portal_id: int, now: datetime) -> datetime | None:
