@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore, insert_ignore_many
@@ -71,15 +71,23 @@ def prune(session: Session, portal_id: int, before: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Built once with bound parameters (every delivered registry item): building a statement and its
+# cache key per call cost more than running it.
+_OBJECT_KEY = (
+    PortalObject.portal_id == bindparam("portal_id"),
+    PortalObject.kind == bindparam("kind"),
+    PortalObject.key == bindparam("key"),
+)
+_OBJECT = select(PortalObject).where(*_OBJECT_KEY)
+_REMOTE_ID = select(PortalObject.remote_id).where(*_OBJECT_KEY)
+
+
 def remember_object(
     session: Session, portal_id: int, kind: str, key: str, remote_id: str, now: datetime
 ) -> None:
     """Record (or correct) the portal's id of an object we created."""
-    row = session.execute(
-        select(PortalObject).where(
-            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
-        )
-    ).scalar_one_or_none()
+    key_of = {"portal_id": portal_id, "kind": kind, "key": key}
+    row = session.execute(_OBJECT, key_of).scalar_one_or_none()
     if row is None:
         session.add(
             PortalObject(portal_id=portal_id, kind=kind, key=key, remote_id=remote_id, created_at=now)
@@ -89,9 +97,6 @@ def remember_object(
 
 
 def remote_id_of(session: Session, portal_id: int, kind: str, key: str) -> str | None:
-    found: str | None = session.execute(
-        select(PortalObject.remote_id).where(
-            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
-        )
-    ).scalar_one_or_none()
+    key_of = {"portal_id": portal_id, "kind": kind, "key": key}
+    found: str | None = session.execute(_REMOTE_ID, key_of).scalar_one_or_none()
     return found
