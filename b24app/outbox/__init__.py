@@ -16,7 +16,17 @@ from b24app.outbox.plans import (
     Reads,
     Write,
 )
-from b24app.outbox.store import GIVE_UP_AFTER, add, backoff, next_due, prune, remember_object, remote_id_of
+from b24app.outbox.store import (
+    GIVE_UP_AFTER,
+    add,
+    add_many,
+    backoff,
+    next_due,
+    prune,
+    remember_object,
+    remote_id_of,
+    row,
+)
 
 __all__ = [
     "GIVE_UP_AFTER",
@@ -31,9 +41,11 @@ __all__ = [
     "Reads",
     "Write",
     "add",
+    "add_many",
     "backoff",
     "next_due",
     "prune",
     "remember_object",
     "remote_id_of",
+    "row",
 ]

@@ -7,10 +7,10 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import bindparam, delete, func, select
 from sqlalchemy.orm import Session
 
-from b24app.db import insert_ignore
+from b24app.db import insert_ignore, insert_ignore_many
 from b24app.models import OutboxMessage, PortalObject
 
 GIVE_UP_AFTER = timedelta(hours=24)
@@ -20,11 +20,9 @@ def backoff(attempts: int) -> timedelta:
     return timedelta(seconds=min(5 * 2 ** max(attempts - 1, 0), 3600))
 
 
-def add(
-    session: Session, *, portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime
-) -> bool:
-    """Owe one delivery; a message with the same key is not added twice."""
-    values = {
+def row(portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime) -> dict[str, Any]:
+    """The values of one owed delivery (for ``add`` and ``add_many``)."""
+    return {
         "portal_id": portal_id,
         "kind": kind,
         "key": key,
@@ -34,7 +32,19 @@ def add(
         "created_at": now,
         "next_attempt_at": now,
     }
-    return insert_ignore(session, OutboxMessage.__table__, values)
+
+
+def add(
+    session: Session, *, portal_id: int, kind: str, key: str, payload: Mapping[str, Any], now: datetime
+) -> bool:
+    """Owe one delivery; a message with the same key is not added twice."""
+    return insert_ignore(session, OutboxMessage.__table__, row(portal_id, kind, key, payload, now))
+
+
+def add_many(session: Session, rows: list[dict[str, Any]]) -> set[str]:
+    """Owe these deliveries (``row`` values of one portal) in one statement; the keys added."""
+    added: set[str] = insert_ignore_many(session, OutboxMessage.__table__, rows, "key")
+    return added
 
 
 def next_due(session: Session, portal_id: int, now: datetime) -> datetime | None:
@@ -61,15 +71,23 @@ def prune(session: Session, portal_id: int, before: datetime) -> int:
     return int(result.rowcount)  # type: ignore[attr-defined]
 
 
+# Built once with bound parameters (every delivered registry item): building a statement and its
+# cache key per call cost more than running it.
+_OBJECT_KEY = (
+    PortalObject.portal_id == bindparam("portal_id"),
+    PortalObject.kind == bindparam("kind"),
+    PortalObject.key == bindparam("key"),
+)
+_OBJECT = select(PortalObject).where(*_OBJECT_KEY)
+_REMOTE_ID = select(PortalObject.remote_id).where(*_OBJECT_KEY)
+
+
 def remember_object(
     session: Session, portal_id: int, kind: str, key: str, remote_id: str, now: datetime
 ) -> None:
     """Record (or correct) the portal's id of an object we created."""
-    row = session.execute(
-        select(PortalObject).where(
-            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
-        )
-    ).scalar_one_or_none()
+    key_of = {"portal_id": portal_id, "kind": kind, "key": key}
+    row = session.execute(_OBJECT, key_of).scalar_one_or_none()
     if row is None:
         session.add(
             PortalObject(portal_id=portal_id, kind=kind, key=key, remote_id=remote_id, created_at=now)
@@ -79,9 +97,6 @@ def remember_object(
 
 
 def remote_id_of(session: Session, portal_id: int, kind: str, key: str) -> str | None:
-    found: str | None = session.execute(
-        select(PortalObject.remote_id).where(
-            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
-        )
-    ).scalar_one_or_none()
+    key_of = {"portal_id": portal_id, "kind": kind, "key": key}
+    found: str | None = session.execute(_REMOTE_ID, key_of).scalar_one_or_none()
     return found

@@ -14,7 +14,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
@@ -42,6 +42,14 @@ def owner_of(deal: DealSnapshot, program: Program) -> Owner | None:
     return first or second
 
 
+# Built once with bound parameters (every won deal): building it per call cost more than running it.
+_LOCK_STATE = (
+    select(DealState)
+    .where(DealState.portal_id == bindparam("portal_id"), DealState.deal_id == bindparam("deal_id"))
+    .with_for_update()
+)
+
+
 def _state(session: Session, portal_id: int, deal_id: int, now: datetime) -> DealState:
     insert_ignore(
         session,
@@ -56,11 +64,7 @@ def _state(session: Session, portal_id: int, deal_id: int, now: datetime) -> Dea
             "updated_at": now,
         },
     )
-    return session.execute(
-        select(DealState)
-        .where(DealState.portal_id == portal_id, DealState.deal_id == deal_id)
-        .with_for_update()
-    ).scalar_one()
+    return session.execute(_LOCK_STATE, {"portal_id": portal_id, "deal_id": deal_id}).scalar_one()
 
 
 def sync_deal(

@@ -39,25 +39,24 @@ def enqueue_entries(
     program = program or current_program(session, portal_id)
     notices.plan_for_entries(session, portal_id, program, entries, language, now, forced=notify)
     webhooks.owe_movements(session, portal_id, entries, now)  # the administrator's registered URLs
-    for entry in entries:
-        outbox.add(
-            session,
-            portal_id=portal_id,
-            kind="registry_item",
-            key=f"item:{entry.id}",
-            payload={"entry_id": entry.id},
-            now=now,
-        )
-        owe_balance(session, portal_id, entry.owner_type, entry.owner_id, now)
-        for target, text in texts.comments(entry, language).items():
-            outbox.add(
-                session,
-                portal_id=portal_id,
-                kind="comment",
-                key=f"comment:{target}:{entry.id}",
-                payload={"entity_type": text.entity_type, "entity_id": text.entity_id, "text": text.body},
-                now=now,
-            )
+    rows = [row for entry in entries for row in _mirror_rows(portal_id, entry, language, now)]
+    added = outbox.add_many(session, rows)  # one statement for every row the entries owe
+    for balance in (row for row in rows if row["kind"] == "balance" and row["key"] not in added):
+        _rearm_taken(session, portal_id, balance["key"], now)
+        added.add(balance["key"])  # a second entry of the same owner: re-armed once is enough
+
+
+def _mirror_rows(portal_id: int, entry: EntryView, language: str, now: datetime) -> list[dict[str, Any]]:
+    """The outbox rows one entry owes: its registry item, its owner's balance field, its comments."""
+    owner = f"{entry.owner_type}:{entry.owner_id}"
+    rows = [
+        outbox.row(portal_id, "registry_item", f"item:{entry.id}", {"entry_id": entry.id}, now),
+        outbox.row(portal_id, "balance", f"balance:{owner}", {"owner": owner}, now),
+    ]
+    for target, text in texts.comments(entry, language).items():
+        payload = {"entity_type": text.entity_type, "entity_id": text.entity_id, "text": text.body}
+        rows.append(outbox.row(portal_id, "comment", f"comment:{target}:{entry.id}", payload, now))
+    return rows
 
 
 def rearm(
@@ -69,8 +68,12 @@ def rearm(
     costs one write. Lanes run one job per portal, so no delivery of this row can be in flight
     while we re-arm it.
     """
-    if outbox.add(session, portal_id=portal_id, kind=kind, key=key, payload=payload, now=now):
-        return
+    if not outbox.add(session, portal_id=portal_id, kind=kind, key=key, payload=payload, now=now):
+        _rearm_taken(session, portal_id, key, now)
+
+
+def _rearm_taken(session: Session, portal_id: int, key: str, now: datetime) -> None:
+    """The row of ``key`` exists (delivered, failed or still pending): make it pending again."""
     session.execute(
         update(OutboxMessage)
         .where(OutboxMessage.portal_id == portal_id, OutboxMessage.key == key)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from b24app import outbox
@@ -36,6 +36,12 @@ COMMENT = N_("Client level: {previous} → {level}.")
 NO_LEVEL = N_("no level")
 
 
+# Built once with bound parameters (every won deal): building it per call cost more than running it.
+_WIN = select(ClientWin).where(
+    ClientWin.portal_id == bindparam("portal_id"), ClientWin.deal_id == bindparam("deal_id")
+)
+
+
 def track(
     session: Session,
     portal_id: int,
@@ -46,9 +52,7 @@ def track(
     now: datetime,
 ) -> None:
     """Keep the deal's win row (``owner`` None: the deal is not won) and recalculate whom it moved."""
-    row = session.execute(
-        select(ClientWin).where(ClientWin.portal_id == portal_id, ClientWin.deal_id == deal_id)
-    ).scalar_one_or_none()
+    row = session.execute(_WIN, {"portal_id": portal_id, "deal_id": deal_id}).scalar_one_or_none()
     touched: list[Owner] = []
     if row is not None and (owner is None or (row.owner_type, row.owner_id) != (owner.type, owner.id)):
         touched.append(Owner(row.owner_type, row.owner_id))

@@ -18,7 +18,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
@@ -192,6 +192,17 @@ def _append(session: Session, account: Account, m: Movement, amount: Decimal, no
     return entry
 
 
+# Built once with bound parameters (asked for every posting): building a statement and its cache
+# key per call cost more than running it.
+_OWNER = (
+    Account.portal_id == bindparam("portal_id"),
+    Account.owner_type == bindparam("owner_type"),
+    Account.owner_id == bindparam("owner_id"),
+)
+_LOCK = select(Account).where(*_OWNER).with_for_update()
+_BALANCE = select(Account.balance).where(*_OWNER)
+
+
 def lock_account(session: Session, portal_id: int, owner: Owner, now: datetime) -> Account:
     """The owner's account, created if needed, locked for this transaction (serialises spends)."""
     values = {
@@ -204,11 +215,8 @@ def lock_account(session: Session, portal_id: int, owner: Owner, now: datetime) 
         "updated_at": now,
     }
     insert_ignore(session, Account.__table__, values)
-    return session.execute(
-        select(Account)
-        .where(Account.portal_id == portal_id, Account.owner_type == owner.type, Account.owner_id == owner.id)
-        .with_for_update()
-    ).scalar_one()
+    key = {"portal_id": portal_id, "owner_type": owner.type, "owner_id": owner.id}
+    return session.execute(_LOCK, key).scalar_one()
 
 
 def account_of(session: Session, portal_id: int, owner: Owner) -> Account | None:
@@ -228,9 +236,6 @@ def existing(session: Session, portal_id: int, key: str) -> LedgerEntry | None:
 
 
 def balance_of(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
-    value = session.execute(
-        select(Account.balance).where(
-            Account.portal_id == portal_id, Account.owner_type == owner_type, Account.owner_id == owner_id
-        )
-    ).scalar_one_or_none()
+    key = {"portal_id": portal_id, "owner_type": owner_type, "owner_id": owner_id}
+    value = session.execute(_BALANCE, key).scalar_one_or_none()
     return value if value is not None else ZERO

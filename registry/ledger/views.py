@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from registry.ledger.kinds import ACCRUALS, EntryKind
@@ -53,23 +53,37 @@ def entry_view(session: Session, entry_id: int) -> EntryView:
     return views[0]
 
 
+# Columns, not entities: asked twice per won deal, and loading ORM objects cost more than the
+# query itself. Built once with bound parameters: building a statement (and its cache key) per call
+# cost more than running it.
+_E, _A = LedgerEntry, Account
+_ENTRY_VIEWS = (
+    select(
+        _E.id, _E.portal_id, _E.kind, _E.amount, _E.balance_after, _A.owner_type, _A.owner_id,
+        _E.created_at, _E.deal_id, _E.reason, _E.snapshot, Lot.id.label("lot_id"), Lot.expires_at,
+        Lot.activated_at, Lot.expired_at,
+    )
+    .join(Account, Account.id == LedgerEntry.account_id)
+    .outerjoin(Lot, Lot.entry_id == LedgerEntry.id)
+    .where(LedgerEntry.id.in_(bindparam("ids", expanding=True)))
+    .order_by(LedgerEntry.id)
+)  # fmt: skip
+_HELD = (
+    select(func.coalesce(func.sum(Lot.remaining), 0))
+    .join(Account, Account.id == Lot.account_id)
+    .where(
+        Account.portal_id == bindparam("portal_id"),
+        Account.owner_type == bindparam("owner_type"),
+        Account.owner_id == bindparam("owner_id"),
+        Lot.activated_at.is_(None),
+    )
+)
+
+
 def entry_views(session: Session, entry_ids: Sequence[int]) -> list[EntryView]:
     if not entry_ids:
         return []
-    # Columns, not entities: asked twice per won deal, and loading ORM objects cost more than the
-    # query itself.
-    e, a = LedgerEntry, Account
-    rows = session.execute(
-        select(
-            e.id, e.portal_id, e.kind, e.amount, e.balance_after, a.owner_type, a.owner_id,
-            e.created_at, e.deal_id, e.reason, e.snapshot, Lot.id.label("lot_id"), Lot.expires_at,
-            Lot.activated_at, Lot.expired_at,
-        )
-        .join(Account, Account.id == LedgerEntry.account_id)
-        .outerjoin(Lot, Lot.entry_id == LedgerEntry.id)
-        .where(LedgerEntry.id.in_(list(entry_ids)))
-        .order_by(LedgerEntry.id)
-    ).all()  # fmt: skip
+    rows = session.execute(_ENTRY_VIEWS, {"ids": list(entry_ids)}).all()
     return [
         EntryView(
             r.id,
@@ -105,16 +119,8 @@ def _state(
 
 def current_balance(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
     """The ledger balance without bonuses still on hold (what can be spent once holds end)."""
-    held = session.execute(
-        select(func.coalesce(func.sum(Lot.remaining), 0))
-        .join(Account, Account.id == Lot.account_id)
-        .where(
-            Account.portal_id == portal_id,
-            Account.owner_type == owner_type,
-            Account.owner_id == owner_id,
-            Lot.activated_at.is_(None),
-        )
-    ).scalar_one()
+    owner = {"portal_id": portal_id, "owner_type": owner_type, "owner_id": owner_id}
+    held = session.execute(_HELD, owner).scalar_one()
     return balance_of(session, portal_id, owner_type, owner_id) - Decimal(held)
 
 

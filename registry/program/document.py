@@ -13,7 +13,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from b24app.db import once_per_transaction
@@ -189,17 +189,19 @@ def _notifications(value: Any) -> dict[str, Any]:
         raise ProgramError("$.notifications", str(exc)) from exc
 
 
+# Built once with a bound parameter (read for every lane run and deal batch): building it and its
+# cache key per call cost more than running it. The latest version only: every version's document
+# was loaded and parsed as JSON.
+_LATEST = (
+    select(ProgramVersion)
+    .where(ProgramVersion.portal_id == bindparam("portal_id"))
+    .order_by(ProgramVersion.version.desc())
+    .limit(1)
+)
+
+
 def current_program(session: Session, portal_id: int) -> Program:
-    row = (
-        session.execute(
-            select(ProgramVersion)
-            .where(ProgramVersion.portal_id == portal_id)
-            .order_by(ProgramVersion.version.desc())
-            .limit(1)  # the latest only: every version's document was loaded and parsed as JSON
-        )
-        .scalars()
-        .first()
-    )
+    row = session.execute(_LATEST, {"portal_id": portal_id}).scalars().first()
     return parse(row.document, row.version) if row else parse({}, 0)
 
 
