@@ -1,0 +1,69 @@
+"""Deals won before client levels existed count towards the level once the tiers are saved."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import delete
+
+from b24app.clock import FrozenClock
+from registry.bonuses.tier_models import ClientWin
+from tests.e2e.api_support import Api, make_key
+from tests.e2e.test_tiers import _accruals, _client, _level, _won
+from tests.e2e.test_tiers_settings import _save
+from tests.emulator import driver
+from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.server import Emulator
+from tests.harness import AppHarness, portal_id_of
+
+
+@pytest.fixture
+def app_clock(clock: FrozenClock) -> FrozenClock:
+    return clock
+
+
+def test_deals_won_before_the_tiers_were_saved_give_the_client_their_level(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, capsys: pytest.CaptureFixture[str]
+) -> None:
+    api = Api(app, make_key(app, portal, capsys))
+    contact = _client(emulator, portal)
+    first = _won(app, emulator, portal, contact, "600")  # the program's 5%: 30
+    driver.update_deal(emulator, portal, first, OPPORTUNITY="700")  # an adjustment: 700 counts
+    _won(app, emulator, portal, contact, "500")
+    lost = _won(app, emulator, portal, contact, "5000")
+    driver.update_deal(emulator, portal, lost, STAGE_ID="LOSE")  # reversed: it does not count
+    app.drain()
+    assert [kind for kind, _ in _accruals(app)] == [
+        "accrual",
+        "deal_adjustment",
+        "accrual",
+        "accrual",
+        "reversal",
+    ]
+    with app.db.transaction() as session:  # as before this release: won deals left no win rows
+        session.execute(delete(ClientWin).where(ClientWin.portal_id == portal_id_of(app)))
+    saved = _save(
+        app,
+        emulator,
+        portal,
+        tiers_basis="won_total",
+        tiers_0_code="base",
+        tiers_0_name="Base",
+        tiers_0_from="0",
+        tiers_0_percent="5",
+        tiers_1_code="silver",
+        tiers_1_name="Silver",
+        tiers_1_from="1000",
+        tiers_1_percent="10",
+        tiers_2_code="gold",
+        tiers_2_name="Gold",
+        tiers_2_from="3000",
+        tiers_2_percent="20",
+    )
+    assert saved.status_code == 200
+    app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
+    app.drain()
+    assert _level(api, contact) == "silver"  # 700 + 500; the reversed 5000 is not counted
+    _won(app, emulator, portal, contact, "1000")  # priced at Silver's 10%
+    assert _accruals(app)[-1] == ("accrual", Decimal("100.00"))
