@@ -3,8 +3,8 @@
 On a 12-month basis a deal leaves the window on the day 12 months after it was won: the clients
 with deals that left it since the last run are recalculated. Tiers added or changed (not merely
 another program version) recalculate every client with a won deal or a level; the first run
-first fills in, from the ledger, the deals won before levels existed (``tier_backfill``). 100 clients a
-transaction, at most 1,000 a lane turn (the run remembers the last client it finished).
+first fills in, from the ledger, the deals won before levels existed (``tier_backfill``). 100
+clients a transaction, at most 1,000 a lane turn (the run remembers the last client it finished).
 """
 
 from __future__ import annotations
