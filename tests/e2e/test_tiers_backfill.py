@@ -43,24 +43,13 @@ def test_deals_won_before_the_tiers_were_saved_give_the_client_their_level(
     ]
     with app.db.transaction() as session:  # as before this release: won deals left no win rows
         session.execute(delete(ClientWin).where(ClientWin.portal_id == portal_id_of(app)))
-    saved = _save(
-        app,
-        emulator,
-        portal,
-        tiers_basis="won_total",
-        tiers_0_code="base",
-        tiers_0_name="Base",
-        tiers_0_from="0",
-        tiers_0_percent="5",
-        tiers_1_code="silver",
-        tiers_1_name="Silver",
-        tiers_1_from="1000",
-        tiers_1_percent="10",
-        tiers_2_code="gold",
-        tiers_2_name="Gold",
-        tiers_2_from="3000",
-        tiers_2_percent="20",
-    )
+    levels = [("base", "Base", 0, 5), ("silver", "Silver", 1000, 10), ("gold", "Gold", 3000, 20)]
+    form = {
+        f"tiers_{i}_{part}": str(value)
+        for i, level in enumerate(levels)
+        for part, value in zip(("code", "name", "from", "percent"), level, strict=True)
+    }
+    saved = _save(app, emulator, portal, tiers_basis="won_total", **form)
     assert saved.status_code == 200
     app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
     app.drain()
