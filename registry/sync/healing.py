@@ -23,7 +23,7 @@ BALANCE_FIELD = "UF_CRM_BONUS_BALANCE"
 @dataclass(frozen=True)
 class ShownFields:
     """What one client's card shows: the balance (None: empty or no number) and the level field's
-    text (None: the program has no level field)."""
+    text (None: the program or the portal has no level field)."""
 
     balance: Decimal | None
     level: str | None
@@ -55,7 +55,8 @@ def client_fields(
     for label, rows in result.results.items():
         kind = "contact" if label.startswith("contact") else "company"
         for row in rows if isinstance(rows, list) else []:
-            level = str(row.get(level_field) or "") if level_field else None
+            # a field the portal does not have is not in the row: nothing to compare
+            level = str(row.get(level_field) or "") if level_field and level_field in row else None
             shown[(kind, int(row["ID"]))] = ShownFields(_number(row.get(BALANCE_FIELD)), level)
     return shown
 
