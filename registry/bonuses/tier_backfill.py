@@ -1,8 +1,9 @@
 """Won deals from before client levels existed: their ``client_wins`` rows, read from our ledger.
 
 The tiers release records every won deal from then on; deals won earlier only left their accrual
-(deal id, the snapshot's ``deal_amount``, when) in the ledger. An accrual that a reversal cancelled
-is a deal no longer won; a deal adjustment's snapshot carries the deal's newer amount. No portal
+(deal id, the snapshot's ``deal_amount``, when) in the ledger. An accrual that a reversal cancelled,
+or whose lot the deal's state no longer holds, is a deal no longer won; a deal adjustment's
+snapshot carries the deal's newer amount. No portal
 reads: a won deal that earned nothing (no rule, no client) is not known here and counts once it is
 next synchronised.
 """
@@ -17,9 +18,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, aliased
 
 from b24app.db import insert_ignore
+from registry.bonuses.models import DealState
 from registry.bonuses.tier_models import ClientWin
 from registry.ledger.kinds import EntryKind
-from registry.ledger.models import Account, LedgerEntry
+from registry.ledger.models import Account, LedgerEntry, Lot
 
 ZERO = Decimal("0.00")
 
@@ -68,6 +70,15 @@ def _latest_accruals(session: Session, portal_id: int) -> dict[int, _Win]:
     rows = session.execute(
         select(LedgerEntry, Account.owner_type, Account.owner_id)
         .join(Account, Account.id == LedgerEntry.account_id)
+        # the deal still holds this accrual's lot: a reversal that found nothing left in the lot
+        # (spent or expired) writes no entry, but it lets go of the lot
+        .join(Lot, Lot.entry_id == LedgerEntry.id)
+        .join(
+            DealState,
+            (DealState.portal_id == portal_id)
+            & (DealState.deal_id == LedgerEntry.deal_id)
+            & (DealState.lot_id == Lot.id),
+        )
         .where(
             LedgerEntry.portal_id == portal_id,
             LedgerEntry.kind == EntryKind.ACCRUAL,
