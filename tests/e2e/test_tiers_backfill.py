@@ -10,6 +10,7 @@ from sqlalchemy import delete
 from b24app.clock import FrozenClock
 from registry.bonuses.tier_models import ClientWin
 from tests.e2e.api_support import Api, make_key
+from tests.e2e.test_lifetime import _spend
 from tests.e2e.test_tiers import _accruals, _client, _level, _won
 from tests.e2e.test_tiers_settings import _save
 from tests.emulator import driver
@@ -33,14 +34,12 @@ def test_deals_won_before_the_tiers_were_saved_give_the_client_their_level(
     _won(app, emulator, portal, contact, "500")
     lost = _won(app, emulator, portal, contact, "5000")
     driver.update_deal(emulator, portal, lost, STAGE_ID="LOSE")  # reversed: it does not count
+    spent = _won(app, emulator, portal, contact, "3000")  # 150, then every bonus is spent
+    assert _spend(app, contact, "210")["ok"] is True
+    driver.update_deal(emulator, portal, spent, STAGE_ID="LOSE")  # nothing left to reverse: debt
     app.drain()
-    assert [kind for kind, _ in _accruals(app)] == [
-        "accrual",
-        "deal_adjustment",
-        "accrual",
-        "accrual",
-        "reversal",
-    ]
+    kinds = [kind for kind, _ in _accruals(app)]
+    assert kinds == ["accrual", "deal_adjustment", "accrual", "accrual", "reversal", "accrual", "write_off"]
     with app.db.transaction() as session:  # as before this release: won deals left no win rows
         session.execute(delete(ClientWin).where(ClientWin.portal_id == portal_id_of(app)))
     levels = [("base", "Base", 0, 5), ("silver", "Silver", 1000, 10), ("gold", "Gold", 3000, 20)]
@@ -53,6 +52,7 @@ def test_deals_won_before_the_tiers_were_saved_give_the_client_their_level(
     assert saved.status_code == 200
     app.container.jobs.enqueue_lane(portal_id_of(app), force=True)
     app.drain()
-    assert _level(api, contact) == "silver"  # 700 + 500; the reversed 5000 is not counted
+    assert _level(api, contact) == "silver"  # 700 + 500; neither lost deal is counted
     _won(app, emulator, portal, contact, "1000")  # priced at Silver's 10%
-    assert _accruals(app)[-1] == ("accrual", Decimal("100.00"))
+    accruals = [entry for entry in _accruals(app) if entry[0] == "accrual"]
+    assert accruals[-1] == ("accrual", Decimal("100.00"))  # (then it pays the lost deal's debt)
