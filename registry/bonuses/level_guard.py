@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from b24app.models import OutboxMessage
@@ -37,10 +37,20 @@ def repair_levels(
         level = program.tiers.level(stored[(kind, owner_id)])
         name = level.name if level else ""
         if text.strip() != name:
-            payload = {"owner": owner, "field": field, "value": name}
-            rearm(session, portal_id, FIELD_KIND, key=f"level:{owner}:restore", payload=payload, now=now)
+            _owe(session, portal_id, {"owner": owner, "field": field, "value": name}, now)
             repaired.append(owner)
     return repaired
+
+
+def _owe(session: Session, portal_id: int, payload: dict[str, str], now: datetime) -> None:
+    """The level write once more, with the level's name now (a re-armed row keeps its old payload)."""
+    key = f"level:{payload['owner']}:restore"
+    rearm(session, portal_id, FIELD_KIND, key=key, payload=payload, now=now)
+    session.execute(
+        update(OutboxMessage)
+        .where(OutboxMessage.portal_id == portal_id, OutboxMessage.key == key)
+        .values(payload=payload)
+    )
 
 
 def _stored(

@@ -75,7 +75,6 @@ def rearm(
         update(OutboxMessage)
         .where(OutboxMessage.portal_id == portal_id, OutboxMessage.key == key)
         .values(status="pending", attempts=0, next_attempt_at=now, first_failure_at=None, last_error=None)
-        .values(payload=payload)  # a value fixed when owed (a level's name) is the newest one
     )
 
 
