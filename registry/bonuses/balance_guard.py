@@ -1,13 +1,15 @@
-"""The balance field typed over by hand: which clients' update events call for reading the field back
-(the echo of our own write is not read: registry.bonuses.echoes)."""
+"""The balance (and level) field typed over by hand: which clients' update events call for reading
+the fields back (the echo of our own write is not read: registry.bonuses.echoes)."""
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app.models import InboxEvent, OutboxMessage
-from registry.bonuses.echoes import BALANCE_ECHO, is_echo
+from registry.bonuses.echoes import BALANCE_ECHO, LEVEL_ECHO, is_echo
 from registry.ledger.models import Account
 
 BALANCE_CHECK = "balance_check"  # inbox kind: a contact or company changed, its balance field is read
@@ -32,12 +34,16 @@ def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[t
     named: set[tuple[str, int]] = set()
     for _, event, subject, received_at in rows:
         owner = ("contact" if "CONTACT" in str(event) else "company", int(subject or 0))
-        if subject is not None and not is_echo(
-            session, portal_id, BALANCE_ECHO, f"{owner[0]}:{owner[1]}", received_at
-        ):
+        if subject is not None and not _ours(session, portal_id, owner, received_at):
             named.add(owner)
     owners = sorted(o for o in _held(session, portal_id, named) if not _owed(session, portal_id, o))
     return owners, max(int(r[0]) for r in rows)
+
+
+def _ours(session: Session, portal_id: int, owner: tuple[str, int], received_at: datetime) -> bool:
+    """The echo of our balance write, or else of our level write (each event uses up one mark)."""
+    key = f"{owner[0]}:{owner[1]}"
+    return any(is_echo(session, portal_id, kind, key, received_at) for kind in (BALANCE_ECHO, LEVEL_ECHO))
 
 
 def _held(session: Session, portal_id: int, named: set[tuple[str, int]]) -> set[tuple[str, int]]:

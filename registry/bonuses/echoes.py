@@ -1,5 +1,5 @@
 """Our own writes come back as update events: each delivered write leaves one "echo expected" mark
-on what it wrote (a registry item, an owner's balance field), and the first update event of that
+on what it wrote (a registry item, an owner's balance or level field), and the first update event of that
 object within ``ECHO_WINDOW`` of the write uses the mark up instead of being read back.
 
 Reading an echo back would find the ledger's values and write nothing, but it would cost a request
@@ -19,6 +19,7 @@ from b24app.models import PortalObject
 
 ITEM_ECHO = "item_echo"  # portal object kind: key = the registry item's id
 BALANCE_ECHO = "balance_echo"  # portal object kind: key = {owner type}:{id}
+LEVEL_ECHO = "level_echo"  # portal object kind: key = {owner type}:{id} (the level field's write)
 ECHO_WINDOW = timedelta(seconds=30)  # the portal sends an event within seconds of the change
 
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
+from registry.bonuses.echoes import LEVEL_ECHO, expect_echo
 from registry.bonuses.tiers import FIELD_KIND
 
 
@@ -35,3 +37,7 @@ class LevelFieldKind:
 
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return str(message.payload["owner"])
+
+    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+        """The owner's update event that our write fires is expected (not read back)."""
+        expect_echo(session, message.portal_id, LEVEL_ECHO, str(message.payload["owner"]), now)

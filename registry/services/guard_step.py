@@ -1,6 +1,7 @@
 """The guard lane step: closed bonuses stay closed. Registry items named by update/delete events (or by
 the healing pass, or the offline queue) are read back and compared with the ledger; a client's
-balance field named by a contact/company update is read back and rewritten when it differs.
+balance field (and level field) named by a contact/company update is read back and rewritten when
+it differs.
 
 The portal is read outside any transaction (registry.sync.guard / registry.sync.healing); what differs
 is owed in one short transaction (registry.bonuses.guard) and written by the outbox step that follows.
@@ -12,10 +13,11 @@ import logging
 
 from b24app import schedule
 from b24app.lanes import LaneContext
-from registry.bonuses import balance_guard, guard, guard_inbox, healing
+from registry.bonuses import balance_guard, guard, guard_inbox, healing, level_guard
 from registry.bonuses.target import load_target
+from registry.program.document import current_program
 from registry.sync.guard import changed_since, read_items, user_names
-from registry.sync.healing import balance_fields
+from registry.sync.healing import client_fields
 
 log = logging.getLogger(__name__)
 ROWS_PER_ROUND = 500
@@ -83,13 +85,19 @@ def _items(ctx: LaneContext) -> bool:
 def _balances(ctx: LaneContext) -> bool:
     with ctx.db.transaction() as session:
         owners, last = balance_guard.balance_checks(session, ctx.portal_id, ROWS_PER_ROUND)
+        program = current_program(session, ctx.portal_id)
     if last is None:
         return False
-    shown = balance_fields(ctx.client, owners)
+    shown = client_fields(ctx.client, owners, level_guard.level_field(program))
     now = ctx.clock.now()
+    levels = {owner: fields.level for owner, fields in shown.items() if fields.level is not None}
     with ctx.db.transaction() as session:
-        repaired = healing.repair_balances(session, ctx.portal_id, shown, now)
+        balances = {owner: fields.balance for owner, fields in shown.items()}
+        repaired = healing.repair_balances(session, ctx.portal_id, balances, now)
+        restored = level_guard.repair_levels(session, ctx.portal_id, program, levels, now)
         guard_inbox.mark_done(session, ctx.portal_id, balance_guard.BALANCE_CHECK, last, now)
     if repaired:
         log.warning("guard.balances_repaired", extra={"portal_id": ctx.portal_id, "owners": repaired[:50]})
+    if restored:
+        log.warning("guard.levels_repaired", extra={"portal_id": ctx.portal_id, "owners": restored[:50]})
     return True

@@ -2,8 +2,9 @@
 
 On a 12-month basis a deal leaves the window on the day 12 months after it was won: the clients
 with deals that left it since the last run are recalculated. Tiers added or changed (not merely
-another program version) recalculate every client with a won deal or a level. 100 clients a
-transaction, at most 1,000 a lane turn (the run remembers the last client it finished).
+another program version) recalculate every client with a won deal or a level; the first run
+first fills in, from the ledger, the deals won before levels existed (``tier_backfill``). 100
+clients a transaction, at most 1,000 a lane turn (the run remembers the last client it finished).
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import date
 
 from b24app import schedule
 from b24app.lanes import LaneContext
-from registry.bonuses import tiers
+from registry.bonuses import tier_backfill, tiers
 from registry.bonuses.clients import portal_offset
 from registry.bonuses.segments import local_day
 from registry.ledger.posting import Owner
@@ -41,6 +42,9 @@ def tiers_step(ctx: LaneContext) -> bool:
         ran = f"{today.isoformat()} {tiers_digest(program)}"
         if cursor.value == ran or not schedule.due(session, ctx.portal_id, cursor, now):
             return False
+        if not cursor.value:  # the first run: deals won before levels existed count too
+            added = tier_backfill.backfill(session, ctx.portal_id)
+            log.info("tiers.backfill", extra={"portal_id": ctx.portal_id, "deals": added})
         since = _last_day(cursor.value or "", program)
         owners = tiers.owners_to_check(session, ctx.portal_id, program.tiers, since, now)
         owners = _after(owners, schedule.cursor(session, ctx.portal_id, PROGRESS, now).value or "", ran)

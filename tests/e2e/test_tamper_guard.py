@@ -8,13 +8,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from registry.program.document import save_program
 from tests.e2e.test_fidelity_offline import _schedules_come_round
+from tests.e2e.test_tiers import LEVELS
 from tests.emulator import driver, driver_crm, driver_setup
 from tests.emulator.methods_messages import notifications_for
 from tests.emulator.methods_timeline import log_messages_on
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
-from tests.harness import AppHarness
+from tests.harness import AppHarness, portal_id_of
 
 ADMIN = 1  # the user the portal fixture installs the app as
 
@@ -130,6 +132,38 @@ def test_a_balance_typed_over_by_hand_is_rewritten_from_the_contact_update_event
     app.drain()
 
     assert Decimal(str(portal.contacts[contact]["UF_CRM_BONUS_BALANCE"])) == balance
+    assert len(_writes(emulator, "crm.contact.update")) == 1  # its own update event wrote nothing more
+    assert len(_writes(emulator, "crm.contact.list")) == 1  # the hand edit read back; our echo was not
+    emulator.requests.clear()
+    app.drain()
+    assert _writes(emulator, "crm.contact.update") == [] and _writes(emulator, "crm.contact.list") == []
+
+
+def test_a_level_typed_over_by_hand_is_put_back_from_the_contact_update_event(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    with emulator.lock:  # the administrator made the level field (a string) on contacts
+        portal.userfields["CRM_CONTACT"].append(
+            {
+                "ID": "9001",
+                "ENTITY_ID": "CRM_CONTACT",
+                "FIELD_NAME": "UF_CRM_BONUS_LEVEL",
+                "USER_TYPE_ID": "string",
+            }
+        )
+    tiers = {"basis": "won_total", "field": "UF_CRM_BONUS_LEVEL", "levels": LEVELS}
+    with app.db.transaction() as session:
+        save_program(session, portal_id_of(app), {"tiers": tiers}, "test", app.container.clock.now())
+    contact = _won_deal(app, emulator, portal)  # 2000 won: Silver
+    assert portal.contacts[contact]["UF_CRM_BONUS_LEVEL"] == "Silver"
+    assert not _writes(emulator, "crm.contact.list")  # the echoes of our level and balance writes
+    emulator.requests.clear()
+
+    driver_crm.update_client(emulator, portal, "contact", contact, user_id=1, ufCrmBonusLevel="Gold")
+    app.drain()
+    app.drain()
+
+    assert portal.contacts[contact]["UF_CRM_BONUS_LEVEL"] == "Silver"
     assert len(_writes(emulator, "crm.contact.update")) == 1  # its own update event wrote nothing more
     assert len(_writes(emulator, "crm.contact.list")) == 1  # the hand edit read back; our echo was not
     emulator.requests.clear()

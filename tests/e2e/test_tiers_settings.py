@@ -81,3 +81,17 @@ def test_an_administrator_sets_levels_and_an_out_of_order_level_is_refused_at_it
     assert "must be greater than the previous level" in error
     with app.db.transaction() as session:
         assert len(current_program(session, portal_id_of(app)).tiers.levels) == 1  # type: ignore[union-attr]
+
+
+def test_the_level_changed_texts_list_their_own_variables(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    frame = driver.frame(emulator, portal, CLIENT_ID, app.base_url + "/settings", 1, [])
+    page = requests.post(frame.url, data=frame.form, params=frame.query, timeout=10)
+    assert page.status_code == 200
+    level = page.text.split('id="event-level_changed"', 1)[1].split("</fieldset>", 1)[0]
+    legend = level.split('id="variables-level_changed">', 1)[1].split("</p>", 1)[0]
+    assert all(f"{{{{ {name} }}}}" in legend for name in ("level", "percent", "previous"))
+    assert "уровень" in legend  # the portal's language (ru)
+    accrued = page.text.split('id="event-accrued"', 1)[1].split("</fieldset>", 1)[0]
+    assert "{{ level }}" not in accrued  # the amounts' events keep the common legend only
