@@ -16,9 +16,10 @@ from functools import cache
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from babel.core import Locale
 from babel.dates import format_date, format_datetime
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import NumberPattern, format_currency, parse_pattern
 from jinja2 import Environment, pass_context
 from jinja2.runtime import Context
 
@@ -57,16 +58,31 @@ def both(message: str) -> dict[str, str]:
     return {code: t(code, message) for code in LANGS}
 
 
+@cache
+def _locale(code: str) -> Locale:
+    return Locale.parse(code)
+
+
+@cache
+def _pattern(number_format: str) -> NumberPattern:
+    return parse_pattern(number_format)
+
+
+def _number(value: Decimal, number_format: str, language: str) -> str:
+    """Babel's ``format_decimal`` with the locale and pattern parsed once (it parses both per call)."""
+    return str(_pattern(number_format).apply(value, _locale(lang(language))))
+
+
 def points(value: Decimal, language: str) -> str:
-    return format_decimal(value, format="#,##0.00", locale=lang(language))
+    return _number(value, "#,##0.00", language)
 
 
 def money(value: Decimal, currency: str, language: str) -> str:
-    return format_currency(value, currency or "RUB", locale=lang(language))
+    return format_currency(value, currency or "RUB", locale=_locale(lang(language)))
 
 
 def percent(value: Decimal, language: str) -> str:
-    return format_decimal(value, format="#,##0.##", locale=lang(language))
+    return _number(value, "#,##0.##", language)
 
 
 def long_date(value: datetime, language: str) -> str:

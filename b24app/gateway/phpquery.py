@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from decimal import Decimal
+from functools import lru_cache
 from typing import Any
 from urllib.parse import quote
 
@@ -36,9 +37,15 @@ def _pairs(prefix: str, value: Any) -> list[tuple[str, str]]:
     return out
 
 
+@lru_cache(maxsize=4096)
+def _quoted_key(key: str) -> str:
+    # Keys repeat across commands (``fields[UF_CRM_BONUS_BALANCE]``): quoted once, not per command.
+    return quote(key, safe="[]")
+
+
 def build_query(params: Mapping[str, Any]) -> str:
     """Encode nested params as ``a[b][0]=x&c=y`` with every key and value URL-quoted."""
     pairs: list[tuple[str, str]] = []
     for key, value in params.items():
         pairs.extend(_pairs(str(key), value))
-    return "&".join(f"{quote(k, safe='[]')}={quote(v, safe='')}" for k, v in pairs)
+    return "&".join(f"{_quoted_key(k)}={quote(v, safe='')}" for k, v in pairs)

@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, select
+from sqlalchemy import bindparam, delete, func, select, update
 from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore, insert_ignore_many
@@ -82,18 +82,32 @@ _OBJECT = select(PortalObject).where(*_OBJECT_KEY)
 _REMOTE_ID = select(PortalObject.remote_id).where(*_OBJECT_KEY)
 
 
+_OBJECTS: Any = PortalObject.__table__
+_OBJECT_ROW = (
+    _OBJECTS.c.portal_id == bindparam("portal_id"),
+    _OBJECTS.c.kind == bindparam("kind"),
+    _OBJECTS.c.key == bindparam("key"),
+)
+_SET_REMOTE_ID = update(_OBJECTS).where(*_OBJECT_ROW).values(remote_id=bindparam("new_remote_id"))
+_SET_CREATED_AT = update(_OBJECTS).where(*_OBJECT_ROW).values(created_at=bindparam("new_created_at"))
+
+
 def remember_object(
     session: Session, portal_id: int, kind: str, key: str, remote_id: str, now: datetime
 ) -> None:
     """Record (or correct) the portal's id of an object we created."""
     key_of = {"portal_id": portal_id, "kind": kind, "key": key}
-    row = session.execute(_OBJECT, key_of).scalar_one_or_none()
-    if row is None:
-        session.add(
-            PortalObject(portal_id=portal_id, kind=kind, key=key, remote_id=remote_id, created_at=now)
-        )
-    else:
-        row.remote_id = remote_id
+    # Core statements, no ORM object: a pending one was flushed by the next message's read, one
+    # flush per delivered message.
+    if not insert_ignore(session, _OBJECTS, {**key_of, "remote_id": remote_id, "created_at": now}):
+        session.connection().execute(_SET_REMOTE_ID, {**key_of, "new_remote_id": remote_id})
+
+
+def mark_object(session: Session, portal_id: int, kind: str, key: str, now: datetime) -> None:
+    """A mark (an object row without a portal id, ``"1"``) made now, or an existing one moved to now."""
+    key_of = {"portal_id": portal_id, "kind": kind, "key": key}
+    if not insert_ignore(session, _OBJECTS, {**key_of, "remote_id": "1", "created_at": now}):
+        session.connection().execute(_SET_CREATED_AT, {**key_of, "new_created_at": now})
 
 
 def remote_id_of(session: Session, portal_id: int, kind: str, key: str) -> str | None:

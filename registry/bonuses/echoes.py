@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app.models import PortalObject
+from b24app.outbox.store import mark_object
 
 ITEM_ECHO = "item_echo"  # portal object kind: key = the registry item's id
 BALANCE_ECHO = "balance_echo"  # portal object kind: key = {owner type}:{id}
@@ -25,11 +26,7 @@ ECHO_WINDOW = timedelta(seconds=30)  # the portal sends an event within seconds 
 
 def expect_echo(session: Session, portal_id: int, kind: str, key: str, now: datetime) -> None:
     """Our write of this object was delivered now: its next update event is ours."""
-    mark = _mark(session, portal_id, kind, key)
-    if mark is None:
-        session.add(PortalObject(portal_id=portal_id, kind=kind, key=key, remote_id="1", created_at=now))
-    else:
-        mark.created_at = now
+    mark_object(session, portal_id, kind, key, now)
 
 
 def is_echo(session: Session, portal_id: int, kind: str, key: str, received_at: datetime) -> bool:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, insert, select
 from sqlalchemy.orm import Session
 
 from b24app import outbox
@@ -40,6 +40,8 @@ NO_LEVEL = N_("no level")
 _WIN = select(ClientWin).where(
     ClientWin.portal_id == bindparam("portal_id"), ClientWin.deal_id == bindparam("deal_id")
 )
+# A Core insert: the new row is only summed afterwards, an ORM object cost a unit-of-work flush.
+_ADD_WIN = insert(ClientWin)  # run on the connection: no ORM bulk path
 
 
 def track(
@@ -61,17 +63,8 @@ def track(
         row = None
     won = max(amount, ZERO)
     if owner is not None and row is None:
-        session.add(
-            ClientWin(
-                portal_id=portal_id,
-                deal_id=deal_id,
-                owner_type=owner.type,
-                owner_id=owner.id,
-                amount=won,
-                won_at=now,
-            )
-        )
-        session.flush()
+        win = {"portal_id": portal_id, "deal_id": deal_id, "amount": won, "won_at": now}
+        session.connection().execute(_ADD_WIN, {**win, "owner_type": owner.type, "owner_id": owner.id})
         touched.append(owner)
     elif owner is not None and row is not None and row.amount != won:
         row.amount = won
