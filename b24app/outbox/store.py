@@ -84,9 +84,10 @@ _REMOTE_ID = select(PortalObject.remote_id).where(*_OBJECT_KEY)
 
 _OBJECTS: Any = PortalObject.__table__
 _OBJECT_ROW = (
-    _OBJECTS.c.portal_id == bindparam("portal_id"),
-    _OBJECTS.c.kind == bindparam("kind"),
-    _OBJECTS.c.key == bindparam("key"),
+    # Not the columns' names: an UPDATE reserves those for its SET clause (CompileError otherwise).
+    _OBJECTS.c.portal_id == bindparam("row_portal_id"),
+    _OBJECTS.c.kind == bindparam("row_kind"),
+    _OBJECTS.c.key == bindparam("row_key"),
 )
 _SET_REMOTE_ID = update(_OBJECTS).where(*_OBJECT_ROW).values(remote_id=bindparam("new_remote_id"))
 _SET_CREATED_AT = update(_OBJECTS).where(*_OBJECT_ROW).values(created_at=bindparam("new_created_at"))
@@ -100,14 +101,19 @@ def remember_object(
     # Core statements, no ORM object: a pending one was flushed by the next message's read, one
     # flush per delivered message.
     if not insert_ignore(session, _OBJECTS, {**key_of, "remote_id": remote_id, "created_at": now}):
-        session.connection().execute(_SET_REMOTE_ID, {**key_of, "new_remote_id": remote_id})
+        session.connection().execute(_SET_REMOTE_ID, {**_row(key_of), "new_remote_id": remote_id})
 
 
 def mark_object(session: Session, portal_id: int, kind: str, key: str, now: datetime) -> None:
     """A mark (an object row without a portal id, ``"1"``) made now, or an existing one moved to now."""
     key_of = {"portal_id": portal_id, "kind": kind, "key": key}
     if not insert_ignore(session, _OBJECTS, {**key_of, "remote_id": "1", "created_at": now}):
-        session.connection().execute(_SET_CREATED_AT, {**key_of, "new_created_at": now})
+        session.connection().execute(_SET_CREATED_AT, {**_row(key_of), "new_created_at": now})
+
+
+def _row(key_of: dict[str, Any]) -> dict[str, Any]:
+    """The object's key under the UPDATE statements' parameter names."""
+    return {f"row_{name}": value for name, value in key_of.items()}
 
 
 def remote_id_of(session: Session, portal_id: int, kind: str, key: str) -> str | None:
