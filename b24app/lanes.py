@@ -167,8 +167,7 @@ class Lanes:
         if not self._acquire(portal_id, holder):
             return LaneRun(portal_id, acquired=False)
         report = LaneRun(portal_id, acquired=True)
-        # Entry and exit with wall-clock times: what shows, across processes, that no two runs
-        # of one portal ever overlap.
+        # Entry and exit with wall-clock times: across processes they show no two runs of a portal overlap.
         log.debug("lane.entered", extra={"portal_id": portal_id, "holder": holder, "at": time.time()})
         client = self.client_factory(portal_id, self._pause)
         ctx = LaneContext(self.db, self.settings, portal_id, client, self.clock, stopping=self.stopping)
@@ -196,14 +195,17 @@ class Lanes:
             failures = self._finish(portal_id, holder, client, report)
             extra = {"portal_id": portal_id, "holder": holder, "at": left, "requests": report.requests}
             log.debug("lane.left", extra={**extra, "due_in": report.due_in, "steps": report.steps})
-        if report.lost:
-            return report  # the new holder runs the lane and schedules what it needs
+        if not report.lost:  # a lost lane: the new holder runs it and schedules what it needs
+            self._schedule(report, failures)
+        return report
+
+    def _schedule(self, report: LaneRun, failures: int) -> None:
+        """When the lane runs next: after a failure's backoff, or when its next work comes due."""
         if report.error and not report.gone:
             backoff = float(min(2 ** min(failures, 9), RETRY_CAP_SECONDS))
             report.retry_in = max(backoff, report.retry_in or 0.0)
         elif not report.interrupted and report.due_in is None:
-            report.wake_in = self._wake_in(portal_id)
-        return report
+            report.wake_in = self._wake_in(report.portal_id)
 
     def _finish(self, portal_id: int, holder: str, client: PortalClient, report: LaneRun) -> int:
         """Save the bucket and give the lease back; a lost lease is the new holder's: left alone."""

@@ -211,6 +211,43 @@ def _announce(
         language=language,
         now=now,
     )
+    _comment(session, portal_id, owner, (previous, level), (subject, language), now)
+    codes = (previous.code if previous else None, level.code if level else None)
+    webhooks.owe_level_change(session, portal_id, (owner.type, owner.id), codes, number, now)
+    if program.tiers is not None and program.tiers.field:
+        _level_field(session, portal_id, owner, (program.tiers.field, level), number, now)
+
+
+def _level_field(
+    session: Session,
+    portal_id: int,
+    owner: Owner,
+    written: tuple[str, Level | None],
+    number: int,
+    now: datetime,
+) -> None:
+    """The level's name owed to the client's UF field (``written``: the field and the new level)."""
+    field, level = written
+    outbox.add(
+        session,
+        portal_id=portal_id,
+        kind=FIELD_KIND,
+        key=f"level:{owner.type}:{owner.id}:{number}",
+        payload={"owner": f"{owner.type}:{owner.id}", "field": field, "value": level.name if level else ""},
+        now=now,
+    )
+
+
+def _comment(
+    session: Session,
+    portal_id: int,
+    owner: Owner,
+    levels: tuple[Level | None, Level | None],
+    told: tuple[str, str],
+    now: datetime,
+) -> None:
+    """The timeline comment on the client of one change (``told``: its subject and the language)."""
+    (previous, level), (subject, language) = levels, told
     text = t(lang(language), COMMENT).format(previous=_name(previous, language), level=_name(level, language))
     outbox.add(
         session,
@@ -220,21 +257,6 @@ def _announce(
         now=now,
         payload={"entity_type": owner.type, "entity_id": owner.id, "text": text},
     )
-    codes = (previous.code if previous else None, level.code if level else None)
-    webhooks.owe_level_change(session, portal_id, (owner.type, owner.id), codes, number, now)
-    if program.tiers is not None and program.tiers.field:
-        outbox.add(
-            session,
-            portal_id=portal_id,
-            kind=FIELD_KIND,
-            key=f"level:{owner.type}:{owner.id}:{number}",
-            payload={
-                "owner": f"{owner.type}:{owner.id}",
-                "field": program.tiers.field,
-                "value": level.name if level else "",
-            },
-            now=now,
-        )
 
 
 def _name(level: Level | None, language: str) -> str:

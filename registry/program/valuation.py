@@ -11,7 +11,7 @@ from typing import Any
 
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program
-from registry.program.rules import NotComputable, applies, compute
+from registry.program.rules import NotComputable, Valuation, applies, compute
 from registry.program.tiers import Level, priced
 
 
@@ -40,22 +40,35 @@ def evaluate(
             if skipped is not None:
                 skipped.append(f"rules[{index}]: {exc}")
             continue
-        snapshot = {
-            "program_version": program.version,
-            "rule_index": index,
-            "kind": rule["kind"],
-            "rule": rule,
-            "margin_field": program.margin_field,
-            "override": None if override is None else str(override),
-            "percent": None if valuation.percent is None else str(valuation.percent),
-            "base_amount": str(valuation.base),
-            "deal_amount": str(deal.amount),
-            "currency": deal.currency,
-        }
-        if level is not None:  # the client's tier that priced it
-            snapshot["level"] = level.code
-        return valuation.amount, snapshot
+        return valuation.amount, _snapshot(program, (index, rule), override, valuation, deal, level)
     return None
+
+
+def _snapshot(
+    program: Program,
+    indexed_rule: tuple[int, dict[str, Any]],
+    override: Decimal | None,
+    valuation: Valuation,
+    deal: DealSnapshot,
+    level: Level | None,
+) -> dict[str, Any]:
+    """What produced an accrual, kept with it: amount edits re-value with this rule, not a newer one."""
+    index, rule = indexed_rule
+    snapshot = {
+        "program_version": program.version,
+        "rule_index": index,
+        "kind": rule["kind"],
+        "rule": rule,
+        "margin_field": program.margin_field,
+        "override": None if override is None else str(override),
+        "percent": None if valuation.percent is None else str(valuation.percent),
+        "base_amount": str(valuation.base),
+        "deal_amount": str(deal.amount),
+        "currency": deal.currency,
+    }
+    if level is not None:  # the client's tier that priced it
+        snapshot["level"] = level.code
+    return snapshot
 
 
 def amount_from_snapshot(snapshot: dict[str, Any], deal: DealSnapshot) -> Decimal | None:
