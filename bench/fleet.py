@@ -56,7 +56,9 @@ class Fleet:
 
     def open(self) -> Fleet:
         started = time.monotonic()
-        self.emu = Emulator(limits_enabled=True).start()
+        # Events out of the portal's queue after the call raising them, as on a real portal: the
+        # app's balance-field writes are not held up by the echo events they cause.
+        self.emu = Emulator(limits_enabled=True, queued_events=True).start()
         self.emu.register_app(CLIENT_ID, CLIENT_SECRET)
         # settings/performance/limits.md: every portal has its own bucket; the size is the plan's.
         self.emu.limiter.configure("basic", burst=self.options.burst)

@@ -12,12 +12,11 @@ import sys
 import threading
 from typing import Any
 
-from huey.consumer import Consumer
-
 from b24app.config import ConfigError
 from b24app.container import Container
 from b24app.jobs import queue_kind
 from b24app.logs import configure_logging
+from bootstrap.consumer import PromptConsumer
 from bootstrap.container import build_container
 
 log = logging.getLogger("b24app.worker")
@@ -41,7 +40,7 @@ def tend_lanes(container: Container, stopping: threading.Event) -> threading.Thr
     return thread
 
 
-class GracefulConsumer(Consumer):  # type: ignore[misc]
+class GracefulConsumer(PromptConsumer):
     """Huey's consumer, but SIGTERM is graceful too, and stopping tells the lanes to hand back."""
 
     def __init__(self, huey: Any, stopping: threading.Event, **options: Any) -> None:

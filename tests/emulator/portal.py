@@ -208,7 +208,7 @@ class Portal:
                         *[(f"data[FIELDS][{k}]", str(v)) for k, v in fields.items()],
                         ("ts", str(int(self.services.now()))),
                     ]
-                    self.services.deliver(binding["handler"], form + self.auth_block(app, user_id))
+                    self.services.deliver_event(binding["handler"], form + self.auth_block(app, user_id))
 
     def _queue_offline(self, client_id: str, event: str, fields: dict[str, Any]) -> None:
         # The queue keeps the latest state per object: a new change replaces an unreserved record.

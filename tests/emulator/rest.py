@@ -263,7 +263,7 @@ class RestTransport:
 
     def _run(self, spec: MethodSpec, ctx: CallContext, params: dict[str, Any]) -> Any:
         try:
-            with self.emu.lock:
+            with self.emu.lock, self.emu.in_rest_call():
                 return spec.handler(ctx, params)
         except B24Error:
             raise

@@ -6,7 +6,8 @@ import importlib
 import pkgutil
 import secrets
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -14,6 +15,7 @@ import requests
 from werkzeug.serving import BaseWSGIServer, WSGIRequestHandler, make_server
 
 from tests.emulator.clock import Clock
+from tests.emulator.event_queue import EventQueue
 from tests.emulator.faults import Faults
 from tests.emulator.limits import Limiter, Profile
 from tests.emulator.oauth import DEFAULT_SCOPE, Grant, LocalApp, TokenStore
@@ -62,6 +64,7 @@ class Emulator:
         token_lifetime: int = 3600,
         enterprise: bool = False,
         delivery_timeout: float = 5.0,
+        queued_events: bool = False,
     ) -> None:
         self.clock = Clock(time_scale, manual_clock)
         self.limiter = Limiter(self.clock, limits_enabled)
@@ -75,6 +78,10 @@ class Emulator:
         self.portals: dict[str, Portal] = {}  # by member_id
         self.webhooks: dict[str, Webhook] = {}  # by secret
         self.delivery_timeout = delivery_timeout
+        # Events a REST call raises go out after it, in order (tests.emulator.event_queue).
+        self.queued_events = queued_events
+        self._events: EventQueue | None = None
+        self._in_call = threading.local()  # set while this thread runs a REST method handler
         self.lock = threading.RLock()  # held around every method handler and driver change
         self._domains: dict[str, Portal] = {}  # every domain a portal ever had (old ones answer 302)
         self._server: BaseWSGIServer | None = None
@@ -95,9 +102,14 @@ class Emulator:
             target=self._server.serve_forever, args=(0.05,), name="b24-emulator", daemon=True
         )
         self._thread.start()
+        if self.queued_events:
+            self._events = EventQueue(lambda url, form: self.deliver(url, form))
         return self
 
     def stop(self) -> None:
+        if self._events is not None:
+            self._events.stop()
+            self._events = None
         if self._server is not None:
             self._server.shutdown()
             self._server.server_close()
@@ -231,6 +243,27 @@ class Emulator:
         except requests.RequestException:
             return self._delivered(Delivery(url, tuple(form), None))
         return self._delivered(Delivery(url, tuple(form), answer.status_code, answer.text))
+
+    def deliver_event(self, url: str, form: list[tuple[str, str]]) -> None:
+        """An event for an app's online handler: queued when a REST call raised it and queueing is
+        on (it goes out after the call), else delivered now."""
+        if self._events is not None and getattr(self._in_call, "active", False):
+            self._events.put(url, form)
+        else:
+            self.deliver(url, form)
+
+    @contextmanager
+    def in_rest_call(self) -> Iterator[None]:
+        """Marks this thread as running a REST method handler (its events may be queued)."""
+        self._in_call.active = True
+        try:
+            yield
+        finally:
+            self._in_call.active = False
+
+    def drain_events(self, timeout: float = 30.0) -> bool:
+        """Wait until every queued event was delivered (True at once when queueing is off)."""
+        return True if self._events is None else self._events.drain(timeout)
 
     def _delivered(self, delivery: Delivery) -> Delivery:
         with self.lock:
