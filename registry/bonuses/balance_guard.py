@@ -3,15 +3,14 @@ the fields back (the echo of our own write is not read: registry.bonuses.echoes)
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from b24app.models import InboxEvent, OutboxMessage
-from registry.bonuses.echoes import BALANCE_ECHO, LEVEL_ECHO, is_echo
+from registry.bonuses.echoes import BALANCE_ECHO, LEVEL_ECHO, take_echoes
 from registry.ledger.models import Account
 
+ECHO_KINDS = (BALANCE_ECHO, LEVEL_ECHO)
 BALANCE_CHECK = "balance_check"  # inbox kind: a contact or company changed, its balance field is read
 
 
@@ -31,19 +30,17 @@ def balance_checks(session: Session, portal_id: int, limit: int) -> tuple[list[t
     ).all()
     if not rows:
         return [], None
-    named: set[tuple[str, int]] = set()
-    for _, event, subject, received_at in rows:
-        owner = ("contact" if "CONTACT" in str(event) else "company", int(subject or 0))
-        if subject is not None and not _ours(session, portal_id, owner, received_at):
-            named.add(owner)
-    owners = sorted(o for o in _held(session, portal_id, named) if not _owed(session, portal_id, o))
+    events = [
+        (("contact" if "CONTACT" in str(event) else "company", int(subject)), received_at)
+        for _, event, subject, received_at in rows
+        if subject is not None
+    ]
+    # The echo of our balance write, or else of our level write (each event uses up one mark).
+    ours = take_echoes(session, portal_id, ECHO_KINDS, [(f"{t}:{i}", at) for (t, i), at in events])
+    named = {owner for (owner, _), echo in zip(events, ours, strict=True) if not echo}
+    held = _held(session, portal_id, named)
+    owners = sorted(held - _owed(session, portal_id, held))
     return owners, max(int(r[0]) for r in rows)
-
-
-def _ours(session: Session, portal_id: int, owner: tuple[str, int], received_at: datetime) -> bool:
-    """The echo of our balance write, or else of our level write (each event uses up one mark)."""
-    key = f"{owner[0]}:{owner[1]}"
-    return any(is_echo(session, portal_id, kind, key, received_at) for kind in (BALANCE_ECHO, LEVEL_ECHO))
 
 
 def _held(session: Session, portal_id: int, named: set[tuple[str, int]]) -> set[tuple[str, int]]:
@@ -57,10 +54,16 @@ def _held(session: Session, portal_id: int, named: set[tuple[str, int]]) -> set[
     return {(str(t), int(i)) for t, i in rows} & named
 
 
-def _owed(session: Session, portal_id: int, owner: tuple[str, int]) -> bool:
-    status = session.execute(
-        select(OutboxMessage.status).where(
-            OutboxMessage.portal_id == portal_id, OutboxMessage.key == f"balance:{owner[0]}:{owner[1]}"
+def _owed(session: Session, portal_id: int, owners: set[tuple[str, int]]) -> set[tuple[str, int]]:
+    """The owners whose balance write is still pending in the outbox."""
+    if not owners:
+        return set()
+    keys = {f"balance:{t}:{i}": (t, i) for t, i in owners}
+    pending = session.execute(
+        select(OutboxMessage.key).where(
+            OutboxMessage.portal_id == portal_id,
+            OutboxMessage.key.in_(sorted(keys)),
+            OutboxMessage.status == "pending",
         )
-    ).scalar_one_or_none()
-    return status == "pending"
+    ).scalars()
+    return {keys[key] for key in pending}

@@ -10,9 +10,10 @@ our own write, before its echo; the daily healing pass finds it.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from b24app.models import PortalObject
@@ -29,19 +30,40 @@ def expect_echo(session: Session, portal_id: int, kind: str, key: str, now: date
     mark_object(session, portal_id, kind, key, now)
 
 
-def is_echo(session: Session, portal_id: int, kind: str, key: str, received_at: datetime) -> bool:
-    """Whether an update event received then is the echo of our write (a mark is used up once seen)."""
-    mark = _mark(session, portal_id, kind, key)
-    if mark is None:
-        return False
-    session.delete(mark)
-    session.flush()
-    return abs(received_at - mark.created_at) <= ECHO_WINDOW
-
-
-def _mark(session: Session, portal_id: int, kind: str, key: str) -> PortalObject | None:
-    return session.execute(
-        select(PortalObject).where(
-            PortalObject.portal_id == portal_id, PortalObject.kind == kind, PortalObject.key == key
+def take_echoes(
+    session: Session, portal_id: int, kinds: Sequence[str], events: Sequence[tuple[str, datetime]]
+) -> list[bool]:
+    """For each update event ``(key, received_at)``, in order: whether it is the echo of our write of
+    one of ``kinds`` (tried in order; a mark is used up once seen, even when it was too old). One read
+    and one delete however many events: a burst of balance writes echoes one event each."""
+    keys = sorted({key for key, _ in events})
+    if not keys:
+        return []
+    rows = session.execute(
+        select(PortalObject.id, PortalObject.kind, PortalObject.key, PortalObject.created_at).where(
+            PortalObject.portal_id == portal_id, PortalObject.kind.in_(kinds), PortalObject.key.in_(keys)
         )
-    ).scalar_one_or_none()
+    )
+    marks = {(kind, key): (mark_id, created_at) for mark_id, kind, key, created_at in rows}
+    used: list[int] = []
+    answers = [_take(marks, kinds, key, received_at, used) for key, received_at in events]
+    if used:
+        session.execute(delete(PortalObject).where(PortalObject.id.in_(used)))
+    return answers
+
+
+def _take(
+    marks: dict[tuple[str, str], tuple[int, datetime]],
+    kinds: Sequence[str],
+    key: str,
+    received_at: datetime,
+    used: list[int],
+) -> bool:
+    for kind in kinds:
+        mark = marks.pop((kind, key), None)
+        if mark is None:
+            continue
+        used.append(mark[0])
+        if abs(received_at - mark[1]) <= ECHO_WINDOW:
+            return True
+    return False

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from b24app import inbox, schedule
 from b24app.models import InboxEvent, PortalCursor
-from registry.bonuses.echoes import ITEM_ECHO, is_echo
+from registry.bonuses.echoes import ITEM_ECHO, take_echoes
 
 GUARD_KIND = "registry_guard"  # inbox kind: ONCRMDYNAMICITEM{UPDATE,DELETE}_{registry type}
 CATCH_UP = "guard_catch_up"
@@ -41,21 +41,21 @@ def pending(session: Session, portal_id: int, limit: int) -> Pending:
         .order_by(InboxEvent.id)
         .limit(limit)
     ).all()
-    named: set[int] = set()
-    deleted: set[int] = set()
-    for _, subject, event, received_at in rows:
-        if subject is None:
-            continue
-        if "DELETE" in str(event):
-            deleted.add(int(subject))
-        elif not (str(event).startswith("ONCRM") and _echo(session, portal_id, int(subject), received_at)):
-            named.add(int(subject))
+    named = [(int(subject), str(event), at) for _, subject, event, at in rows if subject is not None]
+    deleted = {subject for subject, event, _ in named if "DELETE" in event}
+    # An update event from the portal may be our echo; one the healing pass or a catch-up recorded is not.
+    recorded = {subject for subject, event, _ in named if "DELETE" not in event and not _from_portal(event)}
+    updates = [(subject, at) for subject, event, at in named if _from_portal(event)]
+    echoes = take_echoes(session, portal_id, (ITEM_ECHO,), [(str(subject), at) for subject, at in updates])
+    edited = {subject for (subject, _), echo in zip(updates, echoes, strict=True) if not echo}
+    changed = recorded | edited
     last = max(int(row[0]) for row in rows) if rows else None
-    return Pending(sorted(named | deleted), frozenset(deleted), last)
+    return Pending(sorted(changed | deleted), frozenset(deleted), last)
 
 
-def _echo(session: Session, portal_id: int, item_id: int, received_at: datetime) -> bool:
-    return is_echo(session, portal_id, ITEM_ECHO, str(item_id), received_at)
+def _from_portal(event: str) -> bool:
+    """An update event the portal sent (ONCRMDYNAMICITEMUPDATE_*), not a recheck we recorded."""
+    return "DELETE" not in event and event.startswith("ONCRM")
 
 
 def mark_done(
