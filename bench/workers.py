@@ -11,6 +11,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -69,8 +70,27 @@ class WorkerProcess:
         return self.last_peak_rss_mb
 
     def hold(self) -> None:
-        """Freeze the process (SIGSTOP): it takes no job until ``release``."""
+        """Freeze the process (SIGSTOP): it takes no job until ``release``.
+
+        Returns once every thread is stopped: the signal is delivered asynchronously, and a thread
+        still running for a moment could take a database lock after the caller looked for one.
+        """
         self.process.send_signal(signal.SIGSTOP)
+        deadline = time.monotonic() + 5.0
+        while not self._stopped() and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+    def _stopped(self) -> bool:
+        """Whether every thread of the process is in state ``T`` (``/proc/{pid}/task/*/stat``)."""
+        try:
+            tasks = os.listdir(f"/proc/{self.pid}/task")
+            states = []
+            for task in tasks:
+                with open(f"/proc/{self.pid}/task/{task}/stat") as stat:
+                    states.append(stat.read().rsplit(")", 1)[1].split()[0])
+        except (FileNotFoundError, ProcessLookupError):
+            return True  # gone: nothing of it runs
+        return all(state in ("T", "t") for state in states)
 
     def release(self) -> None:
         self.process.send_signal(signal.SIGCONT)
