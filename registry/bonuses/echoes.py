@@ -45,8 +45,12 @@ def take_echoes(
         )
     )
     marks = {(kind, key): (mark_id, created_at) for mark_id, kind, key, created_at in rows}
+    answers: list[bool] = []
     used: list[int] = []
-    answers = [_take(marks, kinds, key, received_at, used) for key, received_at in events]
+    for key, received_at in events:
+        echo, spent = _take(marks, kinds, key, received_at)
+        answers.append(echo)
+        used += spent
     if used:
         session.execute(delete(PortalObject).where(PortalObject.id.in_(used)))
     return answers
@@ -57,13 +61,14 @@ def _take(
     kinds: Sequence[str],
     key: str,
     received_at: datetime,
-    used: list[int],
-) -> bool:
+) -> tuple[bool, list[int]]:
+    """Whether one event is an echo, and the marks it used up (a stale mark is spent too)."""
+    spent: list[int] = []
     for kind in kinds:
         mark = marks.pop((kind, key), None)
         if mark is None:
             continue
-        used.append(mark[0])
+        spent.append(mark[0])
         if abs(received_at - mark[1]) <= ECHO_WINDOW:
-            return True
-    return False
+            return True, spent
+    return False, spent

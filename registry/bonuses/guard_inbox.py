@@ -43,19 +43,15 @@ def pending(session: Session, portal_id: int, limit: int) -> Pending:
     ).all()
     named = [(int(subject), str(event), at) for _, subject, event, at in rows if subject is not None]
     deleted = {subject for subject, event, _ in named if "DELETE" in event}
-    # An update event from the portal may be our echo; one the healing pass or a catch-up recorded is not.
-    recorded = {subject for subject, event, _ in named if "DELETE" not in event and not _from_portal(event)}
-    updates = [(subject, at) for subject, event, at in named if _from_portal(event)]
-    echoes = take_echoes(session, portal_id, (ITEM_ECHO,), [(str(subject), at) for subject, at in updates])
-    edited = {subject for (subject, _), echo in zip(updates, echoes, strict=True) if not echo}
+    updates = [(subject, event, at) for subject, event, at in named if "DELETE" not in event]
+    # An update event the portal sent may be our echo; a recheck we recorded (healing, catch-up) is not.
+    sent = [(subject, at) for subject, event, at in updates if event.startswith("ONCRM")]
+    echoes = take_echoes(session, portal_id, (ITEM_ECHO,), [(str(subject), at) for subject, at in sent])
+    edited = {subject for (subject, _), echo in zip(sent, echoes, strict=True) if not echo}
+    recorded = {subject for subject, event, _ in updates if not event.startswith("ONCRM")}
     changed = recorded | edited
     last = max(int(row[0]) for row in rows) if rows else None
     return Pending(sorted(changed | deleted), frozenset(deleted), last)
-
-
-def _from_portal(event: str) -> bool:
-    """An update event the portal sent (ONCRMDYNAMICITEMUPDATE_*), not a recheck we recorded."""
-    return "DELETE" not in event and event.startswith("ONCRM")
 
 
 def mark_done(
