@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from b24app.clock import Clock
@@ -121,11 +121,14 @@ class LeaseBook:
             self._lost.discard(holder)
             self._fresh_until.pop(holder, None)
 
-    def release(self, portal_id: int, holder: str, error: str | None, *, due: datetime | None) -> int:
+    def release(
+        self, portal_id: int, holder: str, error: str | None, *, due: datetime | None
+    ) -> tuple[int, bool]:
         """Give the lease back; ``due``: the lane has work left and a run is scheduled for then.
 
         The queued flag goes up with it, so events arriving meanwhile join that run instead of
-        queueing their own.
+        queueing their own. Returns the failures in a row and whether the flag was already up:
+        work arrived during the run, and the job queued for it found the lane held.
         """
         self.forget(portal_id, holder)
         with self.db.transaction() as session:
@@ -134,13 +137,14 @@ class LeaseBook:
             ).scalar_one()
             if lease.holder == holder:
                 lease.holder, lease.expires_at = None, None
+            queued_meanwhile = bool(lease.queued)
             lease.failures = lease.failures + 1 if error else 0
             lease.last_error = error
             if due is not None:
                 lease.queued = True
                 if lease.wake_at is None or lease.wake_at > due:
                     lease.wake_at = due
-            return lease.failures
+            return lease.failures, queued_meanwhile
 
     def revive_expired(self) -> list[int]:
         """Portals whose holder died (its lease ran out): each is claimed by exactly one caller.
@@ -158,6 +162,44 @@ class LeaseBook:
             ).all()
             revived = [pid for pid, holder in rows if _claim(session, table, pid, holder, now)]
         return revived
+
+
+_LEASES = cast(Table, LaneLease.__table__)
+# Core statements built once, not the ORM: this runs on every inbound event and must stay cheap.
+_FLAGS = select(_LEASES.c.queued, _LEASES.c.holder).where(_LEASES.c.portal_id == bindparam("portal_id"))
+# An UPDATE's bound names must not be its columns' (SQLAlchemy keeps those for the SET clause).
+_RAISE_HELD = (
+    update(_LEASES)
+    .where(_LEASES.c.portal_id == bindparam("row_portal"), _LEASES.c.holder == bindparam("row_holder"))
+    .values(queued=True)
+)
+_RAISE = (
+    update(_LEASES)
+    .where(_LEASES.c.portal_id == bindparam("row_portal"), _LEASES.c.queued.is_(False))
+    .values(queued=True)
+)
+
+
+def raise_queued(session: Session, portal_id: int) -> bool:
+    """Raise the lane's queued flag; True when the caller is to queue a run for it.
+
+    Not when the flag was up (a job waits already), and not while a run holds the lane: a job
+    queued now would find it held and retry seconds later, and as new work it would jump ahead of
+    the turns of other busy portals; the holder sees the flag when it gives the lane back
+    (``release``) and queues the next run as a turn. Should the holder give it back between our
+    read and our write, the write matches no row and a job is queued as usual.
+    """
+    connection = session.connection()
+    row = connection.execute(_FLAGS, {"portal_id": portal_id}).one_or_none()
+    if row is None:
+        insert_ignore(session, _LEASES, {"portal_id": portal_id, "queued": True, "failures": 0})
+        return True
+    if row.queued:
+        return False
+    if row.holder is not None:
+        if connection.execute(_RAISE_HELD, {"row_portal": portal_id, "row_holder": row.holder}).rowcount:
+            return False
+    return bool(connection.execute(_RAISE, {"row_portal": portal_id}).rowcount)
 
 
 def _claim(session: Session, table: Table, portal_id: int, holder: str, now: datetime) -> bool:

@@ -9,17 +9,16 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import cast
 
-from sqlalchemy import Table, select, update
 from sqlalchemy.orm import Session
 
 from b24app.clock import Clock
 from b24app.config import Settings
-from b24app.db import Database, insert_ignore
+from b24app.db import Database
 from b24app.gateway import PortalClient, PortalError, PortalGone, PortalUnavailable
+from b24app.lane_agenda import Agenda, read_agenda
 from b24app.lane_health import StepHealth
-from b24app.lane_leases import LeaseBook
+from b24app.lane_leases import LeaseBook, raise_queued
 from b24app.models import LaneLease, Portal
 
 log = logging.getLogger(__name__)
@@ -65,6 +64,7 @@ class LaneContext:
     stopped: bool = False  # a step found the portal gone: the run ends after it
     stopping: threading.Event = field(default_factory=threading.Event)
     lease_lost: Callable[[], bool] = lambda: False  # the heartbeat found the lease taken over
+    agenda: Agenda = field(default_factory=Agenda)  # what may be waiting, read at each round's start
 
     def check_stop(self) -> None:
         """Between units of work: give the lane back if the process is stopping, and stop at
@@ -97,6 +97,7 @@ class LaneRun:
     interrupted: bool = False  # the process is stopping; the lane was handed back
     gone: bool = False  # the portal answered PORTAL_DELETED: no retry
     lost: bool = False  # another worker took the lease over: this run stopped and left it alone
+    queued: bool = False  # work arrived during the run (its job found the lane held): run again now
     requests: int = 0
     steps: dict[str, int] = field(default_factory=dict)
 
@@ -139,22 +140,10 @@ class Lanes:
         """``mark_queued`` inside the caller's transaction (intake records and flags in one commit).
 
         A crash between that commit and the enqueue leaves the flag up with no job; the periodic
-        sweep forces a run, which clears it.
+        sweep forces a run, which clears it. While a run holds the lane no job is queued: the flag
+        goes up and that run queues the next one when it gives the lane back (lane_leases).
         """
-        table = cast(Table, LaneLease.__table__)
-        # Core statements, not the ORM: this runs on every inbound event and must stay cheap.
-        queued = (
-            session.connection()
-            .execute(select(table.c.queued).where(table.c.portal_id == portal_id))
-            .scalar_one_or_none()
-        )
-        if queued:
-            return False
-        if queued is None:
-            insert_ignore(session, table, {"portal_id": portal_id, "queued": True, "failures": 0})
-            return True
-        stmt = update(table).where(table.c.portal_id == portal_id, table.c.queued.is_(False))
-        return bool(session.connection().execute(stmt.values(queued=True)).rowcount)
+        return raise_queued(session, portal_id)
 
     def _acquire(self, portal_id: int, holder: str) -> bool:
         return self.leases.acquire(portal_id, holder)
@@ -214,7 +203,8 @@ class Lanes:
             return 0
         client.save_bucket()
         due = None if report.due_in is None else self.clock.now() + timedelta(seconds=report.due_in)
-        return self.leases.release(portal_id, holder, report.error, due=due)
+        failures, report.queued = self.leases.release(portal_id, holder, report.error, due=due)
+        return failures
 
     def _not_before(self, exc: PortalError) -> float | None:
         """Seconds until the portal's own reset time (``OPERATION_TIME_LIMIT``), if it named one."""
@@ -247,6 +237,7 @@ class Lanes:
         while report.rounds < max_rounds:
             report.rounds += 1
             busy = False
+            ctx.agenda = read_agenda(self.db, ctx.portal_id, self.clock.now())
             for index, (name, step) in enumerate(self.steps[first:], start=first):
                 ctx.check_stop()
                 if health.ready(name) and self._step(ctx, name, step, health):

@@ -143,15 +143,17 @@ class PortalClient:
         """Requests that fit under the bucket right now (0: a request would have to wait)."""
         return self.bucket.room(self._clock())
 
-    def budget(self) -> int:
+    def budget(self, wanted: int | None = None) -> int:
         """Requests that may be sent now (at least one): a step sizes its batches by it.
 
         With no room, the pacing wait runs first: in a lane it hands the lane back until
-        ``wake_room`` requests fit; elsewhere it sleeps.
+        ``wake_room`` requests fit, or only the ``wanted`` ones its caller has left to send (the
+        last of a backlog does not wait for room it will not use); elsewhere it sleeps.
         """
         room = self.bucket.room(self._clock())
         if room == 0:
-            self._sleep(self.bucket.delay_for(self._clock(), self.wake_room))
+            needed = self.wake_room if wanted is None else min(self.wake_room, max(wanted, 1))
+            self._sleep(self.bucket.delay_for(self._clock(), needed))
             room = max(1, self.bucket.room(self._clock()))
         return room
 

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -35,7 +35,19 @@ from b24app.outbox.store import backoff
 
 log = logging.getLogger(__name__)
 CLAIM_LIMIT = 500
-BATCHES_PER_STEP = 2
+BATCHES_PER_STEP = 4
+WAIT_FOR_BATCHES = 8  # a backlog of this many batches or more waits for the lane's usual room
+_DUE = (
+    select(OutboxMessage.id)
+    .where(
+        OutboxMessage.portal_id == bindparam("portal_id"),
+        OutboxMessage.status == "pending",
+        OutboxMessage.next_attempt_at <= bindparam("now"),
+    )
+    .limit(WAIT_FOR_BATCHES * BATCH_LIMIT)
+    .subquery()
+)
+_DUE_COUNT = select(func.count()).select_from(_DUE)  # built once: asked whenever a lane must wait
 
 
 class OutboxStep:
@@ -48,7 +60,10 @@ class OutboxStep:
         now = ctx.clock.now()
         # No more than the requests the bucket allows now can deliver, a few batches at most so
         # the lane's turn ends soon; the rest stay due.
-        batches = min(max(ctx.client.room(), 1), BATCHES_PER_STEP)
+        room = ctx.client.room()
+        if room == 0 and not self._wait_for_room(ctx, now):
+            return False
+        batches = min(max(room, 1), BATCHES_PER_STEP)
         messages = self._claim(ctx, now, min(CLAIM_LIMIT, batches * BATCH_LIMIT))
         if not messages:
             return False
@@ -61,6 +76,18 @@ class OutboxStep:
             for m in messages:
                 outcomes.setdefault(m.id, Outcome(released=True))
             self._record(ctx, messages, plans, outcomes, now)
+        return True
+
+    @staticmethod
+    def _wait_for_room(ctx: LaneContext, now: datetime) -> bool:
+        """With the bucket full: False when nothing is due, else the pacing wait (a lane yields)
+        until the batches the backlog needs fit, not more: the last of it does not wait for room
+        it will not use. Nothing is claimed before, so nothing has to be given back."""
+        with ctx.db.transaction() as session:
+            backlog = session.execute(_DUE_COUNT, {"portal_id": ctx.portal_id, "now": now}).scalar_one()
+        if not backlog:
+            return False
+        ctx.client.budget(wanted=-(-backlog // BATCH_LIMIT))
         return True
 
     def _deliver(

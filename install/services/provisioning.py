@@ -28,6 +28,8 @@ def request_provisioning(session: Session, portal: Portal) -> None:
 
 def provision_step(ctx: LaneContext, base_url: str) -> bool:
     """Lane step: provision a portal whose status is ``installing``."""
+    if not ctx.agenda.portal("installing"):
+        return False
     with ctx.db.transaction() as session:
         portal = session.get_one(Portal, ctx.portal_id)
         if portal.status != "installing":

@@ -34,6 +34,8 @@ def uninstall_step(ctx: LaneContext) -> bool:
 
     On an uninstalled portal it ends the run: no other step has anything to do there.
     """
+    if not (ctx.agenda.inbox(KIND) or ctx.agenda.portal("uninstalled")):
+        return False
     with ctx.db.transaction() as session:
         claims = list(
             session.execute(

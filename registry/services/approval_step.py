@@ -76,6 +76,8 @@ def _facts_for(
 
 
 def _requests(ctx: LaneContext) -> bool:
+    if not ctx.agenda.inbox(REQUEST):
+        return False
     rows, program = _pending(ctx, REQUEST)
     if not rows:
         return False
@@ -137,6 +139,8 @@ def _done(session: Any, inbox_id: int, now: datetime) -> None:
 
 
 def _moves(ctx: LaneContext) -> bool:
+    if not ctx.agenda.inbox(MOVE):
+        return False
     rows, program = _pending(ctx, MOVE)
     if not rows:
         return False
@@ -182,6 +186,8 @@ def _deal_facts(
 
 
 def _auto(ctx: LaneContext) -> bool:
+    if not ctx.agenda.inbox(AUTO):
+        return False
     rows, program = _pending(ctx, AUTO)
     if not rows:
         return False

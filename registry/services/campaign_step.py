@@ -98,6 +98,8 @@ def _award_chunk(
 
 def campaigns_step(ctx: LaneContext) -> bool:
     """Lane step: once per portal-day, once the mirror has had its first load."""
+    if not ctx.agenda.schedule(DAILY):
+        return False
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         if not is_loaded(schedule.cursor(session, ctx.portal_id, LOADED, now).value):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from b24app import inbox
 from b24app.gateway.client import BATCH_LIMIT
-from b24app.lanes import LaneContext
+from b24app.lanes import LaneContext, LaneYield
 from b24app.models import InboxEvent
 from registry.bonuses import mirror, submissions
 from registry.bonuses.catalog import cached_paths, store_paths
@@ -27,12 +27,16 @@ from registry.bonuses.texts import portal_language
 from registry.ledger.views import entry_views
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, current_program
+from registry.services.deal_reads import ReadAhead
 from registry.sync.catalog import read_paths, with_sections
 from registry.sync.deals import DealReads, read_deals
 
 log = logging.getLogger(__name__)
 DEALS_PER_COMMIT = 25
-READS_PER_STEP = 1  # requests of deal reads per step: its deals are applied in well under a second
+# Requests of deal reads one step may make at once while the bucket has room; a step accrues one
+# request's worth of them (well under a second), the rest wait in ReadAhead for the next turns.
+READ_AHEAD = 6
+KEEP_FOR_WRITES = 2  # of the room, left for the first writes the accruals owe
 
 
 def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
@@ -48,30 +52,51 @@ def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
     return {int(deal_id): int(last_id) for deal_id, last_id in rows if deal_id is not None}
 
 
-def deals_step(ctx: LaneContext) -> bool:
-    """Lane step: process the pending deals ``READS_PER_STEP`` requests can read."""
-    pending = pending_deals(ctx, READS_PER_STEP * BATCH_LIMIT)
+def deals_step(ctx: LaneContext, reads: ReadAhead | None = None) -> bool:
+    """Lane step: accrue the oldest pending deals, one request's worth; with ``reads``, a backlog
+    is read ahead while the bucket has room (deal_reads) and this turn ends so other portals
+    read theirs; the next turns accrue it without reading again."""
+    if not ctx.agenda.inbox("deal"):
+        return False
+    ahead = READ_AHEAD if reads is not None else 1
+    pending = pending_deals(ctx, ahead * BATCH_LIMIT)
     if not pending:
         return False
     with ctx.db.transaction() as session:
         program = current_program(session, ctx.portal_id)  # once for the whole round
-    # As many deals as the requests the bucket allows now can read, and no more than a few full
-    # batches, so a lane's turn ends soon (a lane with no room yields here, before anything is
-    # sent): nothing read is thrown away because a batch had to wait, and batches stay full.
     per_request = BATCH_LIMIT // 2 if program.needs_products else BATCH_LIMIT
-    affordable = min(ctx.client.budget(), READS_PER_STEP) * per_request
-    if len(pending) > affordable:
-        pending = dict(list(pending.items())[:affordable])
+    held = reads.current(ctx.portal_id, pending) if reads is not None else {}
+    head = list(pending)[:per_request]
     now = ctx.clock.now()
-    found = read_deals(ctx.client, pending, program.needs_products, now, with_seller=program.needs_seller)
+    if any(deal_id not in held for deal_id in head):
+        found = _read(ctx, program, [d for d in pending if d not in held], pending, per_request * ahead, now)
+        held.update(found)
+        if reads is not None:
+            reads.hold(ctx.portal_id, found, pending)
+            if len(found) > per_request:
+                raise LaneYield(0.0)  # the backlog is read: other portals spend their room on theirs
+    ready = [(held[deal_id], pending[deal_id]) for deal_id in head if deal_id in held]
+    for start in range(0, len(ready), DEALS_PER_COMMIT):
+        _apply(ctx, program, ready[start : start + DEALS_PER_COMMIT], now)
+    if reads is not None:
+        reads.release(ctx.portal_id, head)
+    return True
+
+
+def _read(
+    ctx: LaneContext, program: Program, unread: list[int], pending: dict[int, int], most: int, now: datetime
+) -> dict[int, DealSnapshot]:
+    """The oldest unread deals, as many as the room allows (the lane yields when there is none),
+    some of it left for the writes their accruals owe; failures back off in the inbox."""
+    per_request = BATCH_LIMIT // 2 if program.needs_products else BATCH_LIMIT
+    requests = max(1, ctx.client.budget() - KEEP_FOR_WRITES)
+    wanted = unread[: min(most, requests * per_request)]
+    found = read_deals(ctx.client, wanted, program.needs_products, now, with_seller=program.needs_seller)
     if program.needs_sections:
         _add_sections(ctx, found, now)
     for deal_id, error in found.failures.items():
         _note_failure(ctx, deal_id, pending[deal_id], error, now)
-    ready = [(snapshot, pending[deal_id]) for deal_id, snapshot in found.snapshots.items()]
-    for start in range(0, len(ready), DEALS_PER_COMMIT):
-        _apply(ctx, program, ready[start : start + DEALS_PER_COMMIT], now)
-    return True
+    return found.snapshots
 
 
 def _add_sections(ctx: LaneContext, found: DealReads, now: datetime) -> None:

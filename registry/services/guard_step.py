@@ -25,13 +25,16 @@ ROWS_PER_ROUND = 500
 
 def guard_step(ctx: LaneContext) -> bool:
     """Lane step: registry items first, then balance fields."""
-    worked = _catch_up(ctx)
-    worked = _items(ctx) or worked
+    worked = _catch_up(ctx)  # the items it finds are in the inbox for _items, whatever the agenda said
+    if worked or ctx.agenda.inbox(guard_inbox.GUARD_KIND):
+        worked = _items(ctx) or worked
     return _balances(ctx) or worked
 
 
 def _catch_up(ctx: LaneContext) -> bool:
     """When asked (offline records that name no item): the items changed since the watermark."""
+    if not ctx.agenda.schedule(guard_inbox.CATCH_UP):
+        return False
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         cursor = guard_inbox.catch_up_cursor(session, ctx.portal_id, now)

@@ -21,6 +21,8 @@ log = logging.getLogger(__name__)
 def healing_step(ctx: LaneContext) -> bool:
     """Lane step: when due, repair balance fields and deleted registry items, and hand the items
     changed since the last pass (``updatedTime``) to the tamper guard."""
+    if not ctx.agenda.schedule(healing.CURSOR):
+        return False
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         if not healing.healing_due(session, ctx.portal_id, now):
@@ -51,4 +53,6 @@ def healing_step(ctx: LaneContext) -> bool:
             "outbox_pruned": pruned,
         },
     )
-    return False  # a pass never needs an immediate second one
+    # A pass never needs an immediate second one; the items it handed over make the guard's work,
+    # and a round that began before they were recorded may not have seen them.
+    return bool(changed)

@@ -69,6 +69,8 @@ def _pending(ctx: LaneContext, now: datetime) -> tuple[dict[int, list[int]], Pro
 
 def instant_step(ctx: LaneContext) -> bool:
     """Lane step: apply instant offers to the deals asked for."""
+    if not ctx.agenda.inbox(KIND):
+        return False
     now = ctx.clock.now()
     pending, program = _pending(ctx, now)
     if not pending:

@@ -6,6 +6,7 @@ from __future__ import annotations
 from b24app.lanes import LaneContext
 from registry.bonuses.lifetime import (
     CHUNK,
+    CURSOR,
     INTERVAL,
     activate_chunk,
     expire_chunk,
@@ -18,6 +19,8 @@ from registry.program.document import current_program
 
 def lifetime_step(ctx: LaneContext) -> bool:
     """Lane step: when due, activate, expire and remind; True while a pass found work."""
+    if not ctx.agenda.schedule(CURSOR):
+        return False
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         if not pass_due(session, ctx.portal_id, now):

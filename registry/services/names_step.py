@@ -32,6 +32,8 @@ SETTLE = timedelta(minutes=15)  # a changed name is read again within this, once
 
 def names_step(ctx: LaneContext) -> bool:
     """Lane step: when due, read the shown clients' names that are missing, changed or a day old."""
+    if not (ctx.agenda.inbox(KIND) or ctx.agenda.schedule(CURSOR)):
+        return False  # no client events to note, and the schedule has not come round
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         changed = client_names.mark_changed(session, ctx.portal_id, _event_owners(session, ctx.portal_id))

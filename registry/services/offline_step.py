@@ -57,6 +57,8 @@ def _drain(ctx: LaneContext, now: datetime, *, swept_now: bool) -> bool:
 
 def _due(ctx: LaneContext, now: datetime) -> str | None:
     """The read mode when a run is due, else None."""
+    if not ctx.agenda.schedule(CURSOR):
+        return None
     with ctx.db.transaction() as session:
         cursor = _cursor(session, ctx.portal_id, now)
         return cursor.value if schedule.due(session, ctx.portal_id, cursor, now) else None

@@ -36,6 +36,8 @@ def request_reconciliation(session: Session, portal_id: int, now: datetime) -> N
 
 def reconcile_step(ctx: LaneContext) -> bool:
     """Lane step: when due, list changed deals and record the ones not already pending."""
+    if not ctx.agenda.schedule(CURSOR):
+        return False
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         cursor = _cursor(session, ctx.portal_id, now)

@@ -31,6 +31,8 @@ ROBOTS_PER_ROUND = 100
 
 def workflow_step(ctx: LaneContext) -> bool:
     """Lane step: handle up to ``ROBOTS_PER_ROUND`` pending robot deliveries."""
+    if not ctx.agenda.inbox("robot"):
+        return False
     rows, program = _pending(ctx)
     if not rows:
         return False

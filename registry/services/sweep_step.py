@@ -35,6 +35,8 @@ def request_sweep(session: Session, portal_id: int, now: datetime) -> None:
 def sweep_step(ctx: LaneContext) -> int | None:
     """When due: the accrued deals the portal no longer has go to the inbox as deletions; how many
     (None: the sweep was not due)."""
+    if not ctx.agenda.schedule(CURSOR):
+        return None
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         if not schedule.due(session, ctx.portal_id, _cursor(session, ctx.portal_id, now), now):

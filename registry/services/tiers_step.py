@@ -32,6 +32,8 @@ PER_TURN = 1000  # clients per lane turn: the other steps (deals first) run betw
 def tiers_step(ctx: LaneContext) -> bool:
     """Lane step: once per portal-day (and when the tiers change) while the program has tiers;
     a long pass goes on over several turns from where the last one stopped."""
+    if not ctx.agenda.schedule(DAILY):
+        return False
     now = ctx.clock.now()
     with ctx.db.transaction() as session:
         program = current_program(session, ctx.portal_id)

@@ -73,3 +73,36 @@ def test_healthz_ok_and_unhealthy(database_url: str, tmp_path: Path) -> None:
     assert answer.get_json()["checks"]["database"] != "ok"
     for each in (app, broken):
         each.extensions["bonus_registry"].close()
+
+
+def test_work_arriving_during_a_run_is_run_right_after_it(database_url: str, tmp_path: Path) -> None:
+    """An event during a run queues no job (it would find the lane held and retry seconds later,
+    and jump ahead of other portals' turns): the flag goes up, and the run that holds the lane
+    queues the next one the moment it gives the lane back."""
+    container = build_container(_settings(database_url, tmp_path, queue_memory=True))
+    huey, jobs = container.jobs.huey, container.jobs
+    huey.flush()
+    runs: list[int] = []
+
+    def probe(ctx: LaneContext) -> bool:
+        runs.append(ctx.portal_id)
+        if len(runs) == 1:  # an event arrives while the first run holds the lane
+            assert not jobs.enqueue_lane(ctx.portal_id)
+            assert jobs.pending_count() == 0
+        return False
+
+    container.lanes.steps[:] = [("probe", probe)]
+    with container.db.transaction() as session:
+        portal_id = make_portal(session, member_id=f"m-{uuid.uuid4().hex[:6]}").id
+    assert jobs.enqueue_lane(portal_id)
+    task = huey.dequeue()
+    assert task is not None
+    huey.execute(task)
+    assert runs == [portal_id] and jobs.pending_count() == 1  # queued when the lane was given back
+    again = huey.dequeue()
+    assert again is not None
+    huey.execute(again)
+    assert runs == [portal_id, portal_id] and jobs.pending_count() == 0
+    assert jobs.enqueue_lane(portal_id)  # no run holds it now: queued as usual
+    huey.flush()
+    container.close()

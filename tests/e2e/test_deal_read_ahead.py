@@ -1,0 +1,66 @@
+"""A deal backlog is read ahead in one turn and accrued over the next turns without reading it again."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import func, select
+
+from registry.ledger.models import LedgerEntry
+from registry.services.deal_step import READ_AHEAD
+from tests.emulator import driver
+from tests.emulator.portal import Portal as EmuPortal
+from tests.emulator.server import Emulator
+from tests.harness import AppHarness, portal_id_of
+
+DEALS = 120  # three requests of reads: more than one step accrues
+
+
+def _won_deals(emulator: Emulator, portal: EmuPortal, count: int) -> list[int]:
+    company = driver.create_company(emulator, portal, TITLE="ACME")
+    return [
+        driver.create_deal(
+            emulator, portal, TITLE=f"d{i}", OPPORTUNITY="100", COMPANY_ID=company, STAGE_ID="WON"
+        )
+        for i in range(count)
+    ]
+
+
+def _accrued(app: AppHarness) -> dict[int, Decimal]:
+    with app.db.transaction() as session:
+        rows = session.execute(
+            select(LedgerEntry.deal_id, func.sum(LedgerEntry.amount))
+            .where(LedgerEntry.kind == "accrual")
+            .group_by(LedgerEntry.deal_id)
+        ).all()
+    return {int(deal_id): amount for deal_id, amount in rows}
+
+
+def test_a_backlog_is_read_in_one_turn_and_accrued_in_the_next(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    deals = _won_deals(emulator, portal, DEALS)
+    lanes, portal_id = app.container.lanes, portal_id_of(app)
+    emulator.reset_stats()
+    first = lanes.run(portal_id)
+    assert first.due_in == 0.0  # the turn ended after reading: other portals read theirs
+    assert emulator.stats().per_method.get("crm.deal.get") == DEALS  # all of it, in one turn
+    assert emulator.stats().http_requests <= READ_AHEAD and _accrued(app) == {}
+    app.drain()
+    assert sorted(_accrued(app)) == sorted(deals)
+    assert emulator.stats().per_method.get("crm.deal.get") == DEALS  # nothing was read twice
+
+
+def test_a_deal_that_changed_after_the_read_is_read_again(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    deals = _won_deals(emulator, portal, DEALS)
+    lanes, portal_id = app.container.lanes, portal_id_of(app)
+    emulator.reset_stats()
+    lanes.run(portal_id)  # reads all 120 and yields
+    driver.update_deal(emulator, portal, deals[-1], OPPORTUNITY="300")  # a newer event for the last one
+    app.drain()
+    accrued = _accrued(app)
+    assert sorted(accrued) == sorted(deals)
+    assert accrued[deals[-1]] == 3 * accrued[deals[0]]  # the amount of the second read, not the first
+    assert emulator.stats().per_method.get("crm.deal.get") == DEALS + 1
