@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from b24app.lanes import LaneRun
 from registry.ledger.models import LedgerEntry
 from registry.services.deal_step import READ_AHEAD
 from tests.emulator import driver
@@ -36,13 +37,17 @@ def _accrued(app: AppHarness) -> dict[int, Decimal]:
     return {int(deal_id): amount for deal_id, amount in rows}
 
 
+def _first_turn(app: AppHarness, emulator: Emulator, portal: EmuPortal) -> tuple[list[int], LaneRun]:
+    """The won deals of a backlog, and the lane's first run over it (counted from here)."""
+    deals = _won_deals(emulator, portal, DEALS)
+    emulator.reset_stats()
+    return deals, app.container.lanes.run(portal_id_of(app))
+
+
 def test_a_backlog_is_read_in_one_turn_and_accrued_in_the_next(
     app: AppHarness, emulator: Emulator, portal: EmuPortal
 ) -> None:
-    deals = _won_deals(emulator, portal, DEALS)
-    lanes, portal_id = app.container.lanes, portal_id_of(app)
-    emulator.reset_stats()
-    first = lanes.run(portal_id)
+    deals, first = _first_turn(app, emulator, portal)
     assert first.due_in == 0.0  # the turn ended after reading: other portals read theirs
     assert emulator.stats().per_method.get("crm.deal.get") == DEALS  # all of it, in one turn
     assert emulator.stats().http_requests <= READ_AHEAD and _accrued(app) == {}
@@ -54,10 +59,7 @@ def test_a_backlog_is_read_in_one_turn_and_accrued_in_the_next(
 def test_a_deal_that_changed_after_the_read_is_read_again(
     app: AppHarness, emulator: Emulator, portal: EmuPortal
 ) -> None:
-    deals = _won_deals(emulator, portal, DEALS)
-    lanes, portal_id = app.container.lanes, portal_id_of(app)
-    emulator.reset_stats()
-    lanes.run(portal_id)  # reads all 120 and yields
+    deals, _ = _first_turn(app, emulator, portal)  # reads all 120 and yields
     driver.update_deal(emulator, portal, deals[-1], OPPORTUNITY="300")  # a newer event for the last one
     app.drain()
     accrued = _accrued(app)
