@@ -97,7 +97,7 @@ class LaneRun:
     interrupted: bool = False  # the process is stopping; the lane was handed back
     gone: bool = False  # the portal answered PORTAL_DELETED: no retry
     lost: bool = False  # another worker took the lease over: this run stopped and left it alone
-    queued: bool = False  # work arrived during the run (its job found the lane held): run again now
+    queued: bool = False  # work arrived during the run (flag up, no job queued for it): run again now
     requests: int = 0
     steps: dict[str, int] = field(default_factory=dict)
 
