@@ -121,10 +121,11 @@ class JobQueue:
         elif report.retry_in is not None:
             log.info("lane.retry_scheduled", extra={"portal_id": portal_id, "delay": report.retry_in})
             self.enqueue_lane(portal_id, force=True, delay=report.retry_in)
-        elif report.queued:  # work came during a run that left nothing behind: no backlog, so
-            self.continue_lane(portal_id, 0.0, 1)  # one turn's priority, whatever the lane had
-        elif report.wake_in is not None:
-            self.wake_lane(portal_id, report.wake_in)
+        else:
+            if report.wake_in is not None:  # kept even with a run queued now: the lease holds the
+                self.wake_lane(portal_id, report.wake_in)  # wake-up time, no later run asks again
+            if report.queued:  # work came during a run that left nothing behind: no backlog, so
+                self.continue_lane(portal_id, 0.0, 1)  # one turn's priority, whatever the lane had
         return {"rounds": report.rounds, "requests": report.requests, "error": report.error}
 
     def pending_count(self) -> int:
