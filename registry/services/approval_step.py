@@ -37,9 +37,10 @@ CARD_USER = "card_user"  # a request from the card tab: the user the portal name
 
 def approvals_step(ctx: LaneContext) -> bool:
     """Lane step: one round of each phase; True when any had work."""
-    worked = _requests(ctx)
-    worked = _moves(ctx) or worked
-    worked = _auto(ctx) or worked
+    # The intake phases only when the round's agenda has inbox rows of their kind.
+    worked = ctx.agenda.inbox(REQUEST) and _requests(ctx)
+    worked = (ctx.agenda.inbox(MOVE) and _moves(ctx)) or worked
+    worked = (ctx.agenda.inbox(AUTO) and _auto(ctx)) or worked
     return _apply(ctx) or worked
 
 
@@ -76,8 +77,6 @@ def _facts_for(
 
 
 def _requests(ctx: LaneContext) -> bool:
-    if not ctx.agenda.inbox(REQUEST):
-        return False
     rows, program = _pending(ctx, REQUEST)
     if not rows:
         return False
@@ -139,8 +138,6 @@ def _done(session: Any, inbox_id: int, now: datetime) -> None:
 
 
 def _moves(ctx: LaneContext) -> bool:
-    if not ctx.agenda.inbox(MOVE):
-        return False
     rows, program = _pending(ctx, MOVE)
     if not rows:
         return False
@@ -186,8 +183,6 @@ def _deal_facts(
 
 
 def _auto(ctx: LaneContext) -> bool:
-    if not ctx.agenda.inbox(AUTO):
-        return False
     rows, program = _pending(ctx, AUTO)
     if not rows:
         return False
