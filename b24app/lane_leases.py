@@ -33,6 +33,7 @@ class LeaseBook:
         self.seconds = seconds
         self._held: dict[int, str] = {}
         self._lost: set[str] = set()  # holders whose lease the heartbeat found taken over
+        self._resume: dict[str, int] = {}  # holder -> the step its run starts at (from the lease)
         # Holder -> when (monotonic) its lease runs out unless renewed: a process that stalled
         # past it (SIGSTOP, swapping, a starved heartbeat) stops before the heartbeat runs again.
         self._fresh_until: dict[str, float] = {}
@@ -50,7 +51,8 @@ class LeaseBook:
             free = (LaneLease.holder.is_(None)) | (LaneLease.expires_at < now)
             stmt = update(LaneLease).where(LaneLease.portal_id == portal_id, free)
             values = {"holder": holder, "expires_at": self._expiry(), "queued": False}
-            acquired = bool(session.execute(stmt.values(**values)).rowcount)  # type: ignore[attr-defined]
+            resume = session.execute(stmt.values(**values).returning(LaneLease.resume_step)).scalar()
+            acquired = resume is not None
             if acquired:  # a wake-up that has come is used up by this run
                 woken = update(LaneLease).where(LaneLease.portal_id == portal_id, LaneLease.wake_at <= now)
                 session.execute(woken.values(wake_at=None))
@@ -58,7 +60,13 @@ class LeaseBook:
             with self._lock:
                 self._held[portal_id] = holder
                 self._fresh_until[holder] = time.monotonic() + self.seconds
+                self._resume[holder] = int(resume or 0)
         return acquired
+
+    def resume_step(self, holder: str) -> int:
+        """The step a run that just acquired its lease starts at (0 unless a turn ran out)."""
+        with self._lock:
+            return self._resume.pop(holder, 0)
 
     def renew(self, portal_id: int, holder: str) -> bool:
         """Between rounds: the lease lives on; False when another worker has taken it over."""
@@ -120,11 +128,13 @@ class LeaseBook:
                 del self._held[portal_id]
             self._lost.discard(holder)
             self._fresh_until.pop(holder, None)
+            self._resume.pop(holder, None)
 
     def release(
-        self, portal_id: int, holder: str, error: str | None, *, due: datetime | None
+        self, portal_id: int, holder: str, error: str | None, *, due: datetime | None, resume_step: int = 0
     ) -> tuple[int, bool]:
-        """Give the lease back; ``due``: the lane has work left and a run is scheduled for then.
+        """Give the lease back; ``due``: the lane has work left and a run is scheduled for then;
+        ``resume_step``: the step the next run starts at.
 
         The queued flag goes up with it, so events arriving meanwhile join that run instead of
         queueing their own. Returns the failures in a row and whether the flag was already up:
@@ -136,7 +146,7 @@ class LeaseBook:
                 select(LaneLease).where(LaneLease.portal_id == portal_id).with_for_update()
             ).scalar_one()
             if lease.holder == holder:
-                lease.holder, lease.expires_at = None, None
+                lease.holder, lease.expires_at, lease.resume_step = None, None, resume_step
             queued_meanwhile = bool(lease.queued)
             lease.failures = lease.failures + 1 if error else 0
             lease.last_error = error

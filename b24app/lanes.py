@@ -98,6 +98,7 @@ class LaneRun:
     gone: bool = False  # the portal answered PORTAL_DELETED: no retry
     lost: bool = False  # another worker took the lease over: this run stopped and left it alone
     queued: bool = False  # work arrived during the run (flag up, no job queued for it): run again now
+    resume_step: int = 0  # its turn ran out: the step the next run starts at
     requests: int = 0
     steps: dict[str, int] = field(default_factory=dict)
 
@@ -123,7 +124,6 @@ class Lanes:
         self.stopping = threading.Event()  # set by the worker on SIGTERM
         self.leases = LeaseBook(db, clock, settings.lane_lease_seconds)
         self.hold_seconds = HOLD_SECONDS
-        self._resume: dict[int, int] = {}  # portal -> the step its next run starts at (turn ended)
 
     def _default_client(self, portal_id: int, sleep: Callable[[float], None]) -> PortalClient:
         client = PortalClient(self.db, self.settings, portal_id, sleep=sleep, now=self.clock.now)
@@ -162,7 +162,7 @@ class Lanes:
         ctx = LaneContext(self.db, self.settings, portal_id, client, self.clock, stopping=self.stopping)
         ctx.lease_lost = lambda: self.leases.lost(holder)
         try:
-            self._loop(ctx, report, max_rounds, holder)
+            self._loop(ctx, report, max_rounds, holder, self.leases.resume_step(holder))
         except LaneLost:
             report.lost = True
             log.warning("lane.stopped_lease_lost", extra={"portal_id": portal_id, "holder": holder})
@@ -203,7 +203,9 @@ class Lanes:
             return 0
         client.save_bucket()
         due = None if report.due_in is None else self.clock.now() + timedelta(seconds=report.due_in)
-        failures, report.queued = self.leases.release(portal_id, holder, report.error, due=due)
+        failures, report.queued = self.leases.release(
+            portal_id, holder, report.error, due=due, resume_step=report.resume_step
+        )
         return failures
 
     def _not_before(self, exc: PortalError) -> float | None:
@@ -228,12 +230,13 @@ class Lanes:
             raise LaneInterrupted()
         raise LaneYield(seconds)
 
-    def _loop(self, ctx: LaneContext, report: LaneRun, max_rounds: int, holder: str) -> None:
+    def _loop(self, ctx: LaneContext, report: LaneRun, max_rounds: int, holder: str, first: int) -> None:
         health = StepHealth.load(self.db, ctx.portal_id, self.clock)
         started = time.monotonic()
-        # A run that used up its turn goes on where it stopped, so a long step (a deal backlog)
-        # does not keep the steps after it (the deliveries) waiting until it is drained.
-        first = self._resume.pop(ctx.portal_id, 0)
+        # A run that used up its turn goes on where it stopped (``first``, kept in the lease), so a
+        # long step (a deal backlog) does not keep the steps after it (the deliveries) waiting
+        # until it is drained, whichever worker process runs the lane next.
+        first = first if first < len(self.steps) else 0
         while report.rounds < max_rounds:
             report.rounds += 1
             busy = False
@@ -246,7 +249,7 @@ class Lanes:
                 if ctx.stopped:
                     return
                 if busy and time.monotonic() - started >= self.hold_seconds:
-                    self._resume[ctx.portal_id] = (index + 1) % len(self.steps)
+                    report.resume_step = (index + 1) % len(self.steps)
                     raise LaneYield(0.0)  # its turn is over: to the back of the queue, work and all
             if not busy and first == 0:
                 return

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from b24app.db import Base
@@ -90,6 +90,9 @@ class LaneLease(Base):
     failures: Mapped[int] = mapped_column(default=0)  # consecutive failed runs, for backoff
     last_error: Mapped[str | None] = mapped_column(Text)
     wake_at: Mapped[datetime | None]  # a delayed run is scheduled for then (retries that come due)
+    # The step the next run starts at: a run whose turn ran out goes on where it stopped, in
+    # whichever worker process takes the lane next.
+    resume_step: Mapped[int] = mapped_column(default=0, server_default=text("0"))
 
 
 class StepFailure(Base):

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from b24app import inbox, lane_health, outbox
 from b24app.config import Settings
 from b24app.lanes import LaneContext, LaneStep, WakeProbe
@@ -22,7 +20,6 @@ from registry.messages.webhooks import WebhookKind
 from registry.services.approval_step import approvals_step
 from registry.services.campaign_step import campaigns_step
 from registry.services.clients_step import clients_step
-from registry.services.deal_reads import ReadAhead
 from registry.services.deal_step import deals_step
 from registry.services.guard_step import guard_step
 from registry.services.healing_step import healing_step
@@ -53,7 +50,7 @@ def lane_steps(settings: Settings) -> list[tuple[str, LaneStep]]:
         ("names", names_step),  # the shown clients' names; before clients, which takes their events
         ("clients", clients_step),  # the campaigns' client mirror: first load, events, catch-up, sweep
         ("instant", instant_step),  # instant offers asked for, written onto deals before their win
-        ("deals", partial(deals_step, reads=ReadAhead())),  # one per process: reads held between turns
+        ("deals", deals_step),
         ("rewards", rewards_step),  # bundle rewards the deals step recorded: free rows, credits
         ("workflow", workflow_step),
         ("approvals", approvals_step),

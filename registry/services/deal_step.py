@@ -19,7 +19,7 @@ from b24app import inbox
 from b24app.gateway.client import BATCH_LIMIT
 from b24app.lanes import LaneContext, LaneYield
 from b24app.models import InboxEvent
-from registry.bonuses import mirror, submissions
+from registry.bonuses import held_reads, mirror, submissions
 from registry.bonuses.catalog import cached_paths, store_paths
 from registry.bonuses.deals import sync_deal
 from registry.bonuses.rewards import sync_rewards
@@ -27,14 +27,13 @@ from registry.bonuses.texts import portal_language
 from registry.ledger.views import entry_views
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, current_program
-from registry.services.deal_reads import ReadAhead
 from registry.sync.catalog import read_paths, with_sections
-from registry.sync.deals import DealReads, read_deals
+from registry.sync.deals import DealReads, read_deals, snapshot_from_answer
 
 log = logging.getLogger(__name__)
 DEALS_PER_COMMIT = 25
 # Requests of deal reads one step may make at once while the bucket has room; a step accrues one
-# request's worth of them (well under a second), the rest wait in ReadAhead for the next turns.
+# request's worth of them (well under a second), the rest are held (held_reads) for the next turns.
 READ_AHEAD = 6
 KEEP_FOR_WRITES = 2  # of the room, left for the first writes the accruals owe
 
@@ -52,56 +51,73 @@ def pending_deals(ctx: LaneContext, limit: int) -> dict[int, int]:
     return {int(deal_id): int(last_id) for deal_id, last_id in rows if deal_id is not None}
 
 
-def deals_step(ctx: LaneContext, reads: ReadAhead | None = None) -> bool:
-    """Lane step: accrue the oldest pending deals, one request's worth; with ``reads``, a backlog
-    is read ahead while the bucket has room (deal_reads) and this turn ends so other portals
-    read theirs; the next turns accrue it without reading again."""
+def deals_step(ctx: LaneContext) -> bool:
+    """Lane step: accrue the oldest pending deals, one request's worth. A backlog is read ahead
+    while the bucket has room and held in the database, and this turn ends so other portals
+    read theirs; the next turns (in any worker process) accrue it without reading it again."""
     if not ctx.agenda.inbox("deal"):
         return False
-    ahead = READ_AHEAD if reads is not None else 1
-    pending = pending_deals(ctx, ahead * BATCH_LIMIT)
+    pending = pending_deals(ctx, READ_AHEAD * BATCH_LIMIT)
     if not pending:
         return False
+    now = ctx.clock.now()
     with ctx.db.transaction() as session:
         program = current_program(session, ctx.portal_id)  # once for the whole round
-    per_request = BATCH_LIMIT // 2 if program.needs_products else BATCH_LIMIT
-    held = reads.current(ctx.portal_id, pending) if reads is not None else {}
-    head = list(pending)[:per_request]
-    now = ctx.clock.now()
-    if any(deal_id not in held for deal_id in head):
-        found = _read(ctx, program, [d for d in pending if d not in held], pending, per_request * ahead, now)
-        held.update(found)
-        if reads is not None:
-            reads.hold(ctx.portal_id, found, pending)
-            if len(found) > per_request:
-                raise LaneYield(0.0)  # the backlog is read: other portals spend their room on theirs
-    ready = [(held[deal_id], pending[deal_id]) for deal_id in head if deal_id in held]
-    for start in range(0, len(ready), DEALS_PER_COMMIT):
-        _apply(ctx, program, ready[start : start + DEALS_PER_COMMIT], now)
-    if reads is not None:
-        reads.release(ctx.portal_id, head)
+        per_request = BATCH_LIMIT // 2 if program.needs_products else BATCH_LIMIT
+        head = list(pending)[:per_request]
+        held = held_reads.held_deals(session, ctx.portal_id, pending, now)
+        answers = held_reads.held_answers(session, ctx.portal_id, [d for d in head if d in held])
+    ready = _held_snapshots(ctx, program, answers, now)
+    if len(ready) < len(head):
+        unread = [d for d in pending if d not in held]
+        found = _read(ctx, program, unread, pending, per_request, now)
+        if len(found.snapshots) > per_request:  # the backlog is read: other portals read theirs
+            with ctx.db.transaction() as session:
+                held_reads.hold(session, ctx.portal_id, found.answers, pending, now)
+            raise LaneYield(0.0)
+        ready.update(found.snapshots)
+    deals = [(ready[deal_id], pending[deal_id]) for deal_id in head if deal_id in ready]
+    for start in range(0, len(deals), DEALS_PER_COMMIT):
+        _apply(ctx, program, deals[start : start + DEALS_PER_COMMIT], now, held)
     return True
 
 
-def _read(
-    ctx: LaneContext, program: Program, unread: list[int], pending: dict[int, int], most: int, now: datetime
+def _held_snapshots(
+    ctx: LaneContext, program: Program, answers: dict[int, held_reads.HeldAnswer], now: datetime
 ) -> dict[int, DealSnapshot]:
-    """The oldest unread deals, as many as the room allows (the lane yields when there is none),
-    some of it left for the writes their accruals owe; failures back off in the inbox."""
-    per_request = BATCH_LIMIT // 2 if program.needs_products else BATCH_LIMIT
-    requests = max(1, ctx.client.budget() - KEEP_FOR_WRITES)
-    wanted = unread[: min(most, requests * per_request)]
+    """Snapshots of the answers held for these deals, read as they were when they were read."""
+    snapshots = {d: snapshot_from_answer(d, held.answer, held.read_at) for d, held in answers.items()}
+    if program.needs_sections and snapshots:
+        snapshots = _add_sections(ctx, snapshots, now)
+    return snapshots
+
+
+def _read(
+    ctx: LaneContext,
+    program: Program,
+    unread: list[int],
+    pending: dict[int, int],
+    per_request: int,
+    now: datetime,
+) -> DealReads:
+    """The oldest unread deals, as many as the room allows up to ``READ_AHEAD`` requests (the lane
+    yields when there is none), some of it left for the writes their accruals owe; failures back
+    off in the inbox."""
+    requests = min(READ_AHEAD, max(1, ctx.client.budget() - KEEP_FOR_WRITES))
+    wanted = unread[: requests * per_request]
     found = read_deals(ctx.client, wanted, program.needs_products, now, with_seller=program.needs_seller)
     if program.needs_sections:
-        _add_sections(ctx, found, now)
+        found.snapshots = _add_sections(ctx, found.snapshots, now)
     for deal_id, error in found.failures.items():
         _note_failure(ctx, deal_id, pending[deal_id], error, now)
-    return found.snapshots
+    return found
 
 
-def _add_sections(ctx: LaneContext, found: DealReads, now: datetime) -> None:
+def _add_sections(
+    ctx: LaneContext, snapshots: dict[int, DealSnapshot], now: datetime
+) -> dict[int, DealSnapshot]:
     """Lines get their catalog sections: cached paths, the rest read from the portal and cached."""
-    ids = {ln.product_id for s in found.snapshots.values() for ln in s.lines or () if ln.product_id}
+    ids = {ln.product_id for s in snapshots.values() for ln in s.lines or () if ln.product_id}
     with ctx.db.transaction() as session:
         paths = cached_paths(session, ctx.portal_id, ids, now)
     missing = ids - set(paths)
@@ -110,12 +126,14 @@ def _add_sections(ctx: LaneContext, found: DealReads, now: datetime) -> None:
         with ctx.db.transaction() as session:
             store_paths(session, ctx.portal_id, read, now)
         paths.update(read)
-    found.snapshots = {d: with_sections(s, paths) for d, s in found.snapshots.items()}
+    return {d: with_sections(s, paths) for d, s in snapshots.items()}
 
 
-def _apply(ctx: LaneContext, program: Program, deals: list[tuple[DealSnapshot, int]], now: datetime) -> None:
+def _apply(
+    ctx: LaneContext, program: Program, deals: list[tuple[DealSnapshot, int]], now: datetime, held: set[int]
+) -> None:
     """A few deals per transaction, each in a savepoint: ledger entries, their mirror, and the
-    inbox rows they answer.
+    inbox rows they answer; the reads held for them are used up with them (``held``).
 
     Grouping only saves commits; a deal that fails is rolled back to its savepoint and retried
     later on its own, while the others commit (``sync_deal`` is state-based, so a retry replays
@@ -134,6 +152,7 @@ def _apply(ctx: LaneContext, program: Program, deals: list[tuple[DealSnapshot, i
                     exc_info=True,
                 )
                 _retry_rows(session, ctx.portal_id, snapshot.deal_id, last_inbox_id, _describe(exc), now)
+        held_reads.forget(session, ctx.portal_id, [s.deal_id for s, _ in deals if s.deal_id in held])
 
 
 def _sync(
@@ -172,6 +191,7 @@ def _describe(exc: BaseException) -> str:
 def _note_failure(ctx: LaneContext, deal_id: int, last_inbox_id: int, error: str, now: datetime) -> None:
     with ctx.db.transaction() as session:
         _retry_rows(session, ctx.portal_id, deal_id, last_inbox_id, error, now)
+        held_reads.forget(session, ctx.portal_id, [deal_id])
     log.warning("deal.read_failed", extra={"portal_id": ctx.portal_id, "deal_id": deal_id})
 
 

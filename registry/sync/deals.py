@@ -110,12 +110,23 @@ def snapshot_from_deal(
     )
 
 
+DealAnswer = dict[str, Any]  # what the portal said of one deal: {"deal", "rows", "seller"}, JSON
+
+
+def snapshot_from_answer(deal_id: int, answer: Mapping[str, Any], observed_at: datetime) -> DealSnapshot:
+    """The snapshot of a deal's answer, just read or held since (the same reading either way)."""
+    snapshot = snapshot_from_deal(deal_id, answer.get("deal"), observed_at, answer.get("rows"))
+    return replace(snapshot, seller_company_id=bounded_id(answer.get("seller")))
+
+
 @dataclass
 class DealReads:
-    """What one round of reads found: snapshots of the deals read, and why the others failed."""
+    """What one round of reads found: snapshots of the deals read (and the answers they were read
+    from), and why the others failed."""
 
     snapshots: dict[int, DealSnapshot] = field(default_factory=dict)
     failures: dict[int, str] = field(default_factory=dict)
+    answers: dict[int, DealAnswer] = field(default_factory=dict)
 
 
 def _sellers(client: PortalClient, links: BatchResult, ids: list[int]) -> dict[int, int]:
@@ -170,11 +181,14 @@ def read_deals(
         if error is not None and not is_not_found(error):
             found.failures[deal_id] = f"{error.code}: {error.description}"
             continue
-        rows = result.results.get(f"p{deal_id}")
-        deal = None if error else result.results.get(label)
+        answer = {
+            "deal": None if error else result.results.get(label),
+            "rows": result.results.get(f"p{deal_id}"),
+            "seller": sellers.get(deal_id),
+        }
         try:
-            snapshot = snapshot_from_deal(deal_id, deal, now, rows)
-            found.snapshots[deal_id] = replace(snapshot, seller_company_id=sellers.get(deal_id))
+            found.snapshots[deal_id] = snapshot_from_answer(deal_id, answer, now)
+            found.answers[deal_id] = answer
         except Exception as exc:  # noqa: BLE001 - an answer we cannot read fails this deal alone
             found.failures[deal_id] = f"{type(exc).__name__}: {exc}"
     return found

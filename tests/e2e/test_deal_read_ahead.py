@@ -6,6 +6,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
+from b24app.db import Database
 from b24app.lanes import LaneRun
 from registry.ledger.models import LedgerEntry
 from registry.services.deal_step import READ_AHEAD
@@ -66,3 +67,17 @@ def test_a_deal_that_changed_after_the_read_is_read_again(
     assert sorted(accrued) == sorted(deals)
     assert accrued[deals[-1]] == 3 * accrued[deals[0]]  # the amount of the second read, not the first
     assert emulator.stats().per_method.get("crm.deal.get") == DEALS + 1
+
+
+def test_another_worker_process_accrues_what_was_read_without_reading_it_again(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal, database: Database
+) -> None:
+    deals, _ = _first_turn(app, emulator, portal)  # this "process" reads all 120 and yields
+    other = AppHarness(database.url, oauth_url=emulator.oauth_url())  # a second container: its own memory
+    try:
+        for _ in range(4):  # turns of a lane run one request's worth of deals each
+            other.container.lanes.run(portal_id_of(app))
+    finally:
+        other.close()
+    assert sorted(_accrued(app)) == sorted(deals)
+    assert emulator.stats().per_method.get("crm.deal.get") == DEALS  # read once, in the first process

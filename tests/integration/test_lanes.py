@@ -125,11 +125,12 @@ def test_a_busy_lane_ends_its_turn_and_goes_on_where_it_stopped(database: Databa
 
         return step
 
-    lanes = _lanes(database, FrozenClock(), [("a", busy("a")), ("b", busy("b")), ("c", busy("c"))])
-    lanes.hold_seconds = 0.0  # every step that finds work ends the turn
+    steps = [("a", busy("a")), ("b", busy("b")), ("c", busy("c"))]
+    lanes, other_process = _lanes(database, FrozenClock(), steps), _lanes(database, FrozenClock(), steps)
+    lanes.hold_seconds = other_process.hold_seconds = 0.0  # every step that finds work ends the turn
     first = lanes.run(portal_id)
-    assert first.due_in == 0.0 and seen == ["a"]
-    lanes.run(portal_id)
+    assert first.due_in == 0.0 and seen == ["a"] and _lease(database, portal_id).resume_step == 1
+    other_process.run(portal_id)  # the next turn, in another worker process, goes on from there
     lanes.run(portal_id)
     assert seen == ["a", "b", "c"]  # each run starts at the step after the last one
 
