@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -10,6 +11,7 @@ from b24app.db import Database
 from b24app.lanes import LaneRun
 from registry.ledger.models import LedgerEntry
 from registry.services.deal_step import READ_AHEAD
+from tests.e2e.test_offers import SELLER, SHOP, _accruals, _catalog, _deal, _save, offers_program
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.server import Emulator
@@ -81,3 +83,25 @@ def test_another_worker_process_accrues_what_was_read_without_reading_it_again(
         other.close()
     assert sorted(_accrued(app)) == sorted(deals)
     assert emulator.stats().per_method.get("crm.deal.get") == DEALS  # read once, in the first process
+
+
+def test_held_answers_keep_product_rows_and_catalog_sections(
+    app: AppHarness, emulator: Emulator, portal: EmuPortal
+) -> None:
+    ids = _catalog(emulator, portal)
+    _save(app, offers_program(ids))  # offers by catalog section: product rows, 25 deals a request
+    contact = driver.create_contact(emulator, portal, NAME="Ann")
+    deals = [_deal(emulator, portal, ids, contact) for _ in range(30)]
+    app.drain()
+    emulator.reset_stats()
+    for deal in deals:
+        driver.update_deal(emulator, portal, deal, STAGE_ID="WON")
+    assert app.container.lanes.run(portal_id_of(app)).due_in == 0.0  # all 30 read ahead and held
+    app.drain()
+    # each deal as test_offers has it: the rule 25.00, accessories 7.50 by section, hardware 10
+    assert sorted(Counter(_accruals(app)).items()) == [
+        (("accrual", "accrual", Decimal("25.00"), SHOP), 30),
+        (("accrual", "offer", Decimal("7.50"), SELLER), 30),
+        (("accrual", "offer", Decimal("10.00"), SHOP), 30),
+    ]
+    assert emulator.stats().per_method.get("crm.deal.get") == len(deals)  # read once each
