@@ -22,6 +22,7 @@ from b24app.lanes import LaneContext
 from b24app.models import InboxEvent, OutboxMessage, Portal, PortalObject, ProvisionedObject
 from install.confirm import app_is_gone
 from registry.bonuses import models as _bonus_tables  # noqa: F401 - a clean uninstall deletes them too
+from registry.bonuses.held_reads import HeldDealRead
 from registry.ledger import models as _ledger_tables  # noqa: F401
 from registry.program import models as _program_tables  # noqa: F401
 
@@ -84,6 +85,7 @@ def remove(session: Session, portal: Portal, clean: bool, now: datetime) -> None
     session.execute(delete(OutboxMessage).where(OutboxMessage.portal_id == portal.id))
     session.execute(delete(ProvisionedObject).where(ProvisionedObject.portal_id == portal.id))
     session.execute(delete(PortalObject).where(PortalObject.portal_id == portal.id))
+    session.execute(delete(HeldDealRead).where(HeldDealRead.portal_id == portal.id))  # deals read ahead
     session.execute(
         update(InboxEvent)
         .where(InboxEvent.portal_id == portal.id, InboxEvent.status == "pending")

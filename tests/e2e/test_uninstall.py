@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 
 from b24app.db import Base, Database
 from b24app.models import InboxEvent, Portal
+from registry.bonuses import held_reads
 from tests.emulator import driver
 from tests.emulator.portal import Portal as EmuPortal
 from tests.emulator.pytest_plugin import CLIENT_ID
@@ -80,10 +81,13 @@ def test_a_real_uninstall_without_clean_keeps_the_ledger(
     app: AppHarness, emulator: Emulator, portal: EmuPortal
 ) -> None:
     _with_bonuses(app, emulator, portal)
+    with app.db.transaction() as session:  # a deal read ahead, not accrued yet: its answer is moot
+        portal_id = session.execute(select(Portal.id)).scalar_one()
+        held_reads.hold(session, portal_id, {77: {"deal": None}}, {77: 1}, app.container.clock.now())
     driver.uninstall(emulator, portal, CLIENT_ID, clean=False)
     app.drain()
     assert _portal_row(app) == ("uninstalled", None, None)
-    assert _counts(app.db)["ledger_entries"] == 1
+    assert _counts(app.db)["ledger_entries"] == 1 and _counts(app.db)["deal_reads"] == 0
 
 
 def test_an_uninstall_waits_while_the_portal_does_not_answer(
