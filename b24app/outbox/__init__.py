@@ -18,12 +18,13 @@ from b24app.outbox.plans import (
 )
 from b24app.outbox.store import (
     GIVE_UP_AFTER,
+    ObjectNote,
     add,
     add_many,
     backoff,
     next_due,
+    note_objects,
     prune,
-    remember_object,
     remote_id_of,
     row,
 )
@@ -33,6 +34,7 @@ __all__ = [
     "Action",
     "Deliver",
     "NotReady",
+    "ObjectNote",
     "Outcome",
     "OutboxKind",
     "OutboxStep",
@@ -44,8 +46,8 @@ __all__ = [
     "add_many",
     "backoff",
     "next_due",
+    "note_objects",
     "prune",
-    "remember_object",
     "remote_id_of",
     "row",
 ]

@@ -31,7 +31,7 @@ from b24app.models import OutboxMessage
 from b24app.outbox.batches import alone, broken, row_values, send
 from b24app.outbox.plans import Deliver, NotReady, OutboxKind, Outcome, Plan, PlanningKind, Reads, Write
 from b24app.outbox.simple import simple_plan
-from b24app.outbox.store import backoff
+from b24app.outbox.store import ObjectNote, backoff, note_objects
 
 log = logging.getLogger(__name__)
 CLAIM_LIMIT = 500
@@ -264,29 +264,23 @@ class OutboxStep:
         now: datetime,
     ) -> None:
         params = [row_values(ctx, m, outcomes[m.id], now) for m in messages]
+        notes = [note for m in messages if (note := self._note(m, outcomes[m.id])) is not None]
         with ctx.db.transaction() as session:
             for columns in {tuple(sorted(p)) for p in params}:  # executemany needs one set of columns
                 session.execute(update(OutboxMessage), [p for p in params if tuple(sorted(p)) == columns])
+            note_objects(session, ctx.portal_id, notes, now)  # the objects created, the echoes expected
             for m, values in zip(messages, params, strict=True):
-                self._after(session, m, plans.get(m.id), outcomes[m.id], values.get("status", m.status), now)
+                plan, outcome = plans.get(m.id), outcomes[m.id]
+                if plan is not None and plan.settle is not None and not outcome.released:
+                    plan.settle(session, outcome, values.get("status", m.status), now)  # its business row
 
-    def _after(
-        self,
-        session: Session,
-        m: OutboxMessage,
-        plan: Plan | None,
-        outcome: Outcome,
-        final: str,
-        now: datetime,
-    ) -> None:
-        """What the kind keeps of a settled message: the object it created, its business row."""
-        if outcome.released:
-            return
-        remember = getattr(self.kinds.get(m.kind), "remember", None)
-        if remember is not None and outcome.error is None and outcome.remote_id:
-            remember(session, m, outcome.remote_id, now)
-        if plan is not None and plan.settle is not None:
-            plan.settle(session, outcome, final, now)
+    def _note(self, m: OutboxMessage, outcome: Outcome) -> ObjectNote | None:
+        """What a delivered message's kind keeps of the object it wrote (``remembered``), if anything."""
+        remembered = getattr(self.kinds.get(m.kind), "remembered", None)
+        if remembered is None or outcome.released or outcome.error is not None or not outcome.remote_id:
+            return None
+        note: ObjectNote | None = remembered(m, outcome.remote_id)
+        return note
 
 
 def _nothing(_: Reads) -> Outcome:

@@ -3,7 +3,9 @@ portal ids of objects deliveries created."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -93,22 +95,37 @@ _SET_REMOTE_ID = update(_OBJECTS).where(*_OBJECT_ROW).values(remote_id=bindparam
 _SET_CREATED_AT = update(_OBJECTS).where(*_OBJECT_ROW).values(created_at=bindparam("new_created_at"))
 
 
-def remember_object(
-    session: Session, portal_id: int, kind: str, key: str, remote_id: str, now: datetime
-) -> None:
-    """Record (or correct) the portal's id of an object we created."""
-    key_of = {"portal_id": portal_id, "kind": kind, "key": key}
-    # Core statements, no ORM object: a pending one was flushed by the next message's read, one
-    # flush per delivered message.
-    if not insert_ignore(session, _OBJECTS, {**key_of, "remote_id": remote_id, "created_at": now}):
-        session.connection().execute(_SET_REMOTE_ID, {**_row(key_of), "new_remote_id": remote_id})
+MARK = "1"  # the remote id of a mark: an object row that only records when (an expected echo)
 
 
-def mark_object(session: Session, portal_id: int, kind: str, key: str, now: datetime) -> None:
-    """A mark (an object row without a portal id, ``"1"``) made now, or an existing one moved to now."""
-    key_of = {"portal_id": portal_id, "kind": kind, "key": key}
-    if not insert_ignore(session, _OBJECTS, {**key_of, "remote_id": "1", "created_at": now}):
-        session.connection().execute(_SET_CREATED_AT, {**_row(key_of), "new_created_at": now})
+@dataclass(frozen=True)
+class ObjectNote:
+    """What a delivered message leaves in ``portal_objects``: the portal's id of an object it
+    created (corrected when a retry created it again), or with ``remote_id`` None a mark made now
+    (an existing one moved to now): an echo of our write is expected."""
+
+    kind: str
+    key: str
+    remote_id: str | None = None
+
+
+def note_objects(session: Session, portal_id: int, notes: Sequence[ObjectNote], now: datetime) -> None:
+    """Keep the notes of a batch of delivered messages: one multi-row insert per kind; the objects
+    already there are corrected one by one (a retry, a new mark)."""
+    latest = {(note.kind, note.key): note for note in notes}  # an object noted twice: the last note
+    by_kind: dict[str, list[ObjectNote]] = defaultdict(list)
+    for note in latest.values():
+        by_kind[note.kind].append(note)
+    for kind, group in by_kind.items():
+        key_of = {"portal_id": portal_id, "kind": kind}
+        rows = [{**key_of, "key": n.key, "remote_id": n.remote_id or MARK, "created_at": now} for n in group]
+        added = insert_ignore_many(session, _OBJECTS, rows, "key")
+        for note in (n for n in group if n.key not in added):
+            row_key = _row({**key_of, "key": note.key})
+            if note.remote_id is None:
+                session.connection().execute(_SET_CREATED_AT, {**row_key, "new_created_at": now})
+            else:
+                session.connection().execute(_SET_REMOTE_ID, {**row_key, "new_remote_id": note.remote_id})
 
 
 def _row(key_of: dict[str, Any]) -> dict[str, Any]:

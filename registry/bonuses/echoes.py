@@ -17,7 +17,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from b24app.models import PortalObject
-from b24app.outbox.store import mark_object
+from b24app.outbox.store import ObjectNote
 
 ITEM_ECHO = "item_echo"  # portal object kind: key = the registry item's id
 BALANCE_ECHO = "balance_echo"  # portal object kind: key = {owner type}:{id}
@@ -25,9 +25,10 @@ LEVEL_ECHO = "level_echo"  # portal object kind: key = {owner type}:{id} (the le
 ECHO_WINDOW = timedelta(seconds=30)  # the portal sends an event within seconds of the change
 
 
-def expect_echo(session: Session, portal_id: int, kind: str, key: str, now: datetime) -> None:
-    """Our write of this object was delivered now: its next update event is ours."""
-    mark_object(session, portal_id, kind, key, now)
+def echo_expected(kind: str, key: str) -> ObjectNote:
+    """Our write of this object was delivered: its next update event is ours (the note of the
+    delivered message; the outbox writes a batch's notes at once)."""
+    return ObjectNote(kind, key)
 
 
 def take_echoes(

@@ -90,9 +90,8 @@ class RequestItemKind:
 
         return outbox.Plan(act, {key: lookup})
 
-    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: Any) -> None:
-        key = f"request:{message.payload['request_id']}"
-        outbox.remember_object(session, message.portal_id, ITEM, key, remote_id, now)
+    def remembered(self, message: OutboxMessage, remote_id: str) -> outbox.ObjectNote:
+        return outbox.ObjectNote(ITEM, f"request:{message.payload['request_id']}", remote_id)
 
 
 def _added(result: Any) -> outbox.Outcome:

@@ -3,7 +3,6 @@ sent, so it is always the latest), the timeline note about it and the administra
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -12,7 +11,7 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import guard_texts, texts
-from registry.bonuses.echoes import ITEM_ECHO, expect_echo
+from registry.bonuses.echoes import ITEM_ECHO, echo_expected
 from registry.bonuses.items import item_fields
 from registry.bonuses.target import load_target
 from registry.ledger.views import entry_view
@@ -54,9 +53,9 @@ class RevertKind(NoLookup):
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return item_written(result)
 
-    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+    def remembered(self, message: OutboxMessage, remote_id: str) -> outbox.ObjectNote:
         """The put-back's own update event is expected (not read back)."""
-        expect_echo(session, message.portal_id, ITEM_ECHO, remote_id, now)
+        return echo_expected(ITEM_ECHO, remote_id)
 
 
 class TamperNoteKind(NoLookup):

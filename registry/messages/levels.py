@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
-from registry.bonuses.echoes import LEVEL_ECHO, expect_echo
+from b24app.outbox import ObjectNote
+from registry.bonuses.echoes import LEVEL_ECHO, echo_expected
 from registry.bonuses.tiers import FIELD_KIND
 
 
@@ -38,6 +38,6 @@ class LevelFieldKind:
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return str(message.payload["owner"])
 
-    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+    def remembered(self, message: OutboxMessage, remote_id: str) -> ObjectNote:
         """The owner's update event that our write fires is expected (not read back)."""
-        expect_echo(session, message.portal_id, LEVEL_ECHO, str(message.payload["owner"]), now)
+        return echo_expected(LEVEL_ECHO, str(message.payload["owner"]))

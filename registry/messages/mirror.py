@@ -4,7 +4,6 @@ comments (found by their text) and an item's stage."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
@@ -14,7 +13,7 @@ from b24app import outbox
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import texts
-from registry.bonuses.echoes import BALANCE_ECHO, ITEM_ECHO, expect_echo
+from registry.bonuses.echoes import BALANCE_ECHO, ITEM_ECHO, echo_expected
 from registry.bonuses.items import item_fields
 from registry.bonuses.mirror import shown_balance
 from registry.bonuses.target import RegistryTarget, load_target
@@ -64,10 +63,9 @@ class RegistryItemKind:
         item = result.get("item") if isinstance(result, dict) else None
         return str(item["id"]) if item else None
 
-    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+    def remembered(self, message: OutboxMessage, remote_id: str) -> outbox.ObjectNote:
         """Stage moves and healing find the item here, after its message is pruned."""
-        key = f"entry:{message.payload['entry_id']}"
-        outbox.remember_object(session, message.portal_id, ITEM, key, remote_id, now)
+        return outbox.ObjectNote(ITEM, f"entry:{message.payload['entry_id']}", remote_id)
 
 
 class BalanceKind:
@@ -96,9 +94,9 @@ class BalanceKind:
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return str(message.payload["owner"])
 
-    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+    def remembered(self, message: OutboxMessage, remote_id: str) -> outbox.ObjectNote:
         """The owner's update event that our write fires is expected (not read back)."""
-        expect_echo(session, message.portal_id, BALANCE_ECHO, str(message.payload["owner"]), now)
+        return echo_expected(BALANCE_ECHO, str(message.payload["owner"]))
 
 
 class CommentKind:
@@ -156,9 +154,9 @@ class ItemStageKind:
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         return item_written(result)
 
-    def remember(self, session: Session, message: OutboxMessage, remote_id: str, now: datetime) -> None:
+    def remembered(self, message: OutboxMessage, remote_id: str) -> outbox.ObjectNote:
         """The item's update event that our move fires is expected (not read back)."""
-        expect_echo(session, message.portal_id, ITEM_ECHO, remote_id, now)
+        return echo_expected(ITEM_ECHO, remote_id)
 
 
 def item_written(result: Any) -> str | None:

@@ -1,10 +1,10 @@
 """The deal lane step: read every pending deal from the portal (outside any transaction), then make
 the ledger match each one.
 
-Deals are committed 25 to a transaction, each inside its own savepoint: a deal that fails (a
-constraint, a bug, a value nothing foresaw) is rolled back alone, its inbox rows retry later with
-the error recorded (the status shows it), and the other deals of the group commit. Fifty events
-about one deal cost one read.
+Deals are committed 25 to a transaction, in one savepoint: a deal that fails (a constraint, a
+bug, a value nothing foresaw) rolls the group back to it, the group goes again with a savepoint
+per deal, the failing deal's inbox rows retry later with the error recorded (the status shows
+it), and the other deals of the group commit. Fifty events about one deal cost one read.
 """
 
 from __future__ import annotations
@@ -132,27 +132,59 @@ def _add_sections(
 def _apply(
     ctx: LaneContext, program: Program, deals: list[tuple[DealSnapshot, int]], now: datetime, held: set[int]
 ) -> None:
-    """A few deals per transaction, each in a savepoint: ledger entries, their mirror, and the
-    inbox rows they answer; the reads held for them are used up with them (``held``).
+    """A few deals per transaction: ledger entries, their mirror, and the inbox rows they answer;
+    the reads held for them are used up with them (``held``).
 
-    Grouping only saves commits; a deal that fails is rolled back to its savepoint and retried
-    later on its own, while the others commit (``sync_deal`` is state-based, so a retry replays
-    harmlessly).
+    Grouping only saves commits and statements; a deal that fails is rolled back alone and
+    retried later on its own, while the others commit (``sync_deal`` is state-based, so a
+    replay is harmless).
     """
     with ctx.db.transaction() as session:
         language = portal_language(session, ctx.portal_id)
-        for snapshot, last_inbox_id in deals:
-            try:
-                with session.begin_nested():
-                    _sync(session, ctx.portal_id, program, snapshot, last_inbox_id, language, now)
-            except Exception as exc:  # noqa: BLE001 - one deal's failure must not cost the others
-                log.warning(
-                    "deal.failed",
-                    extra={"portal_id": ctx.portal_id, "deal_id": snapshot.deal_id},
-                    exc_info=True,
-                )
-                _retry_rows(session, ctx.portal_id, snapshot.deal_id, last_inbox_id, _describe(exc), now)
+        if not _apply_together(session, ctx.portal_id, program, deals, language, now):
+            _apply_each(session, ctx.portal_id, program, deals, language, now)
         held_reads.forget(session, ctx.portal_id, [s.deal_id for s, _ in deals if s.deal_id in held])
+
+
+def _apply_together(
+    session: Session,
+    portal_id: int,
+    program: Program,
+    deals: list[tuple[DealSnapshot, int]],
+    language: str,
+    now: datetime,
+) -> bool:
+    """The whole group in one savepoint (two statements, not two per deal); False when a deal
+    failed: the group is rolled back to it and goes again deal by deal."""
+    if len(deals) < 2:
+        return False
+    try:
+        with session.begin_nested():
+            for snapshot, last_inbox_id in deals:
+                _sync(session, portal_id, program, snapshot, last_inbox_id, language, now)
+    except Exception:  # noqa: BLE001 - which deal failed is found deal by deal
+        return False
+    return True
+
+
+def _apply_each(
+    session: Session,
+    portal_id: int,
+    program: Program,
+    deals: list[tuple[DealSnapshot, int]],
+    language: str,
+    now: datetime,
+) -> None:
+    """Each deal in its own savepoint: the one that fails is rolled back alone and backs off."""
+    for snapshot, last_inbox_id in deals:
+        try:
+            with session.begin_nested():
+                _sync(session, portal_id, program, snapshot, last_inbox_id, language, now)
+        except Exception as exc:  # noqa: BLE001 - one deal's failure must not cost the others
+            log.warning(
+                "deal.failed", extra={"portal_id": portal_id, "deal_id": snapshot.deal_id}, exc_info=True
+            )
+            _retry_rows(session, portal_id, snapshot.deal_id, last_inbox_id, _describe(exc), now)
 
 
 def _sync(
