@@ -76,13 +76,18 @@ def sync_deal(
     """
     program = program or current_program(session, portal_id)
     state = _state(session, portal_id, deal.deal_id, now)
-    state.updated_at, state.skipped_reason = now, None
+    bad_amount = deal.won and deal.amount_problem is not None
+    if bad_amount:
+        outcome = SyncOutcome(skipped=(deal.amount_problem or "")[:255])
+    else:
+        outcome = _ledger(session, program, state, deal, now)
+    # What the deal row keeps of this look is set after the posting: the row is written once,
+    # not once when the posting's reads flush it and again after.
+    state.updated_at, state.skipped_reason = now, outcome.skipped
     if deal.exists:
         state.observed = observed(deal)
-    if deal.won and deal.amount_problem is not None:
-        state.skipped_reason = deal.amount_problem[:255]
-        return SyncOutcome(skipped=state.skipped_reason)
-    outcome = _ledger(session, program, state, deal, now)
+    if bad_amount:
+        return outcome
     # after the accrual: this deal counts towards the client's level for their next deals
     owner = owner_of(deal, program) if deal.won else None
     tiers.track(session, state.portal_id, program, deal.deal_id, owner, deal.amount, now)
@@ -110,10 +115,9 @@ def _accrue(
     level = tiers.recalculate(session, state.portal_id, program, owner, now) if owner else None
     result = evaluate(program, deal, now.date(), skipped, level) if owner else None
     if owner is None or result is None or result[0] <= ZERO:
-        state.skipped_reason = _skip_reason(owner, result, skipped)
-        return SyncOutcome(skipped=state.skipped_reason)
+        return SyncOutcome(skipped=_skip_reason(owner, result, skipped))
     amount, snapshot = result
-    state.generation += 1
+    generation = state.generation + 1
     posting = post(
         session,
         state.portal_id,
@@ -121,7 +125,7 @@ def _accrue(
             EntryKind.ACCRUAL,
             owner,
             amount,
-            f"accrual:deal:{deal.deal_id}:{state.generation}",
+            f"accrual:deal:{deal.deal_id}:{generation}",
             f"deal:{deal.deal_id}",
             f"deal:{deal.deal_id}",
             NewLot(program.lifetime_days, program.hold_days),
@@ -132,13 +136,8 @@ def _accrue(
         now,
     )
     assert posting.lot is not None  # a credit always has its lot
-    state.lot_id, state.accrued, state.base_amount, state.skipped_reason = (
-        posting.lot.id,
-        amount,
-        deal.amount,
-        None,
-    )
-    state.adjustments = 0
+    state.generation, state.lot_id, state.adjustments = generation, posting.lot.id, 0
+    state.accrued, state.base_amount = amount, deal.amount
     return SyncOutcome(posting.entries)
 
 
