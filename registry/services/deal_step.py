@@ -10,6 +10,7 @@ it), and the other deals of the group commit. Fifty events about one deal cost o
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime
 
 from sqlalchemy import func, select, update
@@ -129,9 +130,11 @@ def _add_sections(
     return {d: with_sections(s, paths) for d, s in snapshots.items()}
 
 
-def _apply(
-    ctx: LaneContext, program: Program, deals: list[tuple[DealSnapshot, int]], now: datetime, held: set[int]
-) -> None:
+Deals = list[tuple[DealSnapshot, int]]  # each deal's snapshot and its newest pending inbox row
+SyncOne = Callable[[DealSnapshot, int], None]  # one deal's accrual, in the caller's transaction
+
+
+def _apply(ctx: LaneContext, program: Program, deals: Deals, now: datetime, held: set[int]) -> None:
     """A few deals per transaction: ledger entries, their mirror, and the inbox rows they answer;
     the reads held for them are used up with them (``held``).
 
@@ -141,19 +144,16 @@ def _apply(
     """
     with ctx.db.transaction() as session:
         language = portal_language(session, ctx.portal_id)
-        if not _apply_together(session, ctx.portal_id, program, deals, language, now):
-            _apply_each(session, ctx.portal_id, program, deals, language, now)
+
+        def sync(snapshot: DealSnapshot, last_inbox_id: int) -> None:
+            _sync(session, ctx.portal_id, program, snapshot, last_inbox_id, language, now)
+
+        if not _apply_together(session, deals, sync):
+            _apply_each(session, ctx.portal_id, deals, sync, now)
         held_reads.forget(session, ctx.portal_id, [s.deal_id for s, _ in deals if s.deal_id in held])
 
 
-def _apply_together(
-    session: Session,
-    portal_id: int,
-    program: Program,
-    deals: list[tuple[DealSnapshot, int]],
-    language: str,
-    now: datetime,
-) -> bool:
+def _apply_together(session: Session, deals: Deals, sync: SyncOne) -> bool:
     """The whole group in one savepoint (two statements, not two per deal); False when a deal
     failed: the group is rolled back to it and goes again deal by deal."""
     if len(deals) < 2:
@@ -161,29 +161,21 @@ def _apply_together(
     try:
         with session.begin_nested():
             for snapshot, last_inbox_id in deals:
-                _sync(session, portal_id, program, snapshot, last_inbox_id, language, now)
+                sync(snapshot, last_inbox_id)
     except Exception:  # noqa: BLE001 - which deal failed is found deal by deal
         return False
     return True
 
 
-def _apply_each(
-    session: Session,
-    portal_id: int,
-    program: Program,
-    deals: list[tuple[DealSnapshot, int]],
-    language: str,
-    now: datetime,
-) -> None:
+def _apply_each(session: Session, portal_id: int, deals: Deals, sync: SyncOne, now: datetime) -> None:
     """Each deal in its own savepoint: the one that fails is rolled back alone and backs off."""
     for snapshot, last_inbox_id in deals:
         try:
             with session.begin_nested():
-                _sync(session, portal_id, program, snapshot, last_inbox_id, language, now)
+                sync(snapshot, last_inbox_id)
         except Exception as exc:  # noqa: BLE001 - one deal's failure must not cost the others
-            log.warning(
-                "deal.failed", extra={"portal_id": portal_id, "deal_id": snapshot.deal_id}, exc_info=True
-            )
+            extra = {"portal_id": portal_id, "deal_id": snapshot.deal_id}
+            log.warning("deal.failed", extra=extra, exc_info=True)
             _retry_rows(session, portal_id, snapshot.deal_id, last_inbox_id, _describe(exc), now)
 
 
