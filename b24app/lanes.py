@@ -19,6 +19,14 @@ from b24app.gateway import PortalClient, PortalError, PortalGone, PortalUnavaila
 from b24app.lane_agenda import Agenda, read_agenda
 from b24app.lane_health import StepHealth
 from b24app.lane_leases import LeaseBook, raise_queued
+from b24app.lane_signals import (
+    BucketWaits,
+    LaneHandOff,
+    LaneInterrupted,
+    LaneLost,
+    LaneWait,
+    LaneYield,
+)
 from b24app.models import LaneLease, Portal
 
 log = logging.getLogger(__name__)
@@ -30,26 +38,6 @@ WAKE_ROOM = 4
 # The longest a busy lane keeps a worker thread before it goes to the back of the queue, so a
 # portal with a backlog never delays another portal's work by more than about this.
 HOLD_SECONDS = 0.5
-
-
-class LaneHandOff(Exception):  # noqa: N818 - a signal, not an error
-    """The run gives its worker back at a safe point; what is done is committed, the rest waits."""
-
-
-class LaneInterrupted(LaneHandOff):
-    """The process is stopping (SIGTERM, Ctrl-C): the run hands its lane back at the next safe point."""
-
-
-class LaneLost(LaneHandOff):
-    """The lease ran out (this process stalled) and another worker took the lane: stop, touch nothing."""
-
-
-class LaneYield(LaneHandOff):  # noqa: N818 - a signal, not an error
-    """The lane has work but must wait (its portal's bucket, or its turn): due again in ``wait`` s."""
-
-    def __init__(self, wait: float) -> None:
-        super().__init__(f"due again in {wait:.2f} s")
-        self.wait = wait
 
 
 @dataclass
@@ -228,7 +216,7 @@ class Lanes:
         """The client's pacing wait: no thread sits it out, the lane yields and is due again then."""
         if self.stopping.is_set():
             raise LaneInterrupted()
-        raise LaneYield(seconds)
+        raise LaneWait(seconds)
 
     def _loop(self, ctx: LaneContext, report: LaneRun, max_rounds: int, holder: str, first: int) -> None:
         health = StepHealth.load(self.db, ctx.portal_id, self.clock)
@@ -237,25 +225,48 @@ class Lanes:
         # long step (a deal backlog) does not keep the steps after it (the deliveries) waiting
         # until it is drained, whichever worker process runs the lane next.
         first = first if first < len(self.steps) else 0
+        # Steps waiting for the bucket; the others go on meanwhile.
+        waits = BucketWaits(lambda: self.clock.now().timestamp())
         while report.rounds < max_rounds:
             report.rounds += 1
             busy = False
             ctx.agenda = read_agenda(self.db, ctx.portal_id, self.clock.now())
-            for index, (name, step) in enumerate(self.steps[first:], start=first):
+            for index in range(first, len(self.steps)):
                 ctx.check_stop()
-                if health.ready(name) and self._step(ctx, name, step, health):
+                if not waits.blocks(index) and self._step_or_wait(ctx, index, health, waits, report):
                     busy = True
-                    report.steps[name] = report.steps.get(name, 0) + 1
                 if ctx.stopped:
                     return
                 if busy and time.monotonic() - started >= self.hold_seconds:
-                    report.resume_step = (index + 1) % len(self.steps)
-                    raise LaneYield(0.0)  # its turn is over: to the back of the queue, work and all
+                    # Its turn is over: to the back of the queue, work and all; a step waiting for
+                    # the bucket goes first next time (its requests are what the portal waits for).
+                    report.resume_step = waits.first() if waits else (index + 1) % len(self.steps)
+                    raise LaneYield(0.0)
+            if not busy and waits:
+                report.resume_step = waits.first()
+                raise LaneYield(waits.left())
             if not busy and first == 0:
                 return
             first = 0
             if not self.leases.renew(ctx.portal_id, holder):
                 raise LaneLost()
+
+    def _step_or_wait(
+        self, ctx: LaneContext, index: int, health: StepHealth, waits: BucketWaits, report: LaneRun
+    ) -> bool:
+        """Step ``index`` if it is ready; a step that must wait for the bucket is noted in
+        ``waits`` and the run goes on with the steps that need no request."""
+        name, step = self.steps[index]
+        if not health.ready(name):
+            return False
+        try:
+            found = self._step(ctx, name, step, health)
+        except LaneWait as exc:
+            waits.add(index, exc.wait)
+            return False
+        if found:
+            report.steps[name] = report.steps.get(name, 0) + 1
+        return found
 
     @staticmethod
     def _step(ctx: LaneContext, name: str, step: LaneStep, health: StepHealth) -> bool:

@@ -30,7 +30,7 @@ from b24app.lanes import LaneContext
 from b24app.models import OutboxMessage
 from b24app.outbox.batches import alone, broken, row_values, send
 from b24app.outbox.plans import Deliver, NotReady, OutboxKind, Outcome, Plan, PlanningKind, Reads, Write
-from b24app.outbox.simple import simple_plan
+from b24app.outbox.simple import prefetch, simple_plan
 from b24app.outbox.store import ObjectNote, backoff, note_objects
 
 log = logging.getLogger(__name__)
@@ -119,6 +119,7 @@ class OutboxStep:
         self, session: Session, messages: list[OutboxMessage], outcomes: dict[int, Outcome]
     ) -> dict[int, Plan]:
         plans: dict[int, Plan] = {}
+        prefetch(self.kinds, session, messages)
         for m in messages:
             kind = self.kinds.get(m.kind)
             if kind is None:

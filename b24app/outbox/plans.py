@@ -93,6 +93,9 @@ class OutboxKind(Protocol):
     def written(self, message: OutboxMessage, result: Any) -> str | None:
         """The remote id from the write's result."""
 
+    # Optional: ``prefetch(session, messages)`` reads at once what ``write`` needs for each of
+    # these messages (kept for the transaction), so a batch costs one query, not one per message.
+
 
 class PlanningKind(Protocol):
     """A kind that plans each message itself (reads it needs, then what to do with their answers)."""

@@ -3,13 +3,18 @@ other kind's, and only a message its lookup did not find is written."""
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from b24app.gateway import PortalCallError
 from b24app.models import OutboxMessage
-from b24app.outbox.plans import Action, OutboxKind, Outcome, Plan, Reads, Write
+from b24app.outbox.plans import Action, OutboxKind, Outcome, Plan, PlanningKind, Reads, Write
+
+log = logging.getLogger(__name__)
 
 
 def simple_plan(kind: OutboxKind, session: Session, m: OutboxMessage) -> Plan:
@@ -39,3 +44,23 @@ def simple_plan(kind: OutboxKind, session: Session, m: OutboxMessage) -> Plan:
         return Write(command, done, refused)
 
     return Plan(act, {key: lookup} if lookup is not None else {})
+
+
+def prefetch(
+    kinds: Mapping[str, OutboxKind | PlanningKind], session: Session, messages: list[OutboxMessage]
+) -> None:
+    """Each kind that can reads what its messages' writes need in one query (``prefetch``), not
+    one per message; when that read cannot use a message's data, each message is read alone."""
+    by_kind: dict[str, list[OutboxMessage]] = {}
+    for m in messages:
+        by_kind.setdefault(m.kind, []).append(m)
+    for name, group in by_kind.items():
+        read_all = getattr(kinds.get(name), "prefetch", None)
+        if read_all is None:
+            continue
+        try:
+            read_all(session, group)
+        except SQLAlchemyError:
+            raise  # the database, not the messages: the step fails and retries
+        except Exception:  # noqa: BLE001 - broken data: each message is planned alone
+            log.warning("outbox.prefetch_failed", extra={"portal_id": group[0].portal_id, "kind": name})

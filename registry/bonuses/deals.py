@@ -9,6 +9,7 @@ expired does not). Replaying any stale or duplicated observation changes nothing
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
@@ -17,7 +18,6 @@ from typing import Any
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
-from b24app.db import insert_ignore
 from registry.bonuses import tiers
 from registry.bonuses.models import DealState
 from registry.ledger.kinds import EntryKind
@@ -50,32 +50,68 @@ _LOCK_STATE = (
 )
 
 
-def _state(session: Session, portal_id: int, deal_id: int, now: datetime) -> DealState:
-    insert_ignore(
-        session,
-        DealState.__table__,
-        {
-            "portal_id": portal_id,
-            "deal_id": deal_id,
-            "generation": 0,
-            "adjustments": 0,
-            "accrued": ZERO,
-            "base_amount": ZERO,
-            "updated_at": now,
-        },
+_LOCK_STATES = (
+    select(DealState)
+    .where(
+        DealState.portal_id == bindparam("portal_id"), DealState.deal_id.in_(bindparam("ids", expanding=True))
     )
-    return session.execute(_LOCK_STATE, {"portal_id": portal_id, "deal_id": deal_id}).scalar_one()
+    .with_for_update()
+)
+KnownStates = Mapping[int, DealState]  # the rows of some deals, read at once; a deal missing has none
+
+
+def lock_states(session: Session, portal_id: int, deal_ids: Sequence[int]) -> KnownStates:
+    """The rows of these deals that exist, locked, in one statement (a group's deals at once)."""
+    rows = session.execute(_LOCK_STATES, {"portal_id": portal_id, "ids": list(deal_ids)}).scalars()
+    return {state.deal_id: state for state in rows}
+
+
+def _state(
+    session: Session, portal_id: int, deal_id: int, now: datetime, known: KnownStates | None
+) -> tuple[DealState, bool]:
+    """The deal's row, locked (from ``known`` when the caller read it); a deal never seen before
+    gets a new one, added by ``sync_deal`` once its fields are final (one INSERT, not an insert, a
+    read and an update). True when it is new.
+
+    A lane syncs a portal's deals one at a time, so nobody else creates the row meanwhile; if
+    someone did, the INSERT fails, the caller's savepoint rolls this deal back and it is retried.
+    """
+    if known is not None:
+        state = known.get(deal_id)
+    else:
+        key = {"portal_id": portal_id, "deal_id": deal_id}
+        state = session.execute(_LOCK_STATE, key).scalar_one_or_none()
+    if state is not None:
+        return state, False
+    fresh = DealState(
+        portal_id=portal_id,
+        deal_id=deal_id,
+        generation=0,
+        adjustments=0,
+        lot_id=None,
+        accrued=ZERO,
+        base_amount=ZERO,
+        updated_at=now,
+    )
+    return fresh, True
 
 
 def sync_deal(
-    session: Session, portal_id: int, deal: DealSnapshot, now: datetime, *, program: Program | None = None
+    session: Session,
+    portal_id: int,
+    deal: DealSnapshot,
+    now: datetime,
+    *,
+    program: Program | None = None,
+    known: KnownStates | None = None,
 ) -> SyncOutcome:
     """Make the ledger agree with the deal's current state (one transaction, owned by the caller).
 
-    ``program`` is the one the lane step loaded for its round (loaded here when not given).
+    ``program`` is the one the lane step loaded for its round (loaded here when not given);
+    ``known``, the deal rows the caller locked for a group of deals (``lock_states``).
     """
     program = program or current_program(session, portal_id)
-    state = _state(session, portal_id, deal.deal_id, now)
+    state, fresh = _state(session, portal_id, deal.deal_id, now, known)
     bad_amount = deal.won and deal.amount_problem is not None
     if bad_amount:
         outcome = SyncOutcome(skipped=(deal.amount_problem or "")[:255])
@@ -86,11 +122,13 @@ def sync_deal(
     state.updated_at, state.skipped_reason = now, outcome.skipped
     if deal.exists:
         state.observed = observed(deal)
+    if fresh:
+        session.add(state)
     if bad_amount:
         return outcome
     # after the accrual: this deal counts towards the client's level for their next deals
     owner = owner_of(deal, program) if deal.won else None
-    tiers.track(session, state.portal_id, program, deal.deal_id, owner, deal.amount, now)
+    tiers.track(session, state.portal_id, program, deal.deal_id, owner, deal.amount, now, fresh=fresh)
     return outcome
 
 

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from b24app import outbox
 from b24app.models import OutboxMessage
 from registry.bonuses import notices, texts, webhooks
-from registry.ledger.views import EntryView, current_balance, debt_of
+from registry.ledger.views import EntryView, OwnerKey, standings
 from registry.program.document import Program, current_program, debt_mode_of
 
 
@@ -92,9 +92,15 @@ def owe_stage(session: Session, portal_id: int, entry_id: int, now: datetime) ->
 
 
 def shown_balance(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
+    """What the card's balance field shows for one owner (``shown_balances``)."""
+    return shown_balances(session, portal_id, [(owner_type, owner_id)])[(owner_type, owner_id)]
+
+
+def shown_balances(session: Session, portal_id: int, owners: Sequence[OwnerKey]) -> dict[OwnerKey, Decimal]:
     """What the card's balance field shows: the ledger balance without bonuses on hold, less the
-    owner's debt when the program's ``debt_mode`` is ``negative_balance`` (then it may be negative)."""
-    balance = current_balance(session, portal_id, owner_type, owner_id)
+    owner's debt when the program's ``debt_mode`` is ``negative_balance`` (then it may be negative).
+    Every owner in one read."""
+    found = standings(session, portal_id, owners)
     if debt_mode_of(session, portal_id) == "negative_balance":
-        balance -= debt_of(session, portal_id, owner_type, owner_id)
-    return balance
+        return {owner: standing.balance - standing.debt for owner, standing in found.items()}
+    return {owner: standing.balance for owner, standing in found.items()}

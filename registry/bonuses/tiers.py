@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
 from decimal import Decimal
 
-from sqlalchemy import bindparam, func, insert, select
+from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 
 from b24app import outbox
@@ -40,8 +40,6 @@ NO_LEVEL = N_("no level")
 _WIN = select(ClientWin).where(
     ClientWin.portal_id == bindparam("portal_id"), ClientWin.deal_id == bindparam("deal_id")
 )
-# A Core insert: the new row is only summed afterwards, an ORM object cost a unit-of-work flush.
-_ADD_WIN = insert(ClientWin)  # run on the connection: no ORM bulk path
 
 
 def track(
@@ -52,8 +50,18 @@ def track(
     owner: Owner | None,
     amount: Decimal,
     now: datetime,
+    *,
+    fresh: bool = False,
 ) -> None:
-    """Keep the deal's win row (``owner`` None: the deal is not won) and recalculate whom it moved."""
+    """Keep the deal's win row (``owner`` None: the deal is not won) and recalculate whom it moved.
+
+    ``fresh``: the deal was never synced before, so its row is most likely missing: it is inserted
+    first and read only if one was there after all (one statement instead of two per new deal).
+    """
+    won = max(amount, ZERO)
+    if fresh and owner is not None and _add_win(session, portal_id, deal_id, owner, won, now):
+        recalculate(session, portal_id, program, owner, now)
+        return
     row = session.execute(_WIN, {"portal_id": portal_id, "deal_id": deal_id}).scalar_one_or_none()
     touched: list[Owner] = []
     if row is not None and (owner is None or (row.owner_type, row.owner_id) != (owner.type, owner.id)):
@@ -61,16 +69,29 @@ def track(
         session.delete(row)
         session.flush()
         row = None
-    won = max(amount, ZERO)
     if owner is not None and row is None:
-        win = {"portal_id": portal_id, "deal_id": deal_id, "amount": won, "won_at": now}
-        session.connection().execute(_ADD_WIN, {**win, "owner_type": owner.type, "owner_id": owner.id})
+        _add_win(session, portal_id, deal_id, owner, won, now)
         touched.append(owner)
     elif owner is not None and row is not None and row.amount != won:
         row.amount = won
         touched.append(owner)
     for client in touched:
         recalculate(session, portal_id, program, client, now)
+
+
+def _add_win(
+    session: Session, portal_id: int, deal_id: int, owner: Owner, won: Decimal, now: datetime
+) -> bool:
+    """The deal's win row, unless it has one already; True when it went in."""
+    values = {
+        "portal_id": portal_id,
+        "deal_id": deal_id,
+        "owner_type": owner.type,
+        "owner_id": owner.id,
+        "amount": won,
+        "won_at": now,
+    }
+    return insert_ignore(session, ClientWin.__table__, values)
 
 
 def window_start(session: Session, portal_id: int, now: datetime) -> datetime:

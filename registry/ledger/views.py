@@ -8,7 +8,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from registry.ledger.kinds import ACCRUALS, EntryKind
@@ -67,18 +67,33 @@ _ENTRY_VIEWS = (
     .where(LedgerEntry.id.in_(bindparam("ids", expanding=True)))
     .order_by(LedgerEntry.id)
 )  # fmt: skip
-# An owner's balance and what of it is still on hold, in one statement: the mirror asks for every
-# balance field it writes.
-_BALANCE_AND_HELD = select(
+# Owners' balances, debts and what of the balance is still on hold, in one statement: the mirror
+# writes a batch's balance fields from one read.
+_BALANCES = select(
+    Account.owner_type,
+    Account.owner_id,
     Account.balance,
+    Account.debt,
     select(func.coalesce(func.sum(Lot.remaining), 0))
     .where(Lot.account_id == Account.id, Lot.activated_at.is_(None))
-    .scalar_subquery(),
+    .scalar_subquery()
+    .label("held"),
 ).where(
     Account.portal_id == bindparam("portal_id"),
-    Account.owner_type == bindparam("owner_type"),
-    Account.owner_id == bindparam("owner_id"),
+    tuple_(Account.owner_type, Account.owner_id).in_(bindparam("owners", expanding=True)),
 )
+OwnerKey = tuple[str, int]  # (owner_type, owner_id)
+
+
+@dataclass(frozen=True)
+class Standing:
+    """An owner's balance without bonuses still on hold, and their debt."""
+
+    balance: Decimal
+    debt: Decimal
+
+
+NOTHING = Standing(Decimal("0"), Decimal("0"))  # no account yet: nothing earned, held or owed
 
 
 def entry_views(session: Session, entry_ids: Sequence[int]) -> list[EntryView]:
@@ -118,20 +133,11 @@ def _state(
     return STATE_OF_KIND.get(kind, "active" if amount > 0 else "written_off")
 
 
-def current_balance(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
-    """The ledger balance without bonuses still on hold (what can be spent once holds end)."""
-    owner = {"portal_id": portal_id, "owner_type": owner_type, "owner_id": owner_id}
-    row = session.execute(_BALANCE_AND_HELD, owner).one_or_none()
-    if row is None:  # no account yet: nothing earned, nothing held
-        return Decimal("0")
-    balance, held = row
-    return Decimal(balance) - Decimal(held)
-
-
-def debt_of(session: Session, portal_id: int, owner_type: str, owner_id: int) -> Decimal:
-    value = session.execute(
-        select(Account.debt).where(
-            Account.portal_id == portal_id, Account.owner_type == owner_type, Account.owner_id == owner_id
-        )
-    ).scalar_one_or_none()
-    return value if value is not None else Decimal("0")
+def standings(session: Session, portal_id: int, owners: Sequence[OwnerKey]) -> dict[OwnerKey, Standing]:
+    """Every owner's ``Standing`` in one statement (owners without an account: ``NOTHING``)."""
+    found = {owner: NOTHING for owner in owners}
+    if owners:
+        rows = session.execute(_BALANCES, {"portal_id": portal_id, "owners": list(set(owners))})
+        for owner_type, owner_id, balance, debt, held in rows:
+            found[(owner_type, owner_id)] = Standing(Decimal(balance) - Decimal(held), Decimal(debt))
+    return found

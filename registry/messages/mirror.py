@@ -10,14 +10,15 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from b24app import outbox
+from b24app.db import once_per_transaction
 from b24app.gateway import Command
 from b24app.models import OutboxMessage
 from registry.bonuses import texts
 from registry.bonuses.echoes import BALANCE_ECHO, ITEM_ECHO, echo_expected
 from registry.bonuses.items import item_fields
-from registry.bonuses.mirror import shown_balance
+from registry.bonuses.mirror import shown_balance, shown_balances
 from registry.bonuses.target import RegistryTarget, load_target
-from registry.ledger.views import entry_view
+from registry.ledger.views import entry_view, entry_views
 
 ITEM = "registry_item"  # the portal object kind of a registry item (key entry:{id})
 
@@ -46,9 +47,16 @@ class RegistryItemKind:
         items = result.get("items") if isinstance(result, dict) else None
         return str(items[0]["id"]) if items else None
 
+    def prefetch(self, session: Session, messages: list[OutboxMessage]) -> None:
+        """The entries of a batch's items in one read, kept for ``write`` in this transaction."""
+        ids = [int(m.payload["entry_id"]) for m in messages]
+        for view in entry_views(session, ids):
+            _keep(session, ("entry_view", view.id), view)
+
     def write(self, session: Session, message: OutboxMessage) -> Command | None:
         target = self._target(session, message)
-        entry = entry_view(session, int(message.payload["entry_id"]))
+        entry_id = int(message.payload["entry_id"])
+        entry = once_per_transaction(session, ("entry_view", entry_id), lambda: entry_view(session, entry_id))
         language = texts.portal_language(session, message.portal_id)
         return Command(
             "crm.item.add",
@@ -79,9 +87,19 @@ class BalanceKind:
     def found(self, message: OutboxMessage, result: Any) -> str | None:
         return None
 
+    def prefetch(self, session: Session, messages: list[OutboxMessage]) -> None:
+        """A batch's balances in one read, kept for ``write`` in this transaction."""
+        owners = [_owner(m) for m in messages]
+        for owner, balance in shown_balances(session, messages[0].portal_id, owners).items():
+            _keep(session, ("shown_balance", messages[0].portal_id, *owner), balance)
+
     def write(self, session: Session, message: OutboxMessage) -> Command | None:
-        owner_type, owner_id = str(message.payload["owner"]).split(":")
-        balance: Decimal = shown_balance(session, message.portal_id, owner_type, int(owner_id))
+        owner_type, owner_id = _owner(message)
+        balance: Decimal = once_per_transaction(
+            session,
+            ("shown_balance", message.portal_id, owner_type, owner_id),
+            lambda: shown_balance(session, message.portal_id, owner_type, owner_id),
+        )
         return Command(
             f"crm.{owner_type}.update",
             {
@@ -97,6 +115,17 @@ class BalanceKind:
     def remembered(self, message: OutboxMessage, remote_id: str) -> outbox.ObjectNote:
         """The owner's update event that our write fires is expected (not read back)."""
         return echo_expected(BALANCE_ECHO, str(message.payload["owner"]))
+
+
+def _keep(session: Session, key: tuple[object, ...], value: object) -> None:
+    """What a batch's read found, for each message's ``write`` in the same transaction."""
+    once_per_transaction(session, key, lambda: value)
+
+
+def _owner(message: OutboxMessage) -> tuple[str, int]:
+    """The (type, id) of the owner whose balance field a message writes."""
+    owner_type, owner_id = str(message.payload["owner"]).split(":")
+    return owner_type, int(owner_id)
 
 
 class CommentKind:

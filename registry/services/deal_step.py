@@ -13,18 +13,20 @@ import logging
 from collections.abc import Callable
 from datetime import datetime
 
-from sqlalchemy import func, select, update
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from b24app import inbox
 from b24app.gateway.client import BATCH_LIMIT
-from b24app.lanes import LaneContext, LaneYield
+from b24app.lane_signals import LaneYield
+from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
 from registry.bonuses import held_reads, mirror, submissions
 from registry.bonuses.catalog import cached_paths, store_paths
-from registry.bonuses.deals import sync_deal
+from registry.bonuses.deals import lock_states, sync_deal
 from registry.bonuses.rewards import sync_rewards
 from registry.bonuses.texts import portal_language
+from registry.ledger.models import LedgerEntry
 from registry.ledger.views import entry_views
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, current_program
@@ -131,7 +133,7 @@ def _add_sections(
 
 
 Deals = list[tuple[DealSnapshot, int]]  # each deal's snapshot and its newest pending inbox row
-SyncOne = Callable[[DealSnapshot, int], None]  # one deal's accrual, in the caller's transaction
+SyncGroup = Callable[[Deals], None]  # some deals' accruals, in the caller's transaction
 
 
 def _apply(ctx: LaneContext, program: Program, deals: Deals, now: datetime, held: set[int]) -> None:
@@ -145,34 +147,33 @@ def _apply(ctx: LaneContext, program: Program, deals: Deals, now: datetime, held
     with ctx.db.transaction() as session:
         language = portal_language(session, ctx.portal_id)
 
-        def sync(snapshot: DealSnapshot, last_inbox_id: int) -> None:
-            _sync(session, ctx.portal_id, program, snapshot, last_inbox_id, language, now)
+        def sync(group: Deals) -> None:
+            _sync(session, ctx.portal_id, program, group, language, now)
 
         if not _apply_together(session, deals, sync):
             _apply_each(session, ctx.portal_id, deals, sync, now)
         held_reads.forget(session, ctx.portal_id, [s.deal_id for s, _ in deals if s.deal_id in held])
 
 
-def _apply_together(session: Session, deals: Deals, sync: SyncOne) -> bool:
+def _apply_together(session: Session, deals: Deals, sync: SyncGroup) -> bool:
     """The whole group in one savepoint (two statements, not two per deal); False when a deal
     failed: the group is rolled back to it and goes again deal by deal."""
     if len(deals) < 2:
         return False
     try:
         with session.begin_nested():
-            for snapshot, last_inbox_id in deals:
-                sync(snapshot, last_inbox_id)
+            sync(deals)
     except Exception:  # noqa: BLE001 - which deal failed is found deal by deal
         return False
     return True
 
 
-def _apply_each(session: Session, portal_id: int, deals: Deals, sync: SyncOne, now: datetime) -> None:
+def _apply_each(session: Session, portal_id: int, deals: Deals, sync: SyncGroup, now: datetime) -> None:
     """Each deal in its own savepoint: the one that fails is rolled back alone and backs off."""
     for snapshot, last_inbox_id in deals:
         try:
             with session.begin_nested():
-                sync(snapshot, last_inbox_id)
+                sync([(snapshot, last_inbox_id)])
         except Exception as exc:  # noqa: BLE001 - one deal's failure must not cost the others
             extra = {"portal_id": portal_id, "deal_id": snapshot.deal_id}
             log.warning("deal.failed", extra=extra, exc_info=True)
@@ -180,28 +181,36 @@ def _apply_each(session: Session, portal_id: int, deals: Deals, sync: SyncOne, n
 
 
 def _sync(
-    session: Session,
-    portal_id: int,
-    program: Program,
-    snapshot: DealSnapshot,
-    last_inbox_id: int,
-    language: str,
-    now: datetime,
+    session: Session, portal_id: int, program: Program, group: Deals, language: str, now: datetime
 ) -> None:
-    outcome = sync_deal(session, portal_id, snapshot, now, program=program)
-    if snapshot.exists:
-        submissions.note_deal(session, portal_id, program, snapshot.deal_id, now)  # auto_apply approvals
-    entries = outcome.entries + sync_rewards(session, portal_id, program, snapshot, now)
+    """The group's deals into the ledger, then what their entries owe the portal and the clients
+    (one read of the entries, one set of outbox rows) and their inbox rows closed, all at once."""
+    entries: list[LedgerEntry] = []
+    known = lock_states(session, portal_id, [snapshot.deal_id for snapshot, _ in group])
+    for snapshot, _ in group:
+        outcome = sync_deal(session, portal_id, snapshot, now, program=program, known=known)
+        if snapshot.exists:
+            submissions.note_deal(session, portal_id, program, snapshot.deal_id, now)  # auto_apply approvals
+        entries += outcome.entries + sync_rewards(session, portal_id, program, snapshot, now)
     views = entry_views(session, [e.id for e in entries])
     mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
+    _close_rows(session, portal_id, group, now)
+
+
+def _close_rows(session: Session, portal_id: int, group: Deals, now: datetime) -> None:
+    """The group's pending deal events up to each deal's read are done, in one statement; events
+    that arrived after a deal was read stay pending."""
+    answered = [
+        and_(InboxEvent.subject_id == snapshot.deal_id, InboxEvent.id <= last_inbox_id)
+        for snapshot, last_inbox_id in group
+    ]
     session.execute(
         update(InboxEvent)
         .where(
             InboxEvent.portal_id == portal_id,
             InboxEvent.kind == "deal",
-            InboxEvent.subject_id == snapshot.deal_id,
             InboxEvent.status == "pending",
-            InboxEvent.id <= last_inbox_id,  # events that arrived after our read stay pending
+            or_(*answered),
         )
         .values(status="done", processed_at=now)
         .execution_options(synchronize_session=False)

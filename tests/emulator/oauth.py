@@ -22,7 +22,14 @@ _ALPHABET = string.ascii_lowercase + string.digits
 
 
 def new_token() -> str:
-    return "".join(secrets.choice(_ALPHABET) for _ in range(32))
+    """32 random characters of ``_ALPHABET`` (every event delivery carries a fresh pair: one
+    ``randbelow`` per token, not one ``choice`` per character)."""
+    number = secrets.randbelow(len(_ALPHABET) ** 32)
+    chars = []
+    for _ in range(32):
+        number, digit = divmod(number, len(_ALPHABET))
+        chars.append(_ALPHABET[digit])
+    return "".join(chars)
 
 
 @dataclass
