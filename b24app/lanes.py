@@ -238,10 +238,7 @@ class Lanes:
                 if ctx.stopped:
                     return
                 if busy and time.monotonic() - started >= self.hold_seconds:
-                    # Its turn is over: to the back of the queue, work and all; a step waiting for
-                    # the bucket goes first next time (its requests are what the portal waits for).
-                    report.resume_step = waits.first() if waits else (index + 1) % len(self.steps)
-                    raise LaneYield(0.0)
+                    self._turn_over(report, waits, index)
             if not busy and waits:
                 report.resume_step = waits.first()
                 raise LaneYield(waits.left())
@@ -250,6 +247,16 @@ class Lanes:
             first = 0
             if not self.leases.renew(ctx.portal_id, holder):
                 raise LaneLost()
+
+    def _turn_over(self, report: LaneRun, waits: BucketWaits, index: int) -> None:
+        """Its turn is over: to the back of the queue, work and all. With a step waiting for the
+        bucket, the lane is due when the bucket has room and that step goes first (its requests
+        are what the portal waits for); else the next run goes on after step ``index``."""
+        if waits:
+            report.resume_step = waits.first()
+            raise LaneYield(waits.left())
+        report.resume_step = (index + 1) % len(self.steps)
+        raise LaneYield(0.0)
 
     def _step_or_wait(
         self, ctx: LaneContext, index: int, health: StepHealth, waits: BucketWaits, report: LaneRun
