@@ -19,14 +19,7 @@ from b24app.gateway import PortalClient, PortalError, PortalGone, PortalUnavaila
 from b24app.lane_agenda import Agenda, read_agenda
 from b24app.lane_health import StepHealth
 from b24app.lane_leases import LeaseBook, raise_queued
-from b24app.lane_signals import (
-    BucketWaits,
-    LaneHandOff,
-    LaneInterrupted,
-    LaneLost,
-    LaneWait,
-    LaneYield,
-)
+from b24app.lane_signals import LaneHandOff, LaneInterrupted, LaneLost, LaneYield
 from b24app.models import LaneLease, Portal
 
 log = logging.getLogger(__name__)
@@ -216,7 +209,7 @@ class Lanes:
         """The client's pacing wait: no thread sits it out, the lane yields and is due again then."""
         if self.stopping.is_set():
             raise LaneInterrupted()
-        raise LaneWait(seconds)
+        raise LaneYield(seconds)
 
     def _loop(self, ctx: LaneContext, report: LaneRun, max_rounds: int, holder: str, first: int) -> None:
         health = StepHealth.load(self.db, ctx.portal_id, self.clock)
@@ -225,55 +218,25 @@ class Lanes:
         # long step (a deal backlog) does not keep the steps after it (the deliveries) waiting
         # until it is drained, whichever worker process runs the lane next.
         first = first if first < len(self.steps) else 0
-        # Steps waiting for the bucket; the others go on meanwhile.
-        waits = BucketWaits(lambda: self.clock.now().timestamp())
         while report.rounds < max_rounds:
             report.rounds += 1
             busy = False
             ctx.agenda = read_agenda(self.db, ctx.portal_id, self.clock.now())
-            for index in range(first, len(self.steps)):
+            for index, (name, step) in enumerate(self.steps[first:], start=first):
                 ctx.check_stop()
-                if not waits.blocks(index) and self._step_or_wait(ctx, index, health, waits, report):
+                if health.ready(name) and self._step(ctx, name, step, health):
                     busy = True
+                    report.steps[name] = report.steps.get(name, 0) + 1
                 if ctx.stopped:
                     return
                 if busy and time.monotonic() - started >= self.hold_seconds:
-                    self._turn_over(report, waits, index)
-            if not busy and waits:
-                report.resume_step = waits.first()
-                raise LaneYield(waits.left())
+                    report.resume_step = (index + 1) % len(self.steps)
+                    raise LaneYield(0.0)  # its turn is over: to the back of the queue, work and all
             if not busy and first == 0:
                 return
             first = 0
             if not self.leases.renew(ctx.portal_id, holder):
                 raise LaneLost()
-
-    def _turn_over(self, report: LaneRun, waits: BucketWaits, index: int) -> None:
-        """Its turn is over: to the back of the queue, work and all. With a step waiting for the
-        bucket, the lane is due when the bucket has room and that step goes first (its requests
-        are what the portal waits for); else the next run goes on after step ``index``."""
-        if waits:
-            report.resume_step = waits.first()
-            raise LaneYield(waits.left())
-        report.resume_step = (index + 1) % len(self.steps)
-        raise LaneYield(0.0)
-
-    def _step_or_wait(
-        self, ctx: LaneContext, index: int, health: StepHealth, waits: BucketWaits, report: LaneRun
-    ) -> bool:
-        """Step ``index`` if it is ready; a step that must wait for the bucket is noted in
-        ``waits`` and the run goes on with the steps that need no request."""
-        name, step = self.steps[index]
-        if not health.ready(name):
-            return False
-        try:
-            found = self._step(ctx, name, step, health)
-        except LaneWait as exc:
-            waits.add(index, exc.wait)
-            return False
-        if found:
-            report.steps[name] = report.steps.get(name, 0) + 1
-        return found
 
     @staticmethod
     def _step(ctx: LaneContext, name: str, step: LaneStep, health: StepHealth) -> bool:

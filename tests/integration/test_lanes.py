@@ -205,36 +205,3 @@ def test_a_lease_not_renewed_in_time_counts_as_lost_without_a_query(database: Da
     assert book.lost("h")  # its time ran out locally: stop before anyone else may have taken it
     book.forget(portal_id, "h")
     assert not book.lost("h")
-
-
-def test_a_step_waiting_for_the_bucket_lets_the_others_work_and_goes_first_next_time(
-    database: Database,
-) -> None:
-    """The portal's bucket is full: the sending step waits, the steps that need no request (a deal
-    backlog read ahead) go on meanwhile, and the next run starts with the waiting step, so its
-    requests go out as soon as the bucket has room and not after the rest is computed."""
-    portal_id = _portal(database)
-    clock = FrozenClock()
-    seen: list[str] = []
-    backlog = [3]  # rounds of local work left
-
-    def local(ctx: LaneContext) -> bool:
-        seen.append("local")
-        backlog[0] -= 1
-        return backlog[0] >= 0
-
-    def send(ctx: LaneContext) -> bool:
-        seen.append("send")
-        ctx.client.budget()  # no room: this step waits for the bucket
-        return True
-
-    lanes = _lanes(database, clock, [("local", local), ("send", send)])
-    lanes.client_factory = lambda pid, pause: _full_client(lanes, pid, pause)
-    run = lanes.run(portal_id)
-    # local work went on while "send" waited (its wait is not over on a frozen clock), until none was left
-    assert seen == ["local", "send", "local", "local", "local"]
-    assert run.due_in == 2.0 and run.error is None and run.resume_step == 1
-    assert _lease(database, portal_id).resume_step == 1
-    seen.clear()
-    lanes.run(portal_id)
-    assert seen[0] == "send"  # the waiting step goes first
