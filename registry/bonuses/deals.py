@@ -43,13 +43,6 @@ def owner_of(deal: DealSnapshot, program: Program) -> Owner | None:
 
 
 # Built once with bound parameters (every won deal): building it per call cost more than running it.
-_LOCK_STATE = (
-    select(DealState)
-    .where(DealState.portal_id == bindparam("portal_id"), DealState.deal_id == bindparam("deal_id"))
-    .with_for_update()
-)
-
-
 _LOCK_STATES = (
     select(DealState)
     .where(
@@ -76,11 +69,9 @@ def _state(
     A lane syncs a portal's deals one at a time, so nobody else creates the row meanwhile; if
     someone did, the INSERT fails, the caller's savepoint rolls this deal back and it is retried.
     """
-    if known is not None:
-        state = known.get(deal_id)
-    else:
-        key = {"portal_id": portal_id, "deal_id": deal_id}
-        state = session.execute(_LOCK_STATE, key).scalar_one_or_none()
+    if known is None:
+        known = lock_states(session, portal_id, [deal_id])
+    state = known.get(deal_id)
     if state is not None:
         return state, False
     fresh = DealState(
