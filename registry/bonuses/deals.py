@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from registry.bonuses import tiers
 from registry.bonuses.models import DealState
+from registry.ledger.account_book import AccountBook
 from registry.ledger.kinds import EntryKind
 from registry.ledger.lots import spent_from
 from registry.ledger.models import Account, LedgerEntry, Lot
@@ -95,11 +96,13 @@ def sync_deal(
     *,
     program: Program | None = None,
     known: KnownStates | None = None,
+    book: AccountBook | None = None,
 ) -> SyncOutcome:
     """Make the ledger agree with the deal's current state (one transaction, owned by the caller).
 
     ``program`` is the one the lane step loaded for its round (loaded here when not given);
-    ``known``, the deal rows the caller locked for a group of deals (``lock_states``).
+    ``known``, the deal rows the caller locked for a group of deals (``lock_states``); ``book``,
+    the group's accounts (an accrual then goes in with the group's flush: ``post``).
     """
     program = program or current_program(session, portal_id)
     state, fresh = _state(session, portal_id, deal.deal_id, now, known)
@@ -107,7 +110,7 @@ def sync_deal(
     if bad_amount:
         outcome = SyncOutcome(skipped=(deal.amount_problem or "")[:255])
     else:
-        outcome = _ledger(session, program, state, deal, now)
+        outcome = _ledger(session, program, state, deal, now, book)
     # What the deal row keeps of this look is set after the posting: the row is written once,
     # not once when the posting's reads flush it and again after.
     state.updated_at, state.skipped_reason = now, outcome.skipped
@@ -124,10 +127,15 @@ def sync_deal(
 
 
 def _ledger(
-    session: Session, program: Program, state: DealState, deal: DealSnapshot, now: datetime
+    session: Session,
+    program: Program,
+    state: DealState,
+    deal: DealSnapshot,
+    now: datetime,
+    book: AccountBook | None = None,
 ) -> SyncOutcome:
     if state.lot_id is None:
-        return _accrue(session, program, state, deal, now) if deal.won else SyncOutcome()
+        return _accrue(session, program, state, deal, now, book) if deal.won else SyncOutcome()
     lot = session.get_one(Lot, state.lot_id)
     if not deal.won:
         return _reverse(session, state, lot, now)
@@ -137,7 +145,12 @@ def _ledger(
 
 
 def _accrue(
-    session: Session, program: Program, state: DealState, deal: DealSnapshot, now: datetime
+    session: Session,
+    program: Program,
+    state: DealState,
+    deal: DealSnapshot,
+    now: datetime,
+    book: AccountBook | None = None,
 ) -> SyncOutcome:
     owner = owner_of(deal, program)
     skipped: list[str] = []
@@ -163,11 +176,21 @@ def _accrue(
             snapshot={**snapshot, "lifetime_days": program.lifetime_days},
         ),
         now,
+        book=book,
     )
     assert posting.lot is not None  # a credit always has its lot
-    state.generation, state.lot_id, state.adjustments = generation, posting.lot.id, 0
+    _link_lot(state, posting.lot)
+    state.generation, state.adjustments = generation, 0
     state.accrued, state.base_amount = amount, deal.amount
     return SyncOutcome(posting.entries)
+
+
+def _link_lot(state: DealState, lot: Lot) -> None:
+    """The deal's row points at its lot; a lot the group's flush inserts has no id yet."""
+    if lot.id is None:
+        state.lot = lot
+    else:
+        state.lot_id = lot.id
 
 
 def _skip_reason(

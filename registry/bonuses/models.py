@@ -4,12 +4,15 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import CheckConstraint, ForeignKey, String, Text, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from b24app.db import Base
+
+if TYPE_CHECKING:
+    from registry.ledger.models import Lot
 
 
 class DealState(Base):
@@ -29,6 +32,8 @@ class DealState(Base):
     skipped_reason: Mapped[str | None] = mapped_column(String(255))
     updated_at: Mapped[datetime]
     observed: Mapped[dict[str, Any] | None]  # the last read (registry.program.deal.observed)
+    # Set instead of ``lot_id`` when the lot is inserted by the group's one flush (deal_step).
+    lot: Mapped[Lot | None] = relationship(lazy="raise")
 
 
 class Notification(Base):

@@ -36,17 +36,25 @@ def available(session: Session, account: Account, now: datetime) -> Decimal:
 
 
 def open_lot(
-    session: Session, entry: LedgerEntry, now: datetime, lifetime_days: int, hold_days: int = 0
+    session: Session,
+    entry: LedgerEntry,
+    now: datetime,
+    lifetime_days: int,
+    hold_days: int = 0,
+    *,
+    flush: bool = True,
 ) -> Lot:
     """A lot for a credit: held (pending) for ``hold_days``, then spendable until it expires.
 
     The lifetime counts from activation, so a hold never shortens it; 0 days never expires.
+    Linked to the entry and its account as objects: without ``flush`` all three may go in with
+    the caller's next flush.
     """
     activates = now + timedelta(days=hold_days)
     lot = Lot(
         portal_id=entry.portal_id,
-        account_id=entry.account_id,
-        entry_id=entry.id,
+        entry=entry,
+        account=entry.account,
         amount=entry.amount,
         remaining=entry.amount,
         activates_at=activates,
@@ -54,7 +62,8 @@ def open_lot(
         expires_at=activates + timedelta(days=lifetime_days) if lifetime_days else None,
     )
     session.add(lot)
-    session.flush()
+    if flush:
+        session.flush()
     return lot
 
 

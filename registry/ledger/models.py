@@ -20,7 +20,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import DDL, CheckConstraint, ForeignKey, Index, String, Text, UniqueConstraint, event
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from b24app.db import Base
 from registry.ledger.kinds import kind_check
@@ -69,6 +69,9 @@ class LedgerEntry(Base):
     reverses_entry_id: Mapped[int | None] = mapped_column(ForeignKey("ledger_entries.id"))
     snapshot: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime]
+    # Set instead of ``account_id`` by a posting whose account may not be inserted yet (a group's
+    # postings go in with one flush: registry.ledger.account_book); never read through.
+    account: Mapped[Account] = relationship(lazy="raise")
 
 
 class Lot(Base):
@@ -93,6 +96,9 @@ class Lot(Base):
     expired_at: Mapped[datetime | None]  # what was left expired
     error: Mapped[str | None] = mapped_column(Text)  # why the lifetime pass could not handle it
     retry_at: Mapped[datetime | None]  # a failed lot is left alone until then
+    # Set instead of the ids when the entry (and its account) are inserted by the same flush.
+    entry: Mapped[LedgerEntry] = relationship(lazy="raise")
+    account: Mapped[Account] = relationship(lazy="raise")
 
 
 class LotDraw(Base):

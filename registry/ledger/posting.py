@@ -23,17 +23,13 @@ from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
 from registry.ledger import lots
+from registry.ledger.account_book import AccountBook
 from registry.ledger.kinds import EntryKind
 from registry.ledger.models import Account, LedgerEntry, Lot
+from registry.ledger.owners import Owner as Owner  # callers import it from here
 
 ZERO = Decimal("0")
 DEBT_REPAYMENT = "debt_repayment"  # the reason a debt settlement carries
-
-
-@dataclass(frozen=True)
-class Owner:
-    type: str  # contact | company
-    id: int
 
 
 @dataclass(frozen=True)
@@ -103,18 +99,30 @@ class Posting:
         return self.entries[0] if self.entries else None
 
 
-def post(session: Session, portal_id: int, m: Movement, now: datetime) -> Posting:
-    """Apply ``m`` under the owner's account lock (concurrent movements of one owner serialise)."""
-    account = lock_account(session, portal_id, m.owner, now)
+def post(
+    session: Session, portal_id: int, m: Movement, now: datetime, *, book: AccountBook | None = None
+) -> Posting:
+    """Apply ``m`` under the owner's account lock (concurrent movements of one owner serialise).
+
+    With a ``book`` (a group's accounts, locked at once), a credit that opens a lot is only added
+    to the session: its rows go in with the group's flush, so its entry and lot have no id until
+    then (the caller flushes before it reads them).
+    """
+    account = book.account(session, m.owner, now) if book is not None else None
+    deferred = account is not None and isinstance(m.lots, NewLot)
+    if account is None:
+        account = lock_account(session, portal_id, m.owner, now)
     if m.is_credit:
-        return _credit(session, account, m, now)
+        return _credit(session, account, m, now, deferred)
     return _debit(session, account, m, now)
 
 
-def _credit(session: Session, account: Account, m: Movement, now: datetime) -> Posting:
-    entry = _append(session, account, m, m.amount, now)
+def _credit(
+    session: Session, account: Account, m: Movement, now: datetime, deferred: bool = False
+) -> Posting:
+    entry = _append(session, account, m, m.amount, now, flush=not deferred)
     if isinstance(m.lots, NewLot):
-        lot = lots.open_lot(session, entry, now, m.lots.lifetime_days, m.lots.hold_days)
+        lot = lots.open_lot(session, entry, now, m.lots.lifetime_days, m.lots.hold_days, flush=not deferred)
     else:
         assert isinstance(m.lots, IntoLot)
         lot = session.get_one(Lot, m.lots.lot_id)
@@ -149,6 +157,8 @@ def _settle_debt(
     pay = min(account.debt, lot.remaining)
     if pay <= ZERO:
         return None
+    if lot.id is None:  # a deferred credit: the settlement's key and draw need the rows' ids
+        session.flush()
     account.debt -= pay
     settlement = Movement(
         EntryKind.DEBT_SETTLEMENT,
@@ -167,13 +177,16 @@ def _settle_debt(
     return entry
 
 
-def _append(session: Session, account: Account, m: Movement, amount: Decimal, now: datetime) -> LedgerEntry:
-    """The entry, with the balance moved by ``amount`` (what the movement actually did)."""
+def _append(
+    session: Session, account: Account, m: Movement, amount: Decimal, now: datetime, *, flush: bool = True
+) -> LedgerEntry:
+    """The entry, with the balance moved by ``amount`` (what the movement actually did); without
+    ``flush`` it goes in with the caller's next flush (its account may be new too)."""
     account.balance += amount
     account.updated_at = now
     entry = LedgerEntry(
         portal_id=account.portal_id,
-        account_id=account.id,
+        account=account,
         kind=str(m.kind),
         amount=amount,
         balance_after=account.balance,
@@ -188,7 +201,8 @@ def _append(session: Session, account: Account, m: Movement, amount: Decimal, no
         created_at=now,
     )
     session.add(entry)
-    session.flush()
+    if flush:
+        session.flush()
     return entry
 
 

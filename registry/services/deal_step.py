@@ -23,10 +23,12 @@ from b24app.lanes import LaneContext
 from b24app.models import InboxEvent
 from registry.bonuses import held_reads, mirror, submissions
 from registry.bonuses.catalog import cached_paths, store_paths
-from registry.bonuses.deals import lock_states, sync_deal
+from registry.bonuses.deals import KnownStates, lock_states, owner_of, sync_deal
 from registry.bonuses.rewards import sync_rewards
 from registry.bonuses.texts import portal_language
+from registry.ledger.account_book import lock_accounts
 from registry.ledger.models import LedgerEntry
+from registry.ledger.owners import Owner
 from registry.ledger.views import entry_views
 from registry.program.deal import DealSnapshot
 from registry.program.document import Program, current_program
@@ -187,14 +189,27 @@ def _sync(
     (one read of the entries, one set of outbox rows) and their inbox rows closed, all at once."""
     entries: list[LedgerEntry] = []
     known = lock_states(session, portal_id, [snapshot.deal_id for snapshot, _ in group])
+    book = lock_accounts(session, portal_id, _accruing_owners(program, group, known))
     for snapshot, _ in group:
-        outcome = sync_deal(session, portal_id, snapshot, now, program=program, known=known)
+        outcome = sync_deal(session, portal_id, snapshot, now, program=program, known=known, book=book)
         if snapshot.exists:
             submissions.note_deal(session, portal_id, program, snapshot.deal_id, now)  # auto_apply approvals
         entries += outcome.entries + sync_rewards(session, portal_id, program, snapshot, now)
+    session.flush()  # the group's accruals go in together; their entries get their ids
     views = entry_views(session, [e.id for e in entries])
     mirror.enqueue_entries(session, portal_id, views, language, now, program=program)
     _close_rows(session, portal_id, group, now)
+
+
+def _accruing_owners(program: Program, group: Deals, known: KnownStates) -> set[Owner]:
+    """The clients of the group's won deals that hold no lot yet: their accounts are locked at once."""
+    owners: set[Owner] = set()
+    for snapshot, _ in group:
+        state = known.get(snapshot.deal_id)
+        owner = owner_of(snapshot, program) if snapshot.won else None
+        if owner is not None and (state is None or state.lot_id is None):
+            owners.add(owner)
+    return owners
 
 
 def _close_rows(session: Session, portal_id: int, group: Deals, now: datetime) -> None:
