@@ -95,13 +95,20 @@ class JobQueue:
 
     def tend(self) -> list[int]:
         """The worker's heartbeat: renew the leases this process holds, and give the portals of a
-        dead worker (leases run out) a run here."""
-        self.lanes.leases.renew_held()
-        revived = self.lanes.leases.revive_expired()
+        dead worker a run here: those whose lease ran out, and those whose queued run it took
+        with it (due a lease's lifetime ago and never started)."""
+        leases = self.lanes.leases
+        leases.renew_held()
+        revived = leases.revive_expired()
         for portal_id in revived:
             log.warning("lane.taken_over", extra={"portal_id": portal_id})
             self._now(portal_id, FRESH)
-        return revived
+        # A queue this far behind would run the lane soon anyway: the extra job then finds nothing.
+        lost = leases.revive_overdue(grace=leases.seconds)
+        for portal_id in lost:
+            log.warning("lane.lost_run_requeued", extra={"portal_id": portal_id})
+            self._now(portal_id, CONTINUED)
+        return revived + lost
 
     def _now(self, portal_id: int, priority: int) -> None:
         self.huey.enqueue(self._lane_task.s(portal_id, priority=priority))

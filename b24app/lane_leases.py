@@ -8,7 +8,7 @@ import time
 from datetime import datetime, timedelta
 from typing import cast
 
-from sqlalchemy import Table, bindparam, select, update
+from sqlalchemy import Table, bindparam, case, select, update
 from sqlalchemy.orm import Session
 
 from b24app.clock import Clock
@@ -152,6 +152,8 @@ class LeaseBook:
             lease.last_error = error
             if due is not None:
                 lease.queued = True
+            if lease.queued:  # a run is scheduled for ``due``, or queued now for work that came
+                due = due or self.clock.now()
                 if lease.wake_at is None or lease.wake_at > due:
                     lease.wake_at = due
             return lease.failures, queued_meanwhile
@@ -173,6 +175,21 @@ class LeaseBook:
             revived = [pid for pid, holder in rows if _claim(session, table, pid, holder, now)]
         return revived
 
+    def revive_overdue(self, grace: float) -> list[int]:
+        """Portals whose run came due more than ``grace`` seconds ago and never started: its job
+        went down with a worker that had taken it (off the queue or the schedule) and died before
+        running it, and the raised flag keeps new events from queueing another. Each is claimed by
+        one caller, whose run is then due now (should that job be lost too, it is found again)."""
+        now = self.clock.now()
+        late = now - timedelta(seconds=grace)
+        overdue = (_LEASES.c.holder.is_(None), _LEASES.c.wake_at < late)
+        claim = update(_LEASES).values(queued=True, wake_at=now)
+        with self.db.transaction() as session:
+            connection = session.connection()
+            ids = connection.execute(select(_LEASES.c.portal_id).where(*overdue)).scalars().all()
+            claimed = [connection.execute(claim.where(_LEASES.c.portal_id == pid, *overdue)) for pid in ids]
+            return [pid for pid, result in zip(ids, claimed, strict=True) if result.rowcount]
+
 
 _LEASES = cast(Table, LaneLease.__table__)
 # Core statements built once, not the ORM: this runs on every inbound event and must stay cheap.
@@ -186,30 +203,39 @@ _RAISE_HELD = (
 _RAISE = (
     update(_LEASES)
     .where(_LEASES.c.portal_id == bindparam("row_portal"), _LEASES.c.queued.is_(False))
-    .values(queued=True)
+    .values(
+        queued=True,
+        wake_at=case(
+            (_LEASES.c.wake_at.is_(None), bindparam("row_due")),
+            (_LEASES.c.wake_at > bindparam("row_due"), bindparam("row_due")),
+            else_=_LEASES.c.wake_at,
+        ),
+    )
 )
 
 
-def raise_queued(session: Session, portal_id: int) -> bool:
+def raise_queued(session: Session, portal_id: int, now: datetime) -> bool:
     """Raise the lane's queued flag; True when the caller is to queue a run for it.
 
     Not when the flag was up (a job waits already), and not while a run holds the lane: a job
     queued now would find it held and retry seconds later, and as new work it would jump ahead of
     the turns of other busy portals; the holder sees the flag when it gives the lane back
     (``release``) and queues the next run as a turn. Should the holder give it back between our
-    read and our write, the write matches no row and a job is queued as usual.
+    read and our write, the write matches no row and a job is queued as usual. A job queued here
+    is due ``now`` (``wake_at``): if a worker dies with it, ``revive_overdue`` finds it late.
     """
     connection = session.connection()
     row = connection.execute(_FLAGS, {"portal_id": portal_id}).one_or_none()
     if row is None:
-        insert_ignore(session, _LEASES, {"portal_id": portal_id, "queued": True, "failures": 0})
+        values = {"portal_id": portal_id, "queued": True, "failures": 0, "wake_at": now}
+        insert_ignore(session, _LEASES, values)
         return True
     if row.queued:
         return False
     if row.holder is not None:
         if connection.execute(_RAISE_HELD, {"row_portal": portal_id, "row_holder": row.holder}).rowcount:
             return False
-    return bool(connection.execute(_RAISE, {"row_portal": portal_id}).rowcount)
+    return bool(connection.execute(_RAISE, {"row_portal": portal_id, "row_due": now}).rowcount)
 
 
 def _claim(session: Session, table: Table, portal_id: int, holder: str, now: datetime) -> bool:
@@ -217,6 +243,6 @@ def _claim(session: Session, table: Table, portal_id: int, holder: str, now: dat
     stmt = (
         update(table)
         .where(table.c.portal_id == portal_id, table.c.holder == holder, table.c.expires_at < now)
-        .values(holder=None, expires_at=None, queued=True)
+        .values(holder=None, expires_at=None, queued=True, wake_at=now)
     )
     return bool(session.connection().execute(stmt).rowcount)

@@ -116,15 +116,14 @@ class Lanes:
         with self.db.transaction() as session:
             return self.flag_queued(session, portal_id)
 
-    @staticmethod
-    def flag_queued(session: Session, portal_id: int) -> bool:
+    def flag_queued(self, session: Session, portal_id: int) -> bool:
         """``mark_queued`` inside the caller's transaction (intake records and flags in one commit).
 
         A crash between that commit and the enqueue leaves the flag up with no job; the periodic
         sweep forces a run, which clears it. While a run holds the lane no job is queued: the flag
         goes up and that run queues the next one when it gives the lane back (lane_leases).
         """
-        return raise_queued(session, portal_id)
+        return raise_queued(session, portal_id, self.clock.now())
 
     def _acquire(self, portal_id: int, holder: str) -> bool:
         return self.leases.acquire(portal_id, holder)

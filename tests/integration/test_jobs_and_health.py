@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 import redis
 
+from b24app.clock import FrozenClock
 from b24app.lanes import LaneContext
 from bootstrap.container import build_container
 from bootstrap.web import create_app
@@ -106,3 +107,41 @@ def test_work_arriving_during_a_run_is_run_right_after_it(database_url: str, tmp
     assert jobs.enqueue_lane(portal_id)  # no run holds it now: queued as usual
     huey.flush()
     container.close()
+
+
+def test_a_run_lost_with_a_dead_worker_is_queued_again_by_the_heartbeat(
+    database_url: str, tmp_path: Path
+) -> None:
+    """A worker took the lane's job off the queue and died before running it: the raised flag
+    keeps events from queueing another, so the heartbeat of a live worker queues it once the run
+    is a lease's lifetime late (once, whichever worker looks), and that run clears the mark."""
+    clock = FrozenClock()
+    settings = _settings(database_url, tmp_path, queue_memory=True, lane_lease_seconds=30)
+    container, other = build_container(settings, clock=clock), build_container(settings, clock=clock)
+    huey, jobs = container.jobs.huey, container.jobs
+    huey.flush()
+    runs: list[int] = []
+
+    def probe(ctx: LaneContext) -> bool:
+        runs.append(ctx.portal_id)
+        return False
+
+    container.lanes.steps[:] = [("probe", probe)]
+    with container.db.transaction() as session:
+        portal_id = make_portal(session, member_id=f"m-{uuid.uuid4().hex[:6]}").id
+    assert jobs.enqueue_lane(portal_id)
+    assert huey.dequeue() is not None  # ... and the worker that took it is SIGKILLed
+    assert not jobs.enqueue_lane(portal_id)  # the flag is up: a new event queues nothing
+    clock.advance(seconds=20)
+    assert jobs.tend() == [] and jobs.pending_count() == 0  # not late enough to call it lost
+    clock.advance(seconds=15)
+    assert jobs.tend() == [portal_id] and other.jobs.tend() == []  # requeued once
+    task = huey.dequeue()
+    assert task is not None
+    huey.execute(task)
+    assert runs == [portal_id]
+    clock.advance(seconds=60)
+    assert jobs.tend() == []  # the run used the mark up: nothing is late any more
+    huey.flush()
+    container.close()
+    other.close()

@@ -113,8 +113,14 @@ def test_a_waiting_lane_holds_nothing_and_sigterm_passes_it_to_the_next_worker(
         contact = driver.create_contact(emulator, portal, NAME="Ann")
         driver.create_deal(emulator, portal, OPPORTUNITY="1000", CONTACT_ID=contact, STAGE_ID="WON")
         first = workers()
-        # The bucket is full: the lane gave its lease back and waits as a scheduled run, queued.
-        _until(lambda: (state := lease()) and state[0] is None and state[1] and state[2], timeout=30)
+        # The bucket is full: the lane ran, gave its lease back and waits as a scheduled run,
+        # queued (the deal's event had raised the flag and marked the run due before it started).
+        _until(
+            lambda: (
+                first.said("lane.left") and (state := lease()) and state[0] is None and state[1] and state[2]
+            ),
+            timeout=30,
+        )
         second = workers()
         _until(lambda: second.said("worker.started"), timeout=30)
         signalled = time.monotonic()
