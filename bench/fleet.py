@@ -36,7 +36,10 @@ class FleetOptions:
     portals: int
     burst: int = 50
     workers: int = 1
-    database_url: str | None = None  # a migrated, empty database; None: BENCH_DATABASE_URL or SQLite
+    database_url: str | None = None  # a migrated, empty database; None: a fresh one, as below
+    # None here: BENCH_DATABASE_URL emptied (PostgreSQL) when ``postgres``, else a new SQLite file
+    # (the embedded default: a run with BENCH_DATABASE_URL set keeps the other fleets on SQLite).
+    postgres: bool = False
     redis_url: str | None = None  # the job queue on Redis; None: a SQLite queue file
     lease_seconds: int | None = None  # LANE_LEASE_SECONDS of the workers; None: the app's default
     log_dir: str | None = None  # the workers log at DEBUG to worker-{i}.log here (lane entry/exit)
@@ -62,7 +65,7 @@ class Fleet:
         self.emu.register_app(CLIENT_ID, CLIENT_SECRET)
         # settings/performance/limits.md: every portal has its own bucket; the size is the plan's.
         self.emu.limiter.configure("basic", burst=self.options.burst)
-        self.url = self.options.database_url or _fresh_database()
+        self.url = self.options.database_url or _fresh_database(self.options.postgres)
         self.app = AppHarness(self.url, oauth_url=self.emu.oauth_url(), overrides=self._app_settings())
         if self.options.redis_url:
             self.app.container.jobs.huey.flush()  # nothing left over from an earlier run
@@ -220,9 +223,9 @@ def _open_transactions(url: str) -> int:
         engine.dispose()
 
 
-def _fresh_database() -> str:
-    """``BENCH_DATABASE_URL`` emptied (PostgreSQL), else a new SQLite file; migrated to head."""
-    url = database_url()
+def _fresh_database(postgres: bool) -> str:
+    """``BENCH_DATABASE_URL`` emptied (PostgreSQL fleets), else a new SQLite file; migrated to head."""
+    url = database_url() if postgres else f"sqlite:///{tempfile.mkdtemp()}/bench.sqlite3"
     if url.startswith("postgresql"):
         reset_postgres(url)
     migrate(url)

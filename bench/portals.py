@@ -203,10 +203,11 @@ def shared(plan: Plan, kill: bool | None = None) -> dict[str, Any]:
         return {"skipped": "needs BENCH_DATABASE_URL=postgresql+psycopg://... and REDIS_URL"}
     runs: dict[str, Any] = {}
     if not kill:
-        runs["plain"] = together(replace(plan, kill=False), redis_url=redis_url)
+        runs["plain"] = together(replace(plan, kill=False), redis_url=redis_url, postgres=True)
     if kill is not False:
         # A killed worker's lease must run out before its lanes are taken over; keep it short.
-        runs["killed"] = together(replace(plan, kill=True), redis_url=redis_url, lease_seconds=30)
+        killed = replace(plan, kill=True)
+        runs["killed"] = together(killed, redis_url=redis_url, lease_seconds=30, postgres=True)
     return runs
 
 
