@@ -182,13 +182,15 @@ class LeaseBook:
         one caller, whose run is then due now (should that job be lost too, it is found again)."""
         now = self.clock.now()
         late = now - timedelta(seconds=grace)
-        overdue = (_LEASES.c.holder.is_(None), _LEASES.c.wake_at < late)
-        claim = update(_LEASES).values(queued=True, wake_at=now)
+        # One conditional UPDATE claims them all: a row another worker claimed first is no longer late.
+        claim = (
+            update(_LEASES)
+            .where(_LEASES.c.holder.is_(None), _LEASES.c.wake_at < late)
+            .values(queued=True, wake_at=now)
+            .returning(_LEASES.c.portal_id)
+        )
         with self.db.transaction() as session:
-            connection = session.connection()
-            ids = connection.execute(select(_LEASES.c.portal_id).where(*overdue)).scalars().all()
-            claimed = [connection.execute(claim.where(_LEASES.c.portal_id == pid, *overdue)) for pid in ids]
-            return [pid for pid, result in zip(ids, claimed, strict=True) if result.rowcount]
+            return sorted(session.connection().execute(claim).scalars())
 
 
 _LEASES = cast(Table, LaneLease.__table__)

@@ -37,18 +37,23 @@ class AccountBook:
             return None
         account = self.found.get(owner)
         if account is None:
-            account = Account(
-                portal_id=self.portal_id,
-                owner_type=owner.type,
-                owner_id=owner.id,
-                balance=ZERO,
-                debt=ZERO,
-                blocked=False,
-                updated_at=now,
-            )
+            account = Account(**new_account(self.portal_id, owner, now))
             session.add(account)
             self.found[owner] = account
         return account
+
+
+def new_account(portal_id: int, owner: Owner, now: datetime) -> dict[str, object]:
+    """The columns of an owner's account before anything is posted to it."""
+    return {
+        "portal_id": portal_id,
+        "owner_type": owner.type,
+        "owner_id": owner.id,
+        "balance": ZERO,
+        "debt": ZERO,
+        "blocked": False,
+        "updated_at": now,
+    }
 
 
 def lock_accounts(session: Session, portal_id: int, owners: Iterable[Owner]) -> AccountBook:

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from b24app.db import insert_ignore
 from registry.ledger import lots
-from registry.ledger.account_book import AccountBook
+from registry.ledger.account_book import AccountBook, new_account
 from registry.ledger.kinds import EntryKind
 from registry.ledger.models import Account, LedgerEntry, Lot
 from registry.ledger.owners import Owner as Owner  # callers import it from here
@@ -219,16 +219,7 @@ _BALANCE = select(Account.balance).where(*_OWNER)
 
 def lock_account(session: Session, portal_id: int, owner: Owner, now: datetime) -> Account:
     """The owner's account, created if needed, locked for this transaction (serialises spends)."""
-    values = {
-        "portal_id": portal_id,
-        "owner_type": owner.type,
-        "owner_id": owner.id,
-        "balance": ZERO,
-        "debt": ZERO,
-        "blocked": False,
-        "updated_at": now,
-    }
-    insert_ignore(session, Account.__table__, values)
+    insert_ignore(session, Account.__table__, new_account(portal_id, owner, now))
     key = {"portal_id": portal_id, "owner_type": owner.type, "owner_id": owner.id}
     return session.execute(_LOCK, key).scalar_one()
 
