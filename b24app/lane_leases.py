@@ -116,8 +116,8 @@ class LeaseBook:
 
     def _lose(self, portal_id: int, holder: str) -> None:
         with self._lock:
-            if self._held.get(portal_id) != holder:
-                return  # released meanwhile: nothing was lost
+            if self._held.get(portal_id) != holder or holder in self._lost:
+                return  # released meanwhile: nothing was lost; or told already (a run busy past it)
             self._lost.add(holder)
         log.warning("lane.lease_lost", extra={"portal_id": portal_id, "holder": holder})
 

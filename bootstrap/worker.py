@@ -12,6 +12,7 @@ import sys
 import threading
 from typing import Any
 
+from b24app import i18n
 from b24app.config import ConfigError
 from b24app.container import Container
 from b24app.jobs import queue_kind
@@ -89,6 +90,7 @@ def main() -> int:
             "database": container.db.engine.dialect.name,
         },
     )
+    i18n.warm_up()
     tend_lanes(container, container.lanes.stopping)
     consumer(container).run()
     return 0

@@ -8,7 +8,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import Engine, create_engine, text
 
 from b24app.db import Base, Database
 
@@ -45,23 +45,34 @@ def postgres_schema(postgres_url: str) -> str:
 
 
 def truncate_all(db: Database) -> None:
+    _truncate(db.engine)
+
+
+def _truncate(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with db.engine.begin() as conn:
+    with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
 
 
 @pytest.fixture(params=BACKENDS)
-def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> str:
-    """The URL of an empty, fully created schema on the parametrised backend."""
+def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of an empty, fully created schema on the parametrised backend. The shared
+    PostgreSQL schema is emptied after the test, whatever the test built on it (a container of
+    its own, a second process), so the next test finds it empty too."""
     import_all_models()
     if request.param == "postgres":
-        return str(request.getfixturevalue("postgres_schema"))
+        url = str(request.getfixturevalue("postgres_schema"))
+        yield url
+        engine = create_engine(url)
+        _truncate(engine)
+        engine.dispose()
+        return
     path = tmp_path_factory.mktemp("db") / "test.sqlite3"
     url = f"sqlite:///{path}"
     engine = create_engine(url)
     Base.metadata.create_all(engine)
     engine.dispose()
-    return url
+    yield url
 
 
 @pytest.fixture
@@ -70,9 +81,7 @@ def database(database_url: str) -> Iterator[Database]:
     try:
         yield db
     finally:
-        if db.is_postgres:
-            truncate_all(db)
-        db.dispose()
+        db.dispose()  # the schema is emptied by ``database_url``
 
 
 def run_at_once(target: Callable[[int], None], args: Iterable[int]) -> None:

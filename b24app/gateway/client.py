@@ -147,13 +147,15 @@ class PortalClient:
         """Requests that may be sent now (at least one): a step sizes its batches by it.
 
         With no room, the pacing wait runs first: in a lane it hands the lane back until
-        ``wake_room`` requests fit, or only the ``wanted`` ones its caller has left to send (the
-        last of a backlog does not wait for room it will not use); elsewhere it sleeps.
+        ``wake_room`` requests fit; elsewhere it sleeps. A caller with only ``wanted`` requests
+        left, no more than ``wake_room``, comes back for each as soon as it fits: the last one
+        goes when the bucket first allows it, not with the others of a clump (whose work would
+        fall due together with every other portal's last clump, and each one wait for the rest).
         """
         room = self.bucket.room(self._clock())
         if room == 0:
-            needed = self.wake_room if wanted is None else min(self.wake_room, max(wanted, 1))
-            self._sleep(self.bucket.delay_for(self._clock(), needed))
+            tail = wanted is not None and wanted <= self.wake_room
+            self._sleep(self.bucket.delay_for(self._clock(), 1 if tail else self.wake_room))
             room = max(1, self.bucket.room(self._clock()))
         return room
 

@@ -80,9 +80,10 @@ class OutboxStep:
 
     @staticmethod
     def _wait_for_room(ctx: LaneContext, now: datetime) -> bool:
-        """With the bucket full: False when nothing is due, else the pacing wait (a lane yields)
-        until the batches the backlog needs fit, not more: the last of it does not wait for room
-        it will not use. Nothing is claimed before, so nothing has to be given back."""
+        """With the bucket full: False when nothing is due, else the pacing wait (a lane yields);
+        the backlog's size tells the client whether these are its last few batches, which go one
+        at a time as each fits (``PortalClient.budget``). Nothing is claimed before, so nothing has
+        to be given back."""
         with ctx.db.transaction() as session:
             backlog = session.execute(_DUE_COUNT, {"portal_id": ctx.portal_id, "now": now}).scalar_one()
         if not backlog:

@@ -4,6 +4,8 @@ import threading
 from collections.abc import Callable
 from datetime import timedelta
 
+import pytest
+
 from b24app.clock import FrozenClock
 from b24app.config import load_settings
 from b24app.db import Database
@@ -107,6 +109,24 @@ def test_a_lane_whose_bucket_is_full_yields_instead_of_waiting(database: Databas
     assert not lanes.mark_queued(portal_id)
 
 
+def test_the_last_requests_of_a_backlog_come_back_one_at_a_time(database: Database) -> None:
+    """With no more than WAKE_ROOM requests left, each goes when it first fits (0.5 s at 2/s), not
+    in a clump: the last one leaves as early as the bucket allows and every portal's last turns
+    do not fall due together; a longer backlog still waits for WAKE_ROOM of room."""
+    portal_id, clock = _portal(database), FrozenClock()
+    backlog = [3]
+
+    def step(ctx: LaneContext) -> bool:
+        ctx.client.budget(wanted=backlog[0])
+        raise AssertionError("a lane never runs on past a full bucket")
+
+    lanes = _lanes(database, clock, [("paced", step)])
+    lanes.client_factory = lambda pid, pause: _full_client(lanes, pid, pause)
+    assert lanes.run(portal_id).due_in == 0.5
+    backlog[0] = 5
+    assert lanes.run(portal_id).due_in == 2.0
+
+
 def _full_client(lanes: Lanes, portal_id: int, pause: Callable[[float], None]) -> PortalClient:
     client = PortalClient(lanes.db, lanes.settings, portal_id, sleep=pause, clock=lambda: 100.0)
     client.bucket = LeakyBucket(rate=2.0, burst=10, level=8.0, at=100.0)
@@ -153,7 +173,7 @@ def test_the_heartbeat_keeps_a_lease_and_a_dead_holders_lane_is_revived_once(dat
 # A lost lease: a worker that stalled past its lease, whose lane another worker took over, stops
 # working that lane at its next safe point and leaves the lease row to the new holder.
 def test_the_heartbeat_finds_a_taken_lease_and_the_run_stops_before_its_next_step(
-    database: Database,
+    database: Database, caplog: pytest.LogCaptureFixture
 ) -> None:
     portal_id, clock = _portal(database), FrozenClock()
     seen: list[str] = []
@@ -164,6 +184,8 @@ def test_the_heartbeat_finds_a_taken_lease_and_the_run_stops_before_its_next_ste
         clock.advance(seconds=61)  # this worker stalled past its lease ...
         assert other.leases.acquire(portal_id, "other")  # ... and another worker took the lane
         assert stalled.leases.renew_held() == 0  # the heartbeat does not renew what is not ours
+        assert stalled.leases.renew_held() == 0  # a run busy past it: told once, not each beat
+        assert [r.getMessage() for r in caplog.records].count("lane.lease_lost") == 1
         return True
 
     def second(ctx: LaneContext) -> bool:
