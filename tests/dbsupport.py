@@ -44,11 +44,7 @@ def postgres_schema(postgres_url: str) -> str:
     return postgres_url
 
 
-def truncate_all(db: Database) -> None:
-    _truncate(db.engine)
-
-
-def _truncate(engine: Engine) -> None:
+def truncate_all(engine: Engine) -> None:
     names = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     with engine.begin() as conn:
         conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
@@ -64,7 +60,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPa
         url = str(request.getfixturevalue("postgres_schema"))
         yield url
         engine = create_engine(url)
-        _truncate(engine)
+        truncate_all(engine)
         engine.dispose()
         return
     path = tmp_path_factory.mktemp("db") / "test.sqlite3"

@@ -16,7 +16,6 @@ from b24app.gateway import PortalUnavailable
 from b24app.lanes import LaneContext
 from b24app.models import LaneLease
 from bootstrap.container import build_container
-from tests.dbsupport import truncate_all
 from tests.factories import make_portal
 
 
@@ -26,9 +25,7 @@ def container(database_url: str, tmp_path: Path) -> Iterator[Container]:
     built = build_container({**settings, "queue_path": str(tmp_path / "q.sqlite3")})
     built.jobs.huey.flush()
     yield built
-    if built.db.is_postgres:  # the PostgreSQL schema is shared by the session's tests: leave it empty
-        truncate_all(built.db)
-    built.close()
+    built.close()  # ``database_url`` leaves the shared PostgreSQL schema empty after the test
 
 
 def _portals(container: Container, *names: str) -> dict[str, int]:

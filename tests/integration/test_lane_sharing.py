@@ -81,7 +81,7 @@ def shared_database(request: pytest.FixtureRequest) -> Iterator[Database]:
     try:
         yield database
     finally:
-        truncate_all(database)
+        truncate_all(database.engine)
         database.dispose()
 
 
